@@ -1,0 +1,126 @@
+//! The multimem runtime ABI as Rust items, generated from `docs/ABI.md`.
+//!
+//! This crate owns no facts of its own: `build.rs` parses the tables of
+//! `docs/ABI.md` (constants, header fields, kinds, error codes, exports,
+//! intrinsics) and this file only declares the types they are written in.
+//! The runtime, the linker and the host read the ABI from here; the JS glue
+//! gets [`JS_MODULE`] (committed as `js-glue/src/abi.js`, checked by this
+//! crate's tests). It may not depend on any other multimem crate.
+#![no_std]
+
+include!(concat!(env!("OUT_DIR"), "/abi.rs"));
+
+/// `js-glue/src/abi.js`: the same tables as an ES module.
+pub const JS_MODULE: &str = include_str!(concat!(env!("OUT_DIR"), "/abi.js"));
+/// `js-glue/src/abi.d.ts`: TypeScript declarations for [`JS_MODULE`].
+pub const JS_TYPES: &str = include_str!(concat!(env!("OUT_DIR"), "/abi.d.ts"));
+
+/// A wasm value type in an export or intrinsic signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+}
+
+/// How an export reports misuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OnError {
+    /// Records the code (see `last_error`) and traps.
+    Traps,
+    /// Returns the code as its result; never traps.
+    Returns,
+    /// Cannot fail.
+    Never,
+}
+
+/// Which scalar exports apply to a [`Kind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Number {
+    /// Integer kinds: the `_i64` exports.
+    Int,
+    /// Floating-point kinds: the `_f64` exports.
+    Float,
+    /// ByteData: the `bytedata_*` exports.
+    Bytes,
+}
+
+/// One export of `runtime.wasm`.
+#[derive(Clone, Copy, Debug)]
+pub struct Export {
+    /// Export name.
+    pub name: &'static str,
+    /// Parameter types.
+    pub params: &'static [ValType],
+    /// Result types.
+    pub results: &'static [ValType],
+    /// Whether it traps or returns error codes.
+    pub on_error: OnError,
+    /// The codes it can produce.
+    pub errors: &'static [ErrorCode],
+    /// Its semantics, as documented.
+    pub doc: &'static str,
+}
+
+/// A memory named by its role; the linker resolves roles to indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemoryRole {
+    /// The runtime's own memory.
+    Own,
+    /// The imported memory of the external library.
+    External,
+}
+
+/// The instruction an intrinsic stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Op {
+    MemoryCopy,
+    MemoryFill,
+    MemorySize,
+    I32Load8U,
+    I32Store8,
+    I32Load,
+    I32Store,
+    I64Load,
+    I64Store,
+    F32Load,
+    F32Store,
+    F64Load,
+    F64Store,
+    I32AtomicRmwAdd,
+}
+
+/// One import of the `multimem:intrinsics` module.
+#[derive(Clone, Copy, Debug)]
+pub struct Intrinsic {
+    /// Import field name.
+    pub name: &'static str,
+    /// Parameter types (the instruction's operands).
+    pub params: &'static [ValType],
+    /// Result types.
+    pub results: &'static [ValType],
+    /// The instruction it is lowered to.
+    pub op: Op,
+    /// The instruction's text-format name, e.g. `"memory.copy"`.
+    pub instruction: &'static str,
+    /// Memory immediates by role, in instruction order (destination first).
+    pub memories: &'static [MemoryRole],
+    /// log2 of the alignment immediate for loads, stores and atomics.
+    pub align: u32,
+}
+
+/// Looks up an intrinsic by its import name.
+pub fn intrinsic(name: &str) -> Option<&'static Intrinsic> {
+    INTRINSICS.iter().find(|i| i.name == name)
+}
+
+/// Looks up an export by name.
+pub fn export(name: &str) -> Option<&'static Export> {
+    EXPORTS.iter().find(|e| e.name == name)
+}

@@ -1,0 +1,1 @@
+//! Host API for wasmtime embedders (filled in by issue 6).

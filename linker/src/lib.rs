@@ -1,0 +1,1 @@
+//! The multimem linker (filled in by issue 3).

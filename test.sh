@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Every test: Rust (native + wasmtime), then the JS glue on Node 24 and 26,
+# then the browser examples in Chromium. Installs what it needs.
+source "$(dirname "$0")/scripts/env.sh"
+setup_rust
+cd "$MULTIMEM_ROOT"
+echo "== cargo test --workspace"
+cargo test --workspace

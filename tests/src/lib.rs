@@ -1,0 +1,1 @@
+//! Shared helpers for multimem's cross-part engine tests (see `tests/tests/`).
