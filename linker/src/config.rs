@@ -1,0 +1,157 @@
+//! Link configuration: which exports to keep, how to settle conflicts, which
+//! import is the `external` memory, dead-code removal and debug info.
+//!
+//! Owns only the knobs; the phases in `link.rs` read them.
+
+/// One explicitly requested export: `module`'s export `name`, exported from
+/// the output as `as_name` (or `name` when `as_name` is `None`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExportSpec {
+    /// The input module's name (as given to [`crate::Linker::add_module`]).
+    pub module: String,
+    /// The export's name in that module.
+    pub name: String,
+    /// The name in the output, if different.
+    pub as_name: Option<String>,
+}
+
+/// What to do when two inputs export the same name and all exports are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ExportConflict {
+    /// Fail with [`crate::ErrorKind::ExportConflict`].
+    #[default]
+    Error,
+    /// Keep the first module's export, drop later ones (with a warning).
+    Skip,
+    /// Keep the first module's export, export later ones as `module.name`
+    /// (with a warning).
+    Rename,
+}
+
+/// How the merged name section disambiguates names that several inputs use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NamePrefix {
+    /// Prefix `module.` only to names that occur in more than one input.
+    #[default]
+    OnClash,
+    /// Prefix every name with `module.`.
+    Always,
+    /// Never prefix (names may repeat in the output's name section).
+    Never,
+}
+
+/// Link configuration, built builder-style from [`Config::default`].
+///
+/// ```
+/// let config = multimem_linker::Config::default()
+///     .external_memory("env", "memory")
+///     .gc(true);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) exports: Option<Vec<ExportSpec>>,
+    pub(crate) export_conflict: ExportConflict,
+    pub(crate) external_memory: (String, String),
+    pub(crate) gc: bool,
+    pub(crate) name_prefix: NamePrefix,
+    pub(crate) keep_names: bool,
+    pub(crate) keep_dwarf: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            exports: None,
+            export_conflict: ExportConflict::Error,
+            external_memory: ("env".to_string(), "memory".to_string()),
+            gc: false,
+            name_prefix: NamePrefix::OnClash,
+            keep_names: true,
+            keep_dwarf: false,
+        }
+    }
+}
+
+impl Config {
+    /// Creates the default configuration (same as [`Config::default`]).
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Exports every export of every input (the default). Undoes
+    /// [`Config::export`]. Use it when the output replaces all inputs at
+    /// once and the host may call anything.
+    pub fn export_all(mut self) -> Config {
+        self.exports = None;
+        self
+    }
+
+    /// Adds `module`'s export `name` to an explicit export list, exported
+    /// as `as_name` (or `name` when `None`). The first call switches from
+    /// "all exports" (the default) to "only the listed ones". Use it to hide
+    /// a runtime's internals, and with [`Config::gc`] to drop what only they
+    /// reach. Naming an export that does not exist is a link error.
+    pub fn export(mut self, module: &str, name: &str, as_name: Option<&str>) -> Config {
+        self.exports.get_or_insert_with(Vec::new).push(ExportSpec {
+            module: module.to_string(),
+            name: name.to_string(),
+            as_name: as_name.map(str::to_string),
+        });
+        self
+    }
+
+    /// What to do when, exporting everything, two inputs export the same
+    /// name. Default: [`ExportConflict::Error`]. Use `Skip` or `Rename`
+    /// when merging modules that export common names such as `memory`.
+    pub fn export_conflict(mut self, policy: ExportConflict) -> Config {
+        self.export_conflict = policy;
+        self
+    }
+
+    /// The import that the `external` memory role of the intrinsics
+    /// resolves to. Default: `("env", "memory")`. If no input imports it,
+    /// the output gains that import (0 pages minimum, i32, unshared) and
+    /// a warning. Change it when the external library's memory is imported
+    /// under another name.
+    pub fn external_memory(mut self, module: &str, field: &str) -> Config {
+        self.external_memory = (module.to_string(), field.to_string());
+        self
+    }
+
+    /// Dead-code removal. Default: off. When on, functions, globals, tables,
+    /// tags and passive element/data segments that cannot be reached from
+    /// the exports, the start functions or active segments are left out.
+    /// Turn it on for shipping builds (an app that calls three runtime
+    /// functions then carries three, not forty).
+    pub fn gc(mut self, on: bool) -> Config {
+        self.gc = on;
+        self
+    }
+
+    /// How clashing names in the merged `name` section are told apart.
+    /// Default: [`NamePrefix::OnClash`]. `Always` makes every name say
+    /// which input it came from, useful when profiling a merged module.
+    pub fn name_prefix(mut self, prefix: NamePrefix) -> Config {
+        self.name_prefix = prefix;
+        self
+    }
+
+    /// Whether the merged `name` section is emitted. Default: on. Turn it
+    /// off for the smallest output.
+    pub fn keep_names(mut self, on: bool) -> Config {
+        self.keep_names = on;
+        self
+    }
+
+    /// Whether DWARF sections (`.debug_*`) are kept. Default: off (dropped
+    /// with a warning, because code offsets change while linking and the
+    /// linker does not rewrite DWARF). When on, the sections of an input are
+    /// copied verbatim if only that input has DWARF (the offsets are then
+    /// stale; useful only for tools that read names and types, not
+    /// addresses); DWARF from several inputs is still dropped.
+    pub fn keep_dwarf(mut self, on: bool) -> Config {
+        self.keep_dwarf = on;
+        self
+    }
+}
