@@ -1,0 +1,113 @@
+//! [`Options`]: every switch of the host, in the style of wasmtime's
+//! `Config` (each method says what it does, its default and when to use it).
+
+/// How [`instantiate`](crate::instantiate) wires an app, its external
+/// library and the runtime, and how [`Runtime`](crate::Runtime) finds the
+/// runtime's exports.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub(crate) external_memory_import: (String, String),
+    pub(crate) library_memory_export: String,
+    pub(crate) library_module: String,
+    pub(crate) runtime_export_prefix: String,
+    pub(crate) check_abi_version: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            external_memory_import: ("env".into(), "memory".into()),
+            library_memory_export: "memory".into(),
+            library_module: "lib".into(),
+            runtime_export_prefix: String::new(),
+            check_abi_version: true,
+        }
+    }
+}
+
+impl Options {
+    /// Default options; see each method for its default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The import (`module`, `field`) under which the app expects the
+    /// external library's memory: the `external` role of `docs/ABI.md`.
+    ///
+    /// Default: `("env", "memory")`, which is also the linker's default.
+    /// Change it only when the module was linked with another external
+    /// memory import.
+    pub fn external_memory_import(&mut self, module: &str, field: &str) -> &mut Self {
+        self.external_memory_import = (module.into(), field.into());
+        self
+    }
+
+    /// The export of the external library instance that is its memory.
+    ///
+    /// Default: `"memory"` (what Rust and C toolchains export). Change it
+    /// for a library that exports its memory under another name.
+    pub fn library_memory_export(&mut self, name: &str) -> &mut Self {
+        self.library_memory_export = name.into();
+        self
+    }
+
+    /// The module name under which every export of the library instance is
+    /// offered to the app's imports (an app calls library function `f` by
+    /// importing `<library_module>.f`).
+    ///
+    /// Default: `"lib"`. Set it to whatever module name your compiler emits
+    /// for calls into the library.
+    pub fn library_module(&mut self, name: &str) -> &mut Self {
+        self.library_module = name.into();
+        self
+    }
+
+    /// A prefix on the runtime's export names in the instance that
+    /// [`Runtime::new`](crate::Runtime::new) reads (`buffer_new` becomes
+    /// `<prefix>buffer_new`, the memory `<prefix>memory`).
+    ///
+    /// Default: empty, which is what the linker produces when it keeps all
+    /// exports. Use it when the link renamed the runtime's exports.
+    pub fn runtime_export_prefix(&mut self, prefix: &str) -> &mut Self {
+        self.runtime_export_prefix = prefix.into();
+        self
+    }
+
+    /// Whether [`Runtime::new`](crate::Runtime::new) calls `abi_version` and
+    /// refuses a runtime whose version differs from
+    /// [`multimem_abi::ABI_VERSION`].
+    ///
+    /// Default: `true`. Turn it off only to inspect a runtime of another
+    /// version; the header layout this crate relies on may differ.
+    pub fn check_abi_version(&mut self, check: bool) -> &mut Self {
+        self.check_abi_version = check;
+        self
+    }
+
+    /// A wasmtime [`Config`](wasmtime::Config) with what multimem modules
+    /// need: GC (`wasm_gc`) for compiler objects and externrefs, function
+    /// references (required by GC) and multi-memory (the runtime memory next
+    /// to the external one). SIMD and bulk memory are wasmtime's defaults and
+    /// stay on (the default runtime build uses `simd128`).
+    ///
+    /// Start from this and add your own settings; turning any of the three
+    /// off makes linked modules fail to compile.
+    pub fn engine_config() -> wasmtime::Config {
+        let mut config = wasmtime::Config::new();
+        config.wasm_gc(true);
+        config.wasm_function_references(true);
+        config.wasm_multi_memory(true);
+        config
+    }
+
+    /// An [`Engine`](wasmtime::Engine) built from [`Options::engine_config`].
+    pub fn engine() -> crate::Result<wasmtime::Engine> {
+        wasmtime::Engine::new(&Self::engine_config())
+            .map_err(anyhow::Error::from)
+            .map_err(|e| e.context("creating a wasmtime engine with GC and multi-memory"))
+    }
+
+    pub(crate) fn runtime_export(&self, name: &str) -> String {
+        format!("{}{}", self.runtime_export_prefix, name)
+    }
+}

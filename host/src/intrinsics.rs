@@ -1,0 +1,156 @@
+//! Host implementations of the `multimem:intrinsics` imports, for running
+//! `runtime.wasm` unlinked (`docs/ABI.md`: "Unlinked, a host may implement
+//! each intrinsic as a function with the same behaviour"). Each function
+//! does what the instruction it stands for does, including trapping with
+//! `MemoryOutOfBounds` on an out-of-range access. `own` is the calling
+//! instance's exported `memory`; `external` is the memory given to
+//! [`define`]. The linked form replaces all of this with single
+//! instructions.
+
+use crate::Result;
+use anyhow::Context as _;
+use multimem_abi::INTRINSICS_MODULE as M;
+use wasmtime::{Caller, Extern, Memory, Trap};
+
+type WResult<T> = wasmtime::Result<T>;
+
+fn own<T>(caller: &mut Caller<'_, T>) -> WResult<Memory> {
+    match caller.get_export(multimem_abi::MEMORY_EXPORT) {
+        Some(Extern::Memory(m)) => Ok(m),
+        _ => Err(wasmtime::Error::msg("intrinsic called from an instance without a `memory` export")),
+    }
+}
+
+fn external(m: Option<Memory>) -> WResult<Memory> {
+    m.ok_or_else(|| wasmtime::Error::msg("intrinsic needs an external memory, but none was given"))
+}
+
+fn range(len: usize, at: u32, n: u32) -> WResult<std::ops::Range<usize>> {
+    let start = at as usize;
+    let end = start.checked_add(n as usize).filter(|e| *e <= len).ok_or(Trap::MemoryOutOfBounds)?;
+    Ok(start..end)
+}
+
+fn read<const N: usize, T>(caller: &Caller<'_, T>, m: Memory, at: u32) -> WResult<[u8; N]> {
+    let data = m.data(caller);
+    Ok(data[range(data.len(), at, N as u32)?].try_into().unwrap())
+}
+
+fn write<const N: usize, T>(caller: &mut Caller<'_, T>, m: Memory, at: u32, v: [u8; N]) -> WResult<()> {
+    let data = m.data_mut(caller);
+    let r = range(data.len(), at, N as u32)?;
+    data[r].copy_from_slice(&v);
+    Ok(())
+}
+
+/// Copies `len` bytes from `src` at `s` to `dst` at `d`, bounds-checked
+/// like `memory.copy` (both ranges checked before anything is written).
+fn copy<T>(caller: &mut Caller<'_, T>, dst: Memory, d: u32, src: Memory, s: u32, len: u32) -> WResult<()> {
+    let src_data = src.data(&*caller);
+    let sr = range(src_data.len(), s, len)?;
+    let bytes = src_data[sr].to_vec();
+    let dst_data = dst.data_mut(caller);
+    let dr = range(dst_data.len(), d, len)?;
+    dst_data[dr].copy_from_slice(&bytes);
+    Ok(())
+}
+
+/// The names [`define`] implements; a test checks it is exactly the
+/// intrinsic table of `docs/ABI.md`.
+pub const IMPLEMENTED: &[&str] = &[
+    "memory_copy_external_own",
+    "memory_copy_own_external",
+    "memory_fill_external",
+    "memory_size_external",
+    "i32_load8_u_external",
+    "i32_store8_external",
+    "i32_load_external",
+    "i32_store_external",
+    "i64_load_external",
+    "i64_store_external",
+    "f32_load_external",
+    "f32_store_external",
+    "f64_load_external",
+    "f64_store_external",
+    "i32_atomic_rmw_add_own",
+];
+
+/// Defines every intrinsic of `docs/ABI.md` in `linker` under
+/// `multimem:intrinsics`, with `external` as the external memory (calls that
+/// need it trap when it is `None`).
+pub fn define<T: 'static>(linker: &mut wasmtime::Linker<T>, external_memory: Option<Memory>) -> Result<()> {
+    let e = external_memory;
+    (|| -> WResult<()> {
+        linker.func_wrap(M, "memory_copy_external_own", move |mut c: Caller<'_, T>, d: u32, s: u32, n: u32| {
+            let o = own(&mut c)?;
+            copy(&mut c, external(e)?, d, o, s, n)
+        })?;
+        linker.func_wrap(M, "memory_copy_own_external", move |mut c: Caller<'_, T>, d: u32, s: u32, n: u32| {
+            let o = own(&mut c)?;
+            copy(&mut c, o, d, external(e)?, s, n)
+        })?;
+        linker.func_wrap(M, "memory_fill_external", move |mut c: Caller<'_, T>, d: u32, v: u32, n: u32| {
+            let data = external(e)?.data_mut(&mut c);
+            let r = range(data.len(), d, n)?;
+            data[r].fill(v as u8);
+            Ok(())
+        })?;
+        linker.func_wrap(M, "memory_size_external", move |c: Caller<'_, T>| -> WResult<u32> {
+            Ok((external(e)?.data_size(&c) / multimem_abi::PAGE_SIZE as usize) as u32)
+        })?;
+        linker.func_wrap(M, "i32_load8_u_external", move |c: Caller<'_, T>, a: u32| -> WResult<u32> {
+            Ok(read::<1, T>(&c, external(e)?, a)?[0] as u32)
+        })?;
+        linker.func_wrap(M, "i32_store8_external", move |mut c: Caller<'_, T>, a: u32, v: u32| {
+            write::<1, T>(&mut c, external(e)?, a, [v as u8])
+        })?;
+        linker.func_wrap(M, "i32_load_external", move |c: Caller<'_, T>, a: u32| -> WResult<i32> {
+            Ok(i32::from_le_bytes(read(&c, external(e)?, a)?))
+        })?;
+        linker.func_wrap(M, "i32_store_external", move |mut c: Caller<'_, T>, a: u32, v: i32| {
+            write(&mut c, external(e)?, a, v.to_le_bytes())
+        })?;
+        linker.func_wrap(M, "i64_load_external", move |c: Caller<'_, T>, a: u32| -> WResult<i64> {
+            Ok(i64::from_le_bytes(read(&c, external(e)?, a)?))
+        })?;
+        linker.func_wrap(M, "i64_store_external", move |mut c: Caller<'_, T>, a: u32, v: i64| {
+            write(&mut c, external(e)?, a, v.to_le_bytes())
+        })?;
+        linker.func_wrap(M, "f32_load_external", move |c: Caller<'_, T>, a: u32| -> WResult<f32> {
+            Ok(f32::from_le_bytes(read(&c, external(e)?, a)?))
+        })?;
+        linker.func_wrap(M, "f32_store_external", move |mut c: Caller<'_, T>, a: u32, v: f32| {
+            write(&mut c, external(e)?, a, v.to_le_bytes())
+        })?;
+        linker.func_wrap(M, "f64_load_external", move |c: Caller<'_, T>, a: u32| -> WResult<f64> {
+            Ok(f64::from_le_bytes(read(&c, external(e)?, a)?))
+        })?;
+        linker.func_wrap(M, "f64_store_external", move |mut c: Caller<'_, T>, a: u32, v: f64| {
+            write(&mut c, external(e)?, a, v.to_le_bytes())
+        })?;
+        linker.func_wrap(M, "i32_atomic_rmw_add_own", move |mut c: Caller<'_, T>, a: u32, v: i32| -> WResult<i32> {
+            if a % 4 != 0 {
+                return Err(Trap::HeapMisaligned.into());
+            }
+            let o = own(&mut c)?;
+            let old = i32::from_le_bytes(read(&c, o, a)?);
+            write(&mut c, o, a, old.wrapping_add(v).to_le_bytes())?;
+            Ok(old)
+        })?;
+        Ok(())
+    })()
+    .map_err(anyhow::Error::from)
+    .context("defining the host intrinsics")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn implements_exactly_the_abi_table() {
+        let mut table: Vec<_> = multimem_abi::INTRINSICS.iter().map(|i| i.name).collect();
+        let mut ours = super::IMPLEMENTED.to_vec();
+        table.sort();
+        ours.sort();
+        assert_eq!(table, ours);
+    }
+}
