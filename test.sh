@@ -6,3 +6,5 @@ setup_rust
 cd "$MULTIMEM_ROOT"
 echo "== cargo test --workspace"
 cargo test --workspace
+echo "== JS glue: node:test on Node 24 and Node 26, tsc (scripts/test-js.sh)"
+scripts/test-js.sh

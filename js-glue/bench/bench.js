@@ -1,0 +1,265 @@
+// js-glue benchmark (not a test). Each comparison runs side by side in one
+// process, interleaved, and reports medians and the ratio:
+//   1. element loop over a glue view (list.view()) vs a raw Uint8Array on
+//      memory.buffer (target: <= 1.05x the raw loop's time);
+//      informational: the same loop through list.get(i);
+//   2. wrappers created and released per second, by dispose() and by the
+//      FinalizationRegistry (target: >= 1M/s);
+//   3. readInto(response) vs response.arrayBuffer() + one set(): time, and
+//      peak memory measured in separate child processes (target: at least as
+//      fast, half the peak memory).
+// Usage: node --expose-gc bench.js [--json]   (MULTIMEM_JS_FIXTURES must point at
+// the built fixtures; js-glue/bench/run.sh does all of it).
+// Child mode: node --expose-gc bench.js --peak readInto|arrayBuffer <bytes>
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { setImmediate as turn } from "node:timers/promises";
+import { instantiate, Uint8List } from "../src/index.js";
+
+const fixtures = process.env.MULTIMEM_JS_FIXTURES;
+if (!fixtures) throw new Error("MULTIMEM_JS_FIXTURES is not set; use js-glue/bench/run.sh");
+
+async function load() {
+  const lib = await WebAssembly.instantiate(readFileSync(join(fixtures, "lib.wasm")));
+  return instantiate(readFileSync(join(fixtures, "app.linked.wasm")), {
+    env: { memory: lib.instance },
+    host: { callback() {} },
+  });
+}
+
+const now = () => process.hrtime.bigint();
+const ms = (t0, t1) => Number(t1 - t0) / 1e6;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// ---------------------------------------------------------------------------
+// 1. Element loop
+
+function sumLoop(a) {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s = (s + a[i]) | 0;
+  return s;
+}
+
+function writeLoop(a) {
+  for (let i = 0; i < a.length; i++) a[i] = (a[i] + i) & 0xff;
+}
+
+function getLoop(list) {
+  let s = 0;
+  const n = list.length;
+  for (let i = 0; i < n; i++) s = (s + list.get(i)) | 0;
+  return s;
+}
+
+async function elementLoop(runtime) {
+  const N = 16 << 20;
+  const list = Uint8List.create(runtime, N);
+  for (let i = 0; i < N; i++) list.view()[i] = i * 31;
+  const raw = () => new Uint8Array(runtime.memory.buffer, list.address, N);
+  const glue = () => list.view();
+  // Warm both paths up.
+  for (let i = 0; i < 3; i++) {
+    sumLoop(raw());
+    sumLoop(glue());
+    writeLoop(raw());
+    writeLoop(glue());
+  }
+  const t = { raw: [], glue: [], get: [] };
+  let check = 0;
+  for (let r = 0; r < 15; r++) {
+    // Alternate the order so drift hits both sides.
+    const order = r % 2 ? ["glue", "raw"] : ["raw", "glue"];
+    for (const which of order) {
+      const t0 = now();
+      const a = which === "raw" ? raw() : glue();
+      check ^= sumLoop(a);
+      writeLoop(a);
+      t[which].push(ms(t0, now()));
+    }
+    if (r < 5) {
+      const t0 = now();
+      check ^= getLoop(list);
+      t.get.push(ms(t0, now()));
+    }
+  }
+  list.dispose();
+  const raw_ = median(t.raw);
+  const glue_ = median(t.glue);
+  const get_ = median(t.get);
+  return {
+    elements: N,
+    rawMs: raw_,
+    glueMs: glue_,
+    ratio: glue_ / raw_,
+    getMs: get_,
+    getRatio: get_ / raw_,
+    check,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// 2. Wrapper churn
+
+function churnExplicit(runtime, n, shared) {
+  const t0 = now();
+  for (let i = 0; i < n; i++) Uint8List.view(shared, 0, 16).dispose();
+  const viewMs = ms(t0, now());
+  const t1 = now();
+  for (let i = 0; i < n; i++) Uint8List.create(runtime, 16).dispose();
+  const createMs = ms(t1, now());
+  return { viewPerSec: n / (viewMs / 1e3), createPerSec: n / (createMs / 1e3) };
+}
+
+async function churnFinalizer(runtime, n, shared) {
+  const base = runtime.stats();
+  const t0 = now();
+  let sink = 0;
+  for (let b = 0; b < n / 10000; b++) {
+    for (let i = 0; i < 10000; i++) sink += Uint8List.view(shared, 0, 16).length;
+    await turn();
+  }
+  // Until every dropped wrapper has been released by the finalizer.
+  while (runtime.stats().finalized - base.finalized < n) {
+    globalThis.gc();
+    await turn();
+  }
+  const total = ms(t0, now());
+  if (shared.refcount !== 1) throw new Error(`refcount ${shared.refcount} after finalizer churn`);
+  return { perSec: n / (total / 1e3), sink };
+}
+
+async function churn(runtime) {
+  const n = 1_000_000;
+  const shared = runtime.allocate(64);
+  churnExplicit(runtime, 100_000, shared); // warm-up
+  const explicit = [];
+  const finalizer = [];
+  for (let r = 0; r < 5; r++) {
+    explicit.push(churnExplicit(runtime, n, shared));
+    finalizer.push(await churnFinalizer(runtime, n, shared));
+  }
+  shared.dispose();
+  return {
+    wrappers: n,
+    explicitViewPerSec: median(explicit.map((e) => e.viewPerSec)),
+    explicitCreatePerSec: median(explicit.map((e) => e.createPerSec)),
+    finalizerPerSec: median(finalizer.map((e) => e.perSec)),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// 3. Streams
+
+/** A Response streaming `size` bytes in 64 KiB chunks, with Content-Length. */
+function response(size) {
+  const block = new Uint8Array(1 << 16);
+  for (let i = 0; i < block.length; i++) block[i] = i * 7;
+  let pos = 0;
+  const body = new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: 1 << 16,
+    pull(c) {
+      const req = c.byobRequest;
+      if (pos >= size) {
+        c.close();
+        req?.respond(0);
+        return;
+      }
+      const view = req.view;
+      const n = Math.min(view.byteLength, size - pos, block.length);
+      new Uint8Array(view.buffer, view.byteOffset, n).set(block.subarray(0, n));
+      pos += n;
+      req.respond(n);
+    },
+  });
+  return new Response(body, { headers: { "content-length": String(size) } });
+}
+
+const variants = {
+  async readInto(runtime, size) {
+    const list = await runtime.readInto(response(size));
+    return list;
+  },
+  async arrayBuffer(runtime, size) {
+    const ab = await response(size).arrayBuffer();
+    const list = Uint8List.create(runtime, ab.byteLength);
+    list.view().set(new Uint8Array(ab));
+    return list;
+  },
+};
+
+async function streams(runtime) {
+  const size = 64 << 20;
+  const t = { readInto: [], arrayBuffer: [] };
+  for (const v of Object.keys(variants)) (await variants[v](runtime, size)).dispose();
+  for (let r = 0; r < 9; r++) {
+    for (const v of r % 2 ? ["arrayBuffer", "readInto"] : ["readInto", "arrayBuffer"]) {
+      globalThis.gc();
+      const t0 = now();
+      const list = await variants[v](runtime, size);
+      t[v].push(ms(t0, now()));
+      if (list.length !== size || list.get(size - 1) !== (((size - 1) % (1 << 16)) * 7) % 256) throw new Error(`${v}: wrong bytes`);
+      list.dispose();
+    }
+  }
+  // Peak memory: one fresh process per variant, maxRSS above the set-up's RSS.
+  const peak = {};
+  for (const v of Object.keys(variants)) {
+    const runs = [];
+    for (let r = 0; r < 3; r++) {
+      const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--peak", v, String(size)], {
+        env: process.env,
+        encoding: "utf8",
+      });
+      runs.push(JSON.parse(out).peakMiB);
+    }
+    peak[v] = median(runs);
+  }
+  const ri = median(t.readInto);
+  const ab = median(t.arrayBuffer);
+  return {
+    bytes: size,
+    readIntoMs: ri,
+    arrayBufferMs: ab,
+    readIntoMiBps: size / 2 ** 20 / (ri / 1e3),
+    arrayBufferMiBps: size / 2 ** 20 / (ab / 1e3),
+    timeRatio: ri / ab,
+    readIntoPeakMiB: peak.readInto,
+    arrayBufferPeakMiB: peak.arrayBuffer,
+    peakRatio: peak.readInto / peak.arrayBuffer,
+  };
+}
+
+async function peakChild(variant, size) {
+  const { runtime } = await load();
+  // The peak counts everything the operation needs: the target buffer in
+  // runtime memory (both variants) plus whatever JS memory it holds on the way.
+  globalThis.gc();
+  const before = process.memoryUsage().rss;
+  const list = await variants[variant](runtime, size);
+  const peak = process.resourceUsage().maxRSS * 1024;
+  if (list.length !== size) throw new Error("short read");
+  process.stdout.write(JSON.stringify({ peakMiB: (peak - before) / 2 ** 20 }));
+}
+
+// ---------------------------------------------------------------------------
+
+if (process.argv[2] === "--peak") {
+  await peakChild(process.argv[3], Number(process.argv[4]));
+} else {
+  if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc");
+  const { runtime } = await load();
+  const result = {
+    node: process.version,
+    viewPath: runtime.viewPath,
+    elementLoop: await elementLoop(runtime),
+    churn: await churn(runtime),
+    streams: await streams(runtime),
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
