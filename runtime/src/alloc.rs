@@ -1,0 +1,467 @@
+//! The block allocator over the own memory.
+//!
+//! Two layers, both O(1) per operation whatever the number of live blocks:
+//!
+//! 1. **Quick lists** (size-classed free lists): one LIFO list per block size
+//!    from 32 to [`QUICK_MAX`] bytes in 16-byte steps. Freeing a small block
+//!    pushes it, allocating that size pops it: a handful of loads and stores.
+//!    Quick-listed blocks are not coalesced right away.
+//! 2. **A coalescing TLSF heap** (two-level segregated fit) for large blocks
+//!    and for refilling the quick lists: free blocks sit in 8 lists per power
+//!    of two, found with two bitmap scans (`ctz`), split on allocation and
+//!    merged with both neighbours on free through boundary tags.
+//!
+//! Before the own memory grows, every quick-listed block is handed back to
+//! the TLSF heap and coalesced ([`reclaim`]); each freed block is reclaimed
+//! at most once, so this costs amortised O(1) per free and keeps the memory
+//! footprint close to a fully coalescing allocator.
+//!
+//! Block layout (all words little-endian u32, `b` = block address, the data
+//! of a buffer starts at `b + 16`; see `docs/ABI.md`, "the header"):
+//!
+//! ```text
+//!   b+0   block word: size (multiple of 16) | FREE | PREV_FREE   (allocator-private)
+//!   b+4   tag    \
+//!   b+8   length  > owned by `buffer` while the block is in use
+//!   b+12  refcount/
+//! free block in the TLSF heap:  b+4 = FREED_TAG, b+8 = next, b+12 = prev,
+//!                               last word = size (the boundary tag)
+//! quick-listed block:           b+4 = FREED_TAG, b+8 = next, b+12 = 0
+//! ```
+//!
+//! Free blocks keep `FREED_TAG` in the tag word so a stale buffer address is
+//! reported as `FREED` for as long as the block is not reused. The allocator
+//! touches only the block word of a block in use.
+
+use crate::Result;
+use crate::memory::{self, load32, store32};
+use multimem_abi::{ErrorCode, FREED_TAG, PAGE_SIZE};
+
+/// Smallest block: the header plus room for two free-list links and the
+/// boundary tag of a free block.
+pub const MIN_BLOCK: u32 = 32;
+/// Largest block size served by the quick lists.
+pub const QUICK_MAX: u32 = 1024;
+const QUICK_CLASSES: usize = (QUICK_MAX / 16 - 1) as usize;
+
+const FREE: u32 = 1;
+const PREV_FREE: u32 = 2;
+const FLAGS: u32 = 15;
+
+/// log2 of the number of second-level lists per power of two.
+const SL_BITS: u32 = 3;
+const SL_COUNT: usize = 1 << SL_BITS;
+/// First-level classes: sizes up to 2^32 in 16-byte units.
+const FL_COUNT: usize = 26;
+
+/// Allocator state and the runtime's counters. Zero is the valid initial
+/// state (the heap is set up lazily on the first slow-path allocation).
+#[repr(C)]
+pub struct State {
+    /// End of the heap (= end of the own memory once initialised); 0 before.
+    top: u32,
+    /// Whether the block ending at `top` is free (the PREV_FREE bit of the
+    /// non-existent block at `top`).
+    tail_prev_free: u32,
+    fl_bitmap: u32,
+    sl_bitmap: [u32; FL_COUNT],
+    heads: [u32; FL_COUNT * SL_COUNT],
+    quick: [u32; QUICK_CLASSES],
+    /// Blocks currently on quick lists (reclaim is skipped when 0).
+    quick_blocks: u32,
+    /// Code recorded by the last trapping export.
+    pub last_error: u32,
+    /// Live buffers.
+    pub live_buffers: u32,
+    /// Sum of `lengthInBytes` of live buffers.
+    pub live_bytes: u32,
+    /// Bytes of blocks held by live buffers.
+    pub heap_bytes: u32,
+    /// Allocator-owned words for the `checked` build's tables.
+    pub checked: [u32; 4],
+}
+
+#[cfg(target_arch = "wasm32")]
+static mut STATE: State = unsafe { core::mem::zeroed() };
+
+/// The allocator state: a static on wasm32; natively it lives inside the
+/// simulated own memory (below `memory::heap_start`) so each thread's heap is
+/// isolated together with its state.
+#[inline(always)]
+pub fn state() -> *mut State {
+    #[cfg(target_arch = "wasm32")]
+    {
+        &raw mut STATE
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        const { assert!(16 + core::mem::size_of::<State>() as u32 <= 4096) };
+        memory::ptr(16) as *mut State
+    }
+}
+
+macro_rules! st {
+    () => {
+        // SAFETY: the state is only touched by this single-threaded runtime
+        // (natively: by the owning thread), never across a reentrant call.
+        unsafe { &mut *$crate::alloc::state() }
+    };
+}
+pub(crate) use st;
+
+/// Block size (header included) for a buffer of `len` bytes; `len` must be
+/// at most `MAX_LENGTH`, so this cannot overflow.
+#[inline(always)]
+pub fn block_size(len: u32) -> u32 {
+    let s = (len + 31) & !15;
+    if s < MIN_BLOCK { MIN_BLOCK } else { s }
+}
+
+/// Allocates a block of exactly `size` bytes (a multiple of 16, at least
+/// [`MIN_BLOCK`]); returns its address. The caller owns words b+4..b+16
+/// and the data; the contents are not zeroed.
+#[inline(always)]
+pub fn alloc(size: u32) -> Result<u32> {
+    if size <= QUICK_MAX {
+        let s = st!();
+        let class = (size / 16 - 2) as usize;
+        let b = s.quick[class];
+        if b != 0 {
+            s.quick[class] = load32(b + 8);
+            s.quick_blocks -= 1;
+            return Ok(b);
+        }
+    }
+    alloc_slow(size)
+}
+
+/// Frees a block returned by [`alloc`].
+#[inline(always)]
+pub fn free(b: u32) {
+    let s = st!();
+    let size = load32(b) & !FLAGS;
+    store32(b + 4, FREED_TAG);
+    if size <= QUICK_MAX {
+        let class = (size / 16 - 2) as usize;
+        store32(b + 8, s.quick[class]);
+        store32(b + 12, 0);
+        s.quick[class] = b;
+        s.quick_blocks += 1;
+    } else {
+        tlsf_free(b, size);
+    }
+}
+
+/// Size in bytes of the block at `b` (header included).
+#[inline(always)]
+pub fn size_of_block(b: u32) -> u32 {
+    load32(b) & !FLAGS
+}
+
+/// End of the heap: no block lies at or above it (0 before the first
+/// allocation).
+#[inline(always)]
+pub fn top() -> u32 {
+    st!().top
+}
+
+#[inline(never)]
+fn alloc_slow(size: u32) -> Result<u32> {
+    let s = st!();
+    if s.top == 0 {
+        init();
+    }
+    if let Some(b) = tlsf_take(size) {
+        return Ok(b);
+    }
+    if s.quick_blocks != 0 {
+        reclaim();
+        if let Some(b) = tlsf_take(size) {
+            return Ok(b);
+        }
+    }
+    grow_for(size)?;
+    tlsf_take(size).ok_or(ErrorCode::OutOfMemory)
+}
+
+fn init() {
+    let s = st!();
+    let start = memory::heap_start();
+    s.top = start;
+    let end = memory::size_bytes().min(u32::MAX as u64 & !15) as u32;
+    if end >= start + MIN_BLOCK {
+        extend_to(end);
+    }
+}
+
+/// Makes [top, end) a free block (coalescing with a free tail) and moves
+/// `top` to `end`.
+fn extend_to(end: u32) {
+    let s = st!();
+    let b = s.top;
+    s.top = end;
+    store32(b, (end - b) | if s.tail_prev_free != 0 { PREV_FREE } else { 0 });
+    s.tail_prev_free = 0;
+    tlsf_free(b, end - b);
+}
+
+/// Grows the own memory so that a block of `size` fits at the end.
+fn grow_for(size: u32) -> Result<()> {
+    let s = st!();
+    let avail = if s.tail_prev_free != 0 { load32(s.top - 4) } else { 0 };
+    let mem_end = memory::size_bytes();
+    let need_end = (s.top - avail) as u64 + size as u64;
+    if need_end > mem_end {
+        let pages = (need_end - mem_end).div_ceil(PAGE_SIZE as u64);
+        if pages > u32::MAX as u64 || !memory::grow(pages as u32) {
+            return Err(ErrorCode::OutOfMemory);
+        }
+    }
+    let end = memory::size_bytes().min(0xFFFF_FFF0) as u32;
+    if end > s.top {
+        extend_to(end);
+    }
+    Ok(())
+}
+
+/// Hands every quick-listed block back to the TLSF heap, coalescing it.
+/// Called before the memory grows, and by tests to check that the heap
+/// returns to one free block.
+pub fn reclaim() {
+    let s = st!();
+    for class in 0..QUICK_CLASSES {
+        let mut b = s.quick[class];
+        s.quick[class] = 0;
+        while b != 0 {
+            let next = load32(b + 8);
+            let size = load32(b) & !FLAGS;
+            tlsf_free(b, size);
+            b = next;
+        }
+    }
+    s.quick_blocks = 0;
+}
+
+/// Bucket of a free block of `size` bytes (rounding down).
+#[inline(always)]
+fn mapping(size: u32) -> (usize, usize) {
+    let units = size >> 4;
+    if units < SL_COUNT as u32 {
+        (0, units as usize)
+    } else {
+        let l = 31 - units.leading_zeros();
+        let fl = l - SL_BITS + 1;
+        let sl = (units >> (l - SL_BITS)) as usize & (SL_COUNT - 1);
+        (fl as usize, sl)
+    }
+}
+
+/// Bucket from which every block fits `size` (rounding up).
+#[inline(always)]
+fn mapping_search(size: u32) -> (usize, usize) {
+    let units = size >> 4;
+    if units < SL_COUNT as u32 {
+        return (0, units as usize);
+    }
+    let l = 31 - units.leading_zeros();
+    let rounded = units + (1 << (l - SL_BITS)) - 1;
+    mapping(rounded << 4)
+}
+
+fn is_next_free(next: u32) -> bool {
+    next != st!().top && load32(next) & FREE != 0
+}
+
+fn set_prev_free(next: u32, free: bool) {
+    let s = st!();
+    if next == s.top {
+        s.tail_prev_free = free as u32;
+    } else {
+        let w = load32(next);
+        store32(next, if free { w | PREV_FREE } else { w & !PREV_FREE });
+    }
+}
+
+fn insert(b: u32, size: u32) {
+    let s = st!();
+    let (fl, sl) = mapping(size);
+    let i = fl * SL_COUNT + sl;
+    let head = s.heads[i];
+    store32(b + 8, head);
+    store32(b + 12, 0);
+    if head != 0 {
+        store32(head + 12, b);
+    }
+    s.heads[i] = b;
+    s.fl_bitmap |= 1 << fl;
+    s.sl_bitmap[fl] |= 1 << sl;
+}
+
+fn remove(b: u32, size: u32) {
+    let s = st!();
+    let next = load32(b + 8);
+    let prev = load32(b + 12);
+    if next != 0 {
+        store32(next + 12, prev);
+    }
+    if prev != 0 {
+        store32(prev + 8, next);
+    } else {
+        let (fl, sl) = mapping(size);
+        s.heads[fl * SL_COUNT + sl] = next;
+        if next == 0 {
+            s.sl_bitmap[fl] &= !(1 << sl);
+            if s.sl_bitmap[fl] == 0 {
+                s.fl_bitmap &= !(1 << fl);
+            }
+        }
+    }
+}
+
+/// Frees block `b` of `size` into the TLSF heap, merging with free
+/// neighbours (boundary tags).
+fn tlsf_free(mut b: u32, mut size: u32) {
+    let next = b + size;
+    if is_next_free(next) {
+        let nsize = load32(next) & !FLAGS;
+        remove(next, nsize);
+        size += nsize;
+    }
+    if load32(b) & PREV_FREE != 0 {
+        let psize = load32(b - 4);
+        b -= psize;
+        remove(b, psize);
+        size += psize;
+    }
+    store32(b, size | FREE);
+    store32(b + 4, FREED_TAG);
+    store32(b + size - 4, size);
+    set_prev_free(b + size, true);
+    insert(b, size);
+}
+
+/// Takes a free block of at least `size` bytes out of the TLSF heap,
+/// splitting off the rest; `None` when no free block is large enough.
+fn tlsf_take(size: u32) -> Option<u32> {
+    let s = st!();
+    let (mut fl, sl) = mapping_search(size);
+    if fl >= FL_COUNT {
+        return None;
+    }
+    let mut sl_map = s.sl_bitmap[fl] & (!0u32 << sl);
+    if sl_map == 0 {
+        let fl_map = s.fl_bitmap & (!0u32).checked_shl(fl as u32 + 1).unwrap_or(0);
+        if fl_map == 0 {
+            return None;
+        }
+        fl = fl_map.trailing_zeros() as usize;
+        sl_map = s.sl_bitmap[fl];
+    }
+    let sl = sl_map.trailing_zeros() as usize;
+    let b = s.heads[fl * SL_COUNT + sl];
+    let bsize = load32(b) & !FLAGS;
+    remove(b, bsize);
+    let rest = bsize - size;
+    if rest >= MIN_BLOCK {
+        let r = b + size;
+        store32(r, rest | FREE);
+        store32(r + 4, FREED_TAG);
+        store32(r + rest - 4, rest);
+        insert(r, rest);
+        store32(b, size);
+    } else {
+        set_prev_free(b + bsize, false);
+        store32(b, bsize);
+    }
+    Some(b)
+}
+
+/// Counts of the heap's blocks, from a full walk (for tests; O(blocks)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapWalk {
+    /// Blocks in use or on quick lists.
+    pub used_blocks: u32,
+    /// Bytes in those blocks.
+    pub used_bytes: u32,
+    /// Free blocks in the TLSF heap.
+    pub free_blocks: u32,
+    /// Bytes in free blocks.
+    pub free_bytes: u32,
+}
+
+/// Walks every block from the heap start to `top`, checking the invariants
+/// (sizes, boundary tags, PREV_FREE bits, no two adjacent free blocks, every
+/// free block on the list of its bucket). Returns a description of the first
+/// violation. O(blocks + free blocks): for tests only.
+pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
+    let s = st!();
+    let mut walk = HeapWalk::default();
+    if s.top == 0 {
+        return Ok(walk);
+    }
+    let mut b = memory::heap_start();
+    let mut prev_free = false;
+    while b < s.top {
+        let w = load32(b);
+        let size = w & !FLAGS;
+        if size < MIN_BLOCK || size % 16 != 0 || b as u64 + size as u64 > s.top as u64 {
+            return Err("block size out of range");
+        }
+        if (w & PREV_FREE != 0) != prev_free {
+            return Err("PREV_FREE bit disagrees with the previous block");
+        }
+        let free = w & FREE != 0;
+        if free {
+            if prev_free {
+                return Err("two adjacent free blocks");
+            }
+            if load32(b + size - 4) != size {
+                return Err("boundary tag of a free block is wrong");
+            }
+            walk.free_blocks += 1;
+            walk.free_bytes += size;
+        } else {
+            walk.used_blocks += 1;
+            walk.used_bytes += size;
+        }
+        prev_free = free;
+        b += size;
+    }
+    if b != s.top {
+        return Err("blocks do not end at the top");
+    }
+    if (s.tail_prev_free != 0) != prev_free {
+        return Err("tail flag disagrees with the last block");
+    }
+    let mut listed = 0;
+    for fl in 0..FL_COUNT {
+        for sl in 0..SL_COUNT {
+            let mut f = s.heads[fl * SL_COUNT + sl];
+            if (f != 0) != (s.sl_bitmap[fl] & (1 << sl) != 0) {
+                return Err("second-level bitmap disagrees with a list");
+            }
+            let mut prev = 0;
+            while f != 0 {
+                let size = load32(f) & !FLAGS;
+                if load32(f) & FREE == 0 || mapping(size) != (fl, sl) || load32(f + 12) != prev {
+                    return Err("free list holds a wrong block");
+                }
+                listed += 1;
+                prev = f;
+                f = load32(f + 8);
+            }
+        }
+        if (s.sl_bitmap[fl] != 0) != (s.fl_bitmap & (1 << fl) != 0) {
+            return Err("first-level bitmap disagrees");
+        }
+    }
+    if listed != walk.free_blocks {
+        return Err("a free block is missing from the lists");
+    }
+    Ok(walk)
+}
+
+/// Blocks currently on quick lists.
+pub fn quick_blocks() -> u32 {
+    st!().quick_blocks
+}
