@@ -3,8 +3,16 @@
 //! (Full pipeline documentation follows with the implementation.)
 #![deny(missing_docs)]
 
+mod code;
 mod config;
+mod custom;
 mod error;
+mod gc;
+mod link;
+mod parse;
+mod remap;
+mod resolve;
+mod types;
 
 pub use config::{Config, ExportConflict, ExportSpec, NamePrefix};
 pub use error::{Error, ErrorKind};
@@ -67,7 +75,7 @@ impl Linker {
 
     /// Links the inputs, in the order they were added, into one module.
     pub fn link(&self) -> Result<Output, Error> {
-        let _ = (&self.config, &self.inputs);
-        Err(Error::new(ErrorKind::Limit, "link: not implemented yet"))
+        let inputs: Vec<(&str, &[u8])> = self.inputs.iter().map(|i| (i.name.as_str(), i.bytes.as_slice())).collect();
+        link::link(&self.config, &inputs)
     }
 }

@@ -1,5 +1,219 @@
-//! `multimem-link`: command-line front end of the multimem linker.
-fn main() {
-    eprintln!("multimem-link: not implemented yet");
-    std::process::exit(1);
+//! `multimem-link`: the command-line front end of [`multimem_linker`].
+//! Parses arguments by hand (no dependency), reads `.wasm` or `.wat`
+//! inputs, links, writes binary or text. Every failure is a message on
+//! stderr and exit code 1; nothing here may panic on user input.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use multimem_linker::{Config, ExportConflict, Linker, NamePrefix};
+
+const HELP: &str = "\
+multimem-link: merge WebAssembly modules into one multi-memory module and
+lower multimem intrinsics.
+
+USAGE:
+    multimem-link [OPTIONS] NAME=FILE... -o OUT
+
+Each input is NAME=FILE: FILE (.wasm binary or .wat text) becomes the module
+that other inputs import as NAME. An import `NAME.f` binds to export `f` of
+that input; imports of other modules stay imports. Inputs are laid out, and
+their start functions run, in command-line order.
+
+OPTIONS:
+    -o, --output FILE          Write the linked module to FILE (`-` for stdout).
+                               Required unless --wat is given (then stdout).
+    -t, --wat                  Write the text format (WAT) instead of binary.
+        --with-runtime         Add the bundled runtime.wasm as module `multimem`.
+        --export M.NAME[=AS]   Export only the listed exports (repeatable):
+                               input M's export NAME, as AS if given.
+                               Default: every export of every input.
+        --rename-conflicts     When exporting everything and two inputs export
+                               the same name, export later ones as `M.NAME`.
+        --skip-conflicts       ... keep only the first one instead.
+                               (Default: a conflict is an error.)
+        --external-memory M.F  The import that the intrinsics' `external`
+                               memory role binds to. Default: env.memory. Added
+                               as an import (0 pages, i32) if no input has it.
+        --gc                   Remove functions, globals, tables, tags and
+                               segments unreachable from the exports, start
+                               functions and active segments.
+        --name-prefix WHEN     Prefix merged names with `module.`: `clash`
+                               (default: only names used by several inputs),
+                               `always` or `never`.
+        --strip-names          Do not emit a `name` section.
+        --keep-dwarf           Keep DWARF sections of a single input verbatim
+                               (offsets become stale). Default: drop, warn.
+    -q, --quiet                Do not print warnings.
+    -h, --help                 Print this help.
+    -V, --version              Print the version.
+
+EXIT STATUS:
+    0 on success, 1 on any error (message on stderr).
+
+EXAMPLE:
+    multimem-link app=app.wasm multimem=runtime.wasm -o out.wasm
+";
+
+struct Args {
+    inputs: Vec<(String, String)>,
+    output: Option<String>,
+    wat: bool,
+    with_runtime: bool,
+    quiet: bool,
+    config: Config,
+}
+
+fn split_dot(s: &str, flag: &str) -> Result<(String, String), String> {
+    match s.split_once('.') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_string(), b.to_string())),
+        _ => Err(format!("{flag} expects MODULE.NAME, got `{s}`")),
+    }
+}
+
+fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
+    let mut a = Args { inputs: Vec::new(), output: None, wat: false, with_runtime: false, quiet: false, config: Config::default() };
+    let mut it = args.into_iter();
+    let value = |it: &mut std::vec::IntoIter<String>, flag: &str| it.next().ok_or_else(|| format!("{flag} needs a value"));
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let val = |it: &mut std::vec::IntoIter<String>| match &inline {
+            Some(v) => Ok(v.clone()),
+            None => value(it, &flag),
+        };
+        match flag.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(None);
+            }
+            "-V" | "--version" => {
+                println!("multimem-link {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            "-o" | "--output" => a.output = Some(val(&mut it)?),
+            "-t" | "--wat" => a.wat = true,
+            "--with-runtime" => a.with_runtime = true,
+            "-q" | "--quiet" => a.quiet = true,
+            "--gc" => a.config = a.config.gc(true),
+            "--strip-names" => a.config = a.config.keep_names(false),
+            "--keep-dwarf" => a.config = a.config.keep_dwarf(true),
+            "--rename-conflicts" => a.config = a.config.export_conflict(ExportConflict::Rename),
+            "--skip-conflicts" => a.config = a.config.export_conflict(ExportConflict::Skip),
+            "--external-memory" => {
+                let (m, f) = split_dot(&val(&mut it)?, "--external-memory")?;
+                a.config = a.config.external_memory(&m, &f);
+            }
+            "--export" => {
+                let v = val(&mut it)?;
+                let (path, as_name) = match v.split_once('=') {
+                    Some((p, n)) => (p.to_string(), Some(n.to_string())),
+                    None => (v.clone(), None),
+                };
+                let (m, n) = split_dot(&path, "--export")?;
+                a.config = a.config.export(&m, &n, as_name.as_deref());
+            }
+            "--name-prefix" => {
+                let v = val(&mut it)?;
+                let p = match v.as_str() {
+                    "clash" => NamePrefix::OnClash,
+                    "always" => NamePrefix::Always,
+                    "never" => NamePrefix::Never,
+                    _ => return Err(format!("--name-prefix expects clash, always or never, got `{v}`")),
+                };
+                a.config = a.config.name_prefix(p);
+            }
+            f if f.starts_with('-') && f.len() > 1 => return Err(format!("unknown option `{f}` (see --help)")),
+            _ => match arg.split_once('=') {
+                Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+                    a.inputs.push((name.to_string(), path.to_string()))
+                }
+                _ => return Err(format!("input `{arg}` must be NAME=FILE (see --help)")),
+            },
+        }
+    }
+    if a.inputs.is_empty() && !a.with_runtime {
+        return Err("no inputs (see --help)".to_string());
+    }
+    if a.output.is_none() && !a.wat {
+        return Err("no output file: give -o FILE (or --wat to print text)".to_string());
+    }
+    Ok(Some(a))
+}
+
+fn read_input(path: &str) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    let looks_text = path.ends_with(".wat") || path.ends_with(".wast") || std::str::from_utf8(&bytes).is_ok();
+    if !looks_text {
+        return Err(format!("`{path}` is neither a wasm binary (no \\0asm header) nor WAT text"));
+    }
+    wat::parse_bytes(&bytes).map(|c| c.into_owned()).map_err(|e| {
+        let mut e = e;
+        e.set_path(path);
+        format!("`{path}` is not valid WAT: {e}")
+    })
+}
+
+fn bundled_runtime() -> Result<Vec<u8>, String> {
+    // The bundle crate (runtime/bundle) is not published yet in this tree;
+    // see the crate README. Until then the flag says so instead of guessing.
+    Err("--with-runtime: this build of multimem-link has no bundled runtime.wasm; pass multimem=runtime.wasm instead".to_string())
+}
+
+fn run(args: Vec<String>) -> Result<(), String> {
+    let Some(a) = parse_args(args)? else { return Ok(()) };
+    let mut linker = Linker::new(a.config);
+    for (name, path) in &a.inputs {
+        let bytes = read_input(path)?;
+        linker.add_module_owned(name, bytes).map_err(|e| e.to_string())?;
+    }
+    if a.with_runtime {
+        linker.add_module_owned("multimem", bundled_runtime()?).map_err(|e| e.to_string())?;
+    }
+    let out = linker.link().map_err(|e| e.to_string())?;
+    if !a.quiet {
+        for w in &out.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let bytes = if a.wat {
+        wasmprinter::print_bytes(&out.wasm).map_err(|e| format!("cannot print the output as text: {e}"))?.into_bytes()
+    } else {
+        out.wasm
+    };
+    match a.output.as_deref() {
+        None | Some("-") => {
+            let mut so = std::io::stdout().lock();
+            so.write_all(&bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
+        }
+        Some(path) => std::fs::write(path, &bytes).map_err(|e| format!("cannot write `{path}`: {e}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = match std::env::args_os().skip(1).map(|a| a.into_string()).collect() {
+        Ok(a) => a,
+        Err(bad) => {
+            eprintln!("error: argument is not valid UTF-8: {bad:?}");
+            return ExitCode::from(1);
+        }
+    };
+    // Last resort: a linker bug must not print a backtrace at users.
+    std::panic::set_hook(Box::new(|_| {}));
+    match std::panic::catch_unwind(|| run(args)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+        Err(_) => {
+            eprintln!("error: internal linker error (panic); please report this with the inputs");
+            ExitCode::from(1)
+        }
+    }
 }

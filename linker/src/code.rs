@@ -1,0 +1,131 @@
+//! Phase 6: streams function bodies into the output code section. Each
+//! operator is parsed once; operators whose immediates hold no index (most
+//! of them: locals, constants, arithmetic, branches, loads on a memory that
+//! keeps its index) are copied as raw byte runs, the rest are reencoded
+//! through [`Remap`], and `call`s of intrinsics are replaced by their
+//! pre-encoded instruction. One scratch buffer is reused for all bodies.
+
+use wasm_encoder::reencode::Reencode;
+use wasm_encoder::Encode;
+use wasmparser::{FunctionBody, Operator};
+
+use crate::remap::{message, Remap, INTRINSIC};
+
+/// Appends an unsigned LEB128.
+pub(crate) fn leb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Per-input facts the body rewriter needs.
+pub(crate) struct BodyContext<'a> {
+    /// Whole input bytes (operator offsets are absolute).
+    pub bytes: &'a [u8],
+    /// Encoded replacement of each function index that is an intrinsic.
+    pub lowered: &'a [Option<Vec<u8>>],
+    /// Output index of the input's memory 0 (`None`: no memory), to copy
+    /// memory-0 loads and stores verbatim when it keeps index 0.
+    pub memory0_identity: bool,
+}
+
+/// Rewrites one body, appending `size ‖ locals ‖ code` to `out`.
+pub(crate) fn emit_body(
+    remap: &mut Remap<'_>,
+    cx: &BodyContext<'_>,
+    body: &FunctionBody<'_>,
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    scratch.clear();
+    let locals = body.get_locals_reader().map_err(|e| e.to_string())?;
+    leb(scratch, locals.get_count() as u64);
+    for l in locals {
+        let (n, ty) = l.map_err(|e| e.to_string())?;
+        leb(scratch, n as u64);
+        remap.val_type(ty).map_err(message)?.encode(scratch);
+    }
+    let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
+    let bytes = cx.bytes;
+    let mut run = ops.original_position();
+    while !ops.eof() {
+        let at = ops.original_position();
+        let op = ops.read().map_err(|e| e.to_string())?;
+        if copyable(bytes, at, cx.memory0_identity) {
+            continue;
+        }
+        // Flush the verbatim run before this operator.
+        scratch.extend_from_slice(&bytes[run..at]);
+        match op {
+            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                let tail = matches!(op, Operator::ReturnCall { .. });
+                match remap.maps.items[0].get(function_index as usize) {
+                    Some(&INTRINSIC) => {
+                        let code = cx.lowered.get(function_index as usize).and_then(|c| c.as_ref());
+                        match code {
+                            Some(code) => scratch.extend_from_slice(code),
+                            None => return Err(format!("internal: intrinsic {function_index} not lowered")),
+                        }
+                        if tail {
+                            scratch.push(0x0f); // return
+                        }
+                    }
+                    _ => {
+                        let f = remap.function_index(function_index).map_err(message)?;
+                        scratch.push(if tail { 0x12 } else { 0x10 });
+                        leb(scratch, f as u64);
+                    }
+                }
+            }
+            op => {
+                remap.instruction(op).map_err(message)?.encode(scratch);
+            }
+        }
+        run = ops.original_position();
+    }
+    scratch.extend_from_slice(&bytes[run..ops.original_position()]);
+    leb(out, scratch.len() as u64);
+    out.extend_from_slice(scratch);
+    Ok(())
+}
+
+/// Whether the operator at `at` carries no index immediate (so its bytes
+/// are valid unchanged in the output). Conservative: anything not listed
+/// is reencoded.
+#[inline]
+fn copyable(bytes: &[u8], at: usize, memory0_identity: bool) -> bool {
+    let op = bytes[at];
+    match op {
+        // unreachable, nop, else, end, br, br_if, br_table, return,
+        // rethrow, delegate, catch_all, throw_ref, drop, select,
+        // local.get/set/tee, constants, numeric and sign-extension ops.
+        0x00 | 0x01 | 0x05 | 0x09 | 0x0a | 0x0b..=0x0f | 0x18 | 0x19 | 0x1a | 0x1b | 0x20..=0x22
+        | 0x41..=0xc4 => true,
+        // block, loop, if, try: copyable unless the block type is a type index
+        // or a concrete reference.
+        0x02..=0x04 | 0x06 => matches!(bytes.get(at + 1), Some(0x40 | 0x7b..=0x7f | 0x6f | 0x70)),
+        // Loads and stores: the memory index is explicit only when bit 6 of the
+        // alignment flags is set; otherwise it is memory 0.
+        0x28..=0x3e => memory0_identity && bytes.get(at + 1).is_some_and(|f| f & 0x40 == 0 && f & 0x80 == 0),
+        0xfc => matches!(bytes.get(at + 1), Some(0x00..=0x07)),
+        0xfd => {
+            // SIMD: only the loads/stores (0x00..=0x0b, 0x54..=0x5d) carry a
+            // memory. The sub-opcode is a LEB (possibly non-canonical).
+            let mut v: u32 = 0;
+            for (k, b) in bytes.iter().skip(at + 1).take(5).enumerate() {
+                v |= u32::from(b & 0x7f) << (7 * k);
+                if b & 0x80 == 0 {
+                    return !matches!(v, 0x00..=0x0b | 0x54..=0x5d);
+                }
+            }
+            false
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,286 @@
+//! Phase 5 (optional): dead-code removal. Marks, from the roots (the
+//! output's exports, every start function, active element and data
+//! segments), every function, table, global, tag and segment reachable
+//! through code, initialisers and segment contents, following imports to
+//! the definitions they resolve to. Memories and types are always kept.
+//! Declarative element segments are kept but filtered to live functions.
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+
+use wasm_encoder::reencode::{Error as ReError, Reencode};
+use wasmparser::{ElementItems, ElementKind, Operator};
+
+use crate::error::Error;
+use crate::link::ChosenExport;
+use crate::parse::{Kind, Parsed, KINDS};
+use crate::remap::{Remap, DEAD};
+use crate::resolve::{Resolver, Target};
+use crate::types::MergedTypes;
+
+/// Liveness of every definition (module-local, not counting imports) and segment.
+pub(crate) struct Live {
+    pub items: Vec<[Vec<bool>; 5]>,
+    pub elems: Vec<Vec<bool>>,
+    pub datas: Vec<Vec<bool>>,
+}
+
+impl Live {
+    /// Everything live (dead-code removal off).
+    pub(crate) fn all(parsed: &[Parsed<'_>]) -> Live {
+        Live {
+            items: parsed.iter().map(|p| KINDS.map(|k| vec![true; p.num_defined(k) as usize])).collect(),
+            elems: parsed.iter().map(|p| vec![true; p.elems.len()]).collect(),
+            datas: parsed.iter().map(|p| vec![true; p.datas.len()]).collect(),
+        }
+    }
+}
+
+/// Index uses collected while walking code with the [`Reencode`] hooks.
+#[derive(Default)]
+struct Uses {
+    items: Vec<(Kind, u32)>,
+    elems: Vec<u32>,
+    datas: Vec<u32>,
+}
+
+impl Reencode for Uses {
+    type Error = Infallible;
+    fn function_index(&mut self, i: u32) -> Result<u32, ReError> {
+        self.items.push((Kind::Func, i));
+        Ok(i)
+    }
+    fn table_index(&mut self, i: u32) -> Result<u32, ReError> {
+        self.items.push((Kind::Table, i));
+        Ok(i)
+    }
+    fn global_index(&mut self, i: u32) -> Result<u32, ReError> {
+        self.items.push((Kind::Global, i));
+        Ok(i)
+    }
+    fn tag_index(&mut self, i: u32) -> Result<u32, ReError> {
+        self.items.push((Kind::Tag, i));
+        Ok(i)
+    }
+    fn element_index(&mut self, i: u32) -> Result<u32, ReError> {
+        self.elems.push(i);
+        Ok(i)
+    }
+    fn data_index(&mut self, i: u32) -> Result<u32, ReError> {
+        self.datas.push(i);
+        Ok(i)
+    }
+}
+
+enum Work {
+    Item(usize, Kind, u32),
+    Elem(usize, u32),
+}
+
+struct Marker<'p, 'a, 'r> {
+    parsed: &'p [Parsed<'a>],
+    resolver: &'r mut Resolver<'p, 'a>,
+    live: Live,
+    work: Vec<Work>,
+}
+
+fn parse_err(m: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(crate::ErrorKind::InvalidModule, format!("module `{m}`: {e}"))
+}
+
+impl Marker<'_, '_, '_> {
+    fn mark(&mut self, m: usize, kind: Kind, index: u32) -> Result<(), Error> {
+        if let Target::Defined { module, index } = self.resolver.item(m, kind, index)? {
+            let d = (index - self.parsed[module].num_imported(kind)) as usize;
+            let slot = &mut self.live.items[module][kind as usize][d];
+            if !*slot {
+                *slot = true;
+                self.work.push(Work::Item(module, kind, index));
+            }
+        }
+        Ok(())
+    }
+
+    fn mark_elem(&mut self, m: usize, e: u32) {
+        if let Some(slot) = self.live.elems[m].get_mut(e as usize) {
+            if !*slot {
+                *slot = true;
+                self.work.push(Work::Elem(m, e));
+            }
+        }
+    }
+
+    fn apply(&mut self, m: usize, uses: Uses) -> Result<(), Error> {
+        for (k, i) in uses.items {
+            self.mark(m, k, i)?;
+        }
+        for e in uses.elems {
+            self.mark_elem(m, e);
+        }
+        for d in uses.datas {
+            if let Some(slot) = self.live.datas[m].get_mut(d as usize) {
+                *slot = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn scan_expr(&mut self, m: usize, e: &wasmparser::ConstExpr<'_>) -> Result<(), Error> {
+        let mut uses = Uses::default();
+        uses.const_expr(e.clone()).map_err(|x| parse_err(self.parsed[m].name, x))?;
+        self.apply(m, uses)
+    }
+
+    fn run(&mut self) -> Result<(), Error> {
+        while let Some(w) = self.work.pop() {
+            match w {
+                Work::Item(m, kind, index) => {
+                    let p = &self.parsed[m];
+                    let d = (index - p.num_imported(kind)) as usize;
+                    match kind {
+                        Kind::Func => {
+                            let mut uses = Uses::default();
+                            let mut ops = p.bodies[d].get_operators_reader().map_err(|e| parse_err(p.name, e))?;
+                            while !ops.eof() {
+                                let op = ops.read().map_err(|e| parse_err(p.name, e))?;
+                                match op {
+                                    Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                                        uses.items.push((Kind::Func, function_index))
+                                    }
+                                    op => {
+                                        uses.instruction(op).map_err(|e| parse_err(p.name, e))?;
+                                    }
+                                }
+                            }
+                            self.apply(m, uses)?;
+                        }
+                        Kind::Global => {
+                            let init = p.globals[d].init.clone();
+                            self.scan_expr(m, &init)?;
+                        }
+                        Kind::Table => {
+                            if let Some(init) = p.tables[d].init.clone() {
+                                self.scan_expr(m, &init)?;
+                            }
+                        }
+                        Kind::Memory | Kind::Tag => {}
+                    }
+                }
+                Work::Elem(m, e) => {
+                    let p = &self.parsed[m];
+                    let el = p.elems[e as usize].clone();
+                    let mut uses = Uses::default();
+                    uses.element_items(el.items).map_err(|x| parse_err(p.name, x))?;
+                    if let ElementKind::Active { table_index, offset_expr } = el.kind {
+                        uses.items.push((Kind::Table, table_index.unwrap_or(0)));
+                        uses.const_expr(offset_expr).map_err(|x| parse_err(p.name, x))?;
+                    }
+                    self.apply(m, uses)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Computes liveness from the roots.
+pub(crate) fn live<'p, 'a>(
+    parsed: &'p [Parsed<'a>],
+    resolver: &mut Resolver<'p, 'a>,
+    _types: &MergedTypes,
+    exports: &[ChosenExport<'_>],
+) -> Result<Live, Error> {
+    let mut live = Live {
+        items: parsed.iter().map(|p| KINDS.map(|k| vec![false; p.num_defined(k) as usize])).collect(),
+        elems: parsed.iter().map(|p| vec![false; p.elems.len()]).collect(),
+        datas: parsed.iter().map(|p| vec![false; p.datas.len()]).collect(),
+    };
+    for (m, p) in parsed.iter().enumerate() {
+        live.items[m][Kind::Memory as usize].fill(true);
+        for (e, el) in p.elems.iter().enumerate() {
+            if matches!(el.kind, ElementKind::Declared) {
+                live.elems[m][e] = true;
+            }
+        }
+    }
+    let mut mk = Marker { parsed, resolver, live, work: Vec::new() };
+    for x in exports {
+        mk.mark(x.module, x.kind, x.index)?;
+    }
+    for (m, p) in parsed.iter().enumerate() {
+        if let Some(s) = p.start {
+            mk.mark(m, Kind::Func, s)?;
+        }
+        for (e, el) in p.elems.iter().enumerate() {
+            if matches!(el.kind, ElementKind::Active { .. }) {
+                mk.mark_elem(m, e as u32);
+            }
+        }
+        for (d, data) in p.datas.iter().enumerate() {
+            if let wasmparser::DataKind::Active { offset_expr, .. } = &data.kind {
+                mk.live.datas[m][d] = true;
+                mk.scan_expr(m, offset_expr)?;
+            }
+        }
+    }
+    mk.run()?;
+    Ok(mk.live)
+}
+
+/// Items of a declarative segment whose functions survived, remapped.
+pub(crate) struct DeclaredItems {
+    funcs: Vec<u32>,
+    exprs: Option<(wasm_encoder::RefType, Vec<wasm_encoder::ConstExpr>)>,
+}
+
+impl DeclaredItems {
+    pub(crate) fn is_empty(&self) -> bool {
+        match &self.exprs {
+            Some((_, e)) => e.is_empty(),
+            None => self.funcs.is_empty(),
+        }
+    }
+    pub(crate) fn into_elements(self) -> wasm_encoder::Elements<'static> {
+        match self.exprs {
+            Some((t, e)) => wasm_encoder::Elements::Expressions(t, Cow::Owned(e)),
+            None => wasm_encoder::Elements::Functions(Cow::Owned(self.funcs)),
+        }
+    }
+}
+
+/// Filters a declarative segment to the functions that are still live.
+pub(crate) fn live_declared_items(
+    el: &wasmparser::Element<'_>,
+    r: &mut Remap<'_>,
+) -> Result<DeclaredItems, ReError<String>> {
+    let is_live = |r: &Remap<'_>, f: u32| r.maps.items[0].get(f as usize).is_some_and(|&o| o != DEAD);
+    match el.items.clone() {
+        ElementItems::Functions(fs) => {
+            let mut funcs = Vec::new();
+            for f in fs {
+                let f = f?;
+                if is_live(r, f) {
+                    funcs.push(r.function_index(f)?);
+                }
+            }
+            Ok(DeclaredItems { funcs, exprs: None })
+        }
+        ElementItems::Expressions(ty, es) => {
+            let mut out = Vec::new();
+            for e in es {
+                let e = e?;
+                let mut dead = false;
+                let mut ops = e.get_operators_reader();
+                while !ops.eof() {
+                    if let Operator::RefFunc { function_index } = ops.read()? {
+                        dead |= !is_live(r, function_index);
+                    }
+                }
+                if !dead {
+                    out.push(r.const_expr(e)?);
+                }
+            }
+            Ok(DeclaredItems { funcs: Vec::new(), exprs: Some((r.ref_type(ty)?, out)) })
+        }
+    }
+}

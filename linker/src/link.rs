@@ -1,0 +1,562 @@
+//! The link pipeline: runs the phases listed in the crate documentation,
+//! in that order, and assembles the output bytes.
+
+use std::collections::HashMap;
+
+use multimem_abi::{MemoryRole, Op};
+use wasm_encoder::reencode::Reencode;
+use wasm_encoder::{Encode, EntityType, Instruction, MemArg};
+
+use crate::code::{emit_body, leb, BodyContext};
+use crate::config::{Config, ExportConflict};
+use crate::error::{Error, ErrorKind};
+use crate::parse::{parse, Kind, Parsed, KINDS};
+use crate::remap::{message, Maps, Remap, DEAD, INTRINSIC};
+use crate::resolve::{describe_memory, Resolver, Target};
+use crate::types::MergedTypes;
+use crate::Output;
+
+/// An export of the output, before indices are assigned.
+pub(crate) struct ChosenExport<'a> {
+    pub name: String,
+    pub module: usize,
+    pub kind: Kind,
+    /// Module-local index (counting imports).
+    pub index: u32,
+    pub export_kind: wasmparser::ExternalKind,
+    /// The export's name in its input.
+    pub source: &'a str,
+}
+
+fn err(kind: ErrorKind, msg: impl Into<String>) -> Error {
+    Error::new(kind, msg)
+}
+
+/// Runs the whole pipeline over `inputs` (name, bytes) in order.
+pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, Error> {
+    let mut warnings = Vec::new();
+
+    // Phase 1: parse.
+    let parsed: Vec<Parsed<'_>> =
+        inputs.iter().map(|(name, bytes)| parse(name, bytes)).collect::<Result<_, _>>()?;
+
+    // Phase 2: merge types.
+    let mut types = MergedTypes::new();
+    for p in &parsed {
+        types.add_module(p).map_err(|e| err(ErrorKind::InvalidModule, format!("module `{}`: {e}", p.name)))?;
+    }
+
+    // Phase 3: resolve imports.
+    let mut resolver = Resolver::new(&parsed, &types);
+    for m in 0..parsed.len() {
+        for k in KINDS {
+            for i in 0..parsed[m].num_imported(k) {
+                resolver.item(m, k, i)?;
+            }
+        }
+    }
+
+    // Phase 4: roles of intrinsic memories. `external` is the configured
+    // import (an input of that name exporting it, an existing import, or a
+    // new one).
+    let uses_external = parsed.iter().any(|p| {
+        p.imports.iter().any(|i| {
+            i.module == multimem_abi::INTRINSICS_MODULE
+                && multimem_abi::intrinsic(i.name).is_some_and(|x| x.memories.contains(&MemoryRole::External))
+        })
+    });
+    let (ext_mod, ext_field) = (&config.external_memory.0, &config.external_memory.1);
+    let external_target: Option<Target> = if !uses_external {
+        None
+    } else if let Some(m2) = resolver.input_named(ext_mod) {
+        let p2 = &parsed[m2];
+        let ex = p2.exports.iter().find(|e| e.name == ext_field.as_str()).ok_or_else(|| {
+            err(
+                ErrorKind::UnknownExport,
+                format!("the external memory is `{ext_mod}.{ext_field}`, but module `{ext_mod}` has no export named `{ext_field}`"),
+            )
+        })?;
+        if Kind::of_export(ex.kind) != Kind::Memory {
+            return Err(err(
+                ErrorKind::KindMismatch,
+                format!("the external memory is `{ext_mod}.{ext_field}`, but module `{ext_mod}` exports `{ext_field}` as a {}", Kind::of_export(ex.kind).name()),
+            ));
+        }
+        Some(resolver.item(m2, Kind::Memory, ex.index)?)
+    } else if let Some(n) = resolver
+        .externals(Kind::Memory)
+        .iter()
+        .position(|x| x.module == *ext_mod && x.name == *ext_field)
+    {
+        Some(Target::External(n as u32))
+    } else {
+        warnings.push(format!(
+            "no input imports the external memory `{ext_mod}.{ext_field}` that intrinsics use; added it as an import (minimum 0 pages, i32, unshared)"
+        ));
+        let ty = EntityType::Memory(wasm_encoder::MemoryType {
+            minimum: 0,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        Some(Target::External(resolver.external(ext_mod, ext_field, Kind::Memory, ty)))
+    };
+
+    // Exports (needed as roots before dead-code removal).
+    let exports = choose_exports(config, &parsed, &mut warnings)?;
+    for x in &exports {
+        if let Target::Intrinsic(i) = resolver.item(x.module, x.kind, x.index)? {
+            return Err(err(
+                ErrorKind::IntrinsicMisuse,
+                format!(
+                    "module `{}` exports intrinsic `{}.{}` as `{}`; intrinsics can only be called",
+                    parsed[x.module].name,
+                    multimem_abi::INTRINSICS_MODULE,
+                    i.name,
+                    x.name
+                ),
+            ));
+        }
+    }
+
+    // Phase 5: dead-code removal (liveness of every definition and segment).
+    let live = if config.gc {
+        crate::gc::live(&parsed, &mut resolver, &types, &exports)?
+    } else {
+        crate::gc::Live::all(&parsed)
+    };
+
+    let resolution = resolver.finish();
+
+    // Phase 6: assign output indices.
+    let n_ext: [u32; 5] = KINDS.map(|k| resolution.externals[k as usize].len() as u32);
+    let mut maps: Vec<Maps> = Vec::with_capacity(parsed.len());
+    let mut next = n_ext;
+    let (mut next_elem, mut next_data) = (0u32, 0u32);
+    for (m, p) in parsed.iter().enumerate() {
+        let mut mp = Maps { types: types.maps[m].clone(), ..Default::default() };
+        for k in KINDS {
+            let nimp = p.num_imported(k);
+            let mut v = vec![DEAD; p.num_total(k) as usize];
+            for d in 0..p.num_defined(k) {
+                if live.items[m][k as usize][d as usize] {
+                    v[(nimp + d) as usize] = next[k as usize];
+                    next[k as usize] += 1;
+                }
+            }
+            mp.items[k as usize] = v;
+        }
+        mp.elems = live.elems[m].iter().map(|&l| if l { next_elem += 1; next_elem - 1 } else { DEAD }).collect();
+        mp.datas = live.datas[m].iter().map(|&l| if l { next_data += 1; next_data - 1 } else { DEAD }).collect();
+        maps.push(mp);
+    }
+    let out_index = |maps: &[Maps], kind: Kind, t: Target| -> u32 {
+        match t {
+            Target::Defined { module, index } => maps[module].items[kind as usize][index as usize],
+            Target::External(n) => n,
+            Target::Intrinsic(_) => INTRINSIC,
+        }
+    };
+    for m in 0..parsed.len() {
+        for k in KINDS {
+            for i in 0..parsed[m].num_imported(k) {
+                let t = resolution.targets[m][k as usize][i as usize];
+                let o = out_index(&maps, k, t);
+                maps[m].items[k as usize][i as usize] = o;
+            }
+        }
+    }
+    let external_memory = external_target.map(|t| out_index(&maps, Kind::Memory, t));
+
+    // Output memory types, to check intrinsic operands.
+    let mut out_memories: Vec<(bool, String)> = Vec::new();
+    for x in &resolution.externals[Kind::Memory as usize] {
+        if let EntityType::Memory(mt) = &x.ty {
+            out_memories.push((mt.memory64, format!("import `{}.{}`", x.module, x.name)));
+        }
+    }
+    for p in &parsed {
+        for (d, mt) in p.memories.iter().enumerate() {
+            let _ = d;
+            out_memories.push((mt.memory64, describe_memory(mt)));
+        }
+    }
+
+    // Lowered intrinsic code per input.
+    let mut lowered: Vec<Vec<Option<Vec<u8>>>> = Vec::with_capacity(parsed.len());
+    for (m, p) in parsed.iter().enumerate() {
+        let nf = p.num_imported(Kind::Func) as usize;
+        let mut low = vec![None; nf];
+        for (i, slot) in low.iter_mut().enumerate() {
+            let Target::Intrinsic(intr) = resolution.targets[m][0][i] else { continue };
+            let own = || -> Result<u32, Error> {
+                if p.num_total(Kind::Memory) == 0 {
+                    return Err(err(
+                        ErrorKind::IntrinsicMisuse,
+                        format!(
+                            "module `{}` imports intrinsic `{}` whose `own` memory is the importing module's memory 0, but module `{}` has no memory",
+                            p.name, intr.name, p.name
+                        ),
+                    ));
+                }
+                Ok(maps[m].items[Kind::Memory as usize][0])
+            };
+            let mut mems = Vec::with_capacity(2);
+            for role in intr.memories {
+                let idx = match role {
+                    MemoryRole::Own => own()?,
+                    MemoryRole::External => external_memory.ok_or_else(|| err(ErrorKind::IntrinsicMisuse, "internal: external memory unresolved"))?,
+                };
+                if let Some((true, what)) = out_memories.get(idx as usize) {
+                    return Err(err(
+                        ErrorKind::IntrinsicMisuse,
+                        format!(
+                            "module `{}` calls intrinsic `{}`, whose {:?} memory resolves to the 64-bit {what}; intrinsics take i32 addresses",
+                            p.name, intr.name, role
+                        ),
+                    ));
+                }
+                mems.push(idx);
+            }
+            let memarg = |mem: u32| MemArg { offset: 0, align: intr.align, memory_index: mem };
+            let insn = match intr.op {
+                Op::MemoryCopy => Instruction::MemoryCopy { dst_mem: mems[0], src_mem: mems[1] },
+                Op::MemoryFill => Instruction::MemoryFill(mems[0]),
+                Op::MemorySize => Instruction::MemorySize(mems[0]),
+                Op::I32Load8U => Instruction::I32Load8U(memarg(mems[0])),
+                Op::I32Store8 => Instruction::I32Store8(memarg(mems[0])),
+                Op::I32Load => Instruction::I32Load(memarg(mems[0])),
+                Op::I32Store => Instruction::I32Store(memarg(mems[0])),
+                Op::I64Load => Instruction::I64Load(memarg(mems[0])),
+                Op::I64Store => Instruction::I64Store(memarg(mems[0])),
+                Op::F32Load => Instruction::F32Load(memarg(mems[0])),
+                Op::F32Store => Instruction::F32Store(memarg(mems[0])),
+                Op::F64Load => Instruction::F64Load(memarg(mems[0])),
+                Op::F64Store => Instruction::F64Store(memarg(mems[0])),
+                Op::I32AtomicRmwAdd => Instruction::I32AtomicRmwAdd(memarg(mems[0])),
+            };
+            let mut code = Vec::with_capacity(8);
+            insn.encode(&mut code);
+            *slot = Some(code);
+        }
+        lowered.push(low);
+    }
+
+    // Start functions, chained in input order.
+    let starts: Vec<u32> = parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(m, p)| p.start.map(|s| maps[m].items[0][s as usize]))
+        .collect();
+    let num_funcs = next[0];
+    let synth_start = if starts.len() > 1 { Some(types.func_type(&[], &[])) } else { None };
+    let start = match (starts.len(), synth_start) {
+        (0, _) => None,
+        (1, _) => Some(starts[0]),
+        _ => Some(num_funcs),
+    };
+
+    // Phase 7: emit sections.
+    let total_in: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+    let mut out: Vec<u8> = Vec::with_capacity(total_in + total_in / 16 + 256);
+    out.extend_from_slice(&[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    let section = |out: &mut Vec<u8>, id: u8, s: &dyn Encode, empty: bool| {
+        if !empty {
+            out.push(id);
+            s.encode(out);
+        }
+    };
+    section(&mut out, 1, &types.section, types.count == 0);
+
+    let mut imports = wasm_encoder::ImportSection::new();
+    for k in KINDS {
+        for x in &resolution.externals[k as usize] {
+            imports.import(&x.module, &x.name, x.ty);
+        }
+    }
+    section(&mut out, 2, &imports, imports.is_empty());
+
+    let re = |e| err(ErrorKind::InvalidModule, message(e));
+    let func_import_names: Vec<Vec<(&str, &str)>> = parsed
+        .iter()
+        .map(|p| p.imports_of[0].iter().map(|&i| (p.imports[i as usize].module, p.imports[i as usize].name)).collect())
+        .collect();
+    let remap = |m: usize| Remap { module: parsed[m].name, maps: &maps[m], func_import_names: &func_import_names[m] };
+
+    let mut funcs = wasm_encoder::FunctionSection::new();
+    for (m, p) in parsed.iter().enumerate() {
+        let nimp = p.num_imported(Kind::Func);
+        for d in 0..p.num_defined(Kind::Func) {
+            if live.items[m][0][d as usize] {
+                funcs.function(maps[m].types[p.func_types[(nimp + d) as usize] as usize]);
+            }
+        }
+    }
+    if let Some(t) = synth_start {
+        funcs.function(t);
+    }
+    section(&mut out, 3, &funcs, funcs.is_empty());
+
+    let mut tables = wasm_encoder::TableSection::new();
+    let mut memories = wasm_encoder::MemorySection::new();
+    let mut tags = wasm_encoder::TagSection::new();
+    let mut globals = wasm_encoder::GlobalSection::new();
+    for (m, p) in parsed.iter().enumerate() {
+        let mut r = remap(m);
+        for (d, t) in p.tables.iter().enumerate() {
+            if !live.items[m][Kind::Table as usize][d] {
+                continue;
+            }
+            let ty = r.table_type(t.ty).map_err(re)?;
+            match &t.init {
+                None => tables.table(ty),
+                Some(e) => tables.table_with_init(ty, &r.const_expr(e.clone()).map_err(re)?),
+            };
+        }
+        for mt in &p.memories {
+            memories.memory(r.memory_type(*mt).map_err(re)?);
+        }
+        for (d, t) in p.tags.iter().enumerate() {
+            if live.items[m][Kind::Tag as usize][d] {
+                tags.tag(r.tag_type(*t).map_err(re)?);
+            }
+        }
+        for (d, g) in p.globals.iter().enumerate() {
+            if live.items[m][Kind::Global as usize][d] {
+                globals.global(r.global_type(g.ty).map_err(re)?, &r.const_expr(g.init.clone()).map_err(re)?);
+            }
+        }
+    }
+    section(&mut out, 4, &tables, tables.is_empty());
+    section(&mut out, 5, &memories, memories.is_empty());
+    section(&mut out, 13, &tags, tags.is_empty());
+    section(&mut out, 6, &globals, globals.is_empty());
+
+    let mut export_section = wasm_encoder::ExportSection::new();
+    for x in &exports {
+        let idx = maps[x.module].items[x.kind as usize][x.index as usize];
+        let kind = wasm_encoder::ExportKind::from(x.export_kind);
+        export_section.export(&x.name, kind, idx);
+    }
+    section(&mut out, 7, &export_section, export_section.is_empty());
+
+    if let Some(f) = start {
+        section(&mut out, 8, &wasm_encoder::StartSection { function_index: f }, false);
+    }
+
+    let mut elems = wasm_encoder::ElementSection::new();
+    for (m, p) in parsed.iter().enumerate() {
+        let mut r = remap(m);
+        for (e, el) in p.elems.iter().enumerate() {
+            if !live.elems[m][e] {
+                continue;
+            }
+            if config.gc && matches!(el.kind, wasmparser::ElementKind::Declared) {
+                // Keep only the declarations of functions that survived.
+                let items = crate::gc::live_declared_items(el, &mut r).map_err(re)?;
+                if !items.is_empty() {
+                    elems.declared(items.into_elements());
+                }
+                continue;
+            }
+            r.parse_element(&mut elems, el.clone()).map_err(|e| err(ErrorKind::IntrinsicMisuse, message(e)))?;
+        }
+    }
+    section(&mut out, 9, &elems, elems.is_empty());
+
+    if parsed.iter().any(|p| p.has_data_count) && next_data > 0 {
+        section(&mut out, 12, &wasm_encoder::DataCountSection { count: next_data }, false);
+    }
+
+    // Code section, written in place: id, 5-byte padded size, count, bodies.
+    let total_code: usize = parsed.iter().map(|p| p.code_size).sum();
+    let num_bodies = num_funcs - n_ext[0] + u32::from(synth_start.is_some());
+    if num_bodies > 0 {
+        out.reserve(total_code + 16);
+        out.push(10);
+        let size_at = out.len();
+        out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+        leb(&mut out, num_bodies as u64);
+        let mut scratch = Vec::with_capacity(1 << 16);
+        for (m, p) in parsed.iter().enumerate() {
+            let mut r = remap(m);
+            let mem0 = maps[m].items[Kind::Memory as usize].first().copied();
+            let cx = BodyContext { bytes: p.bytes, lowered: &lowered[m], memory0_identity: mem0 == Some(0) };
+            for (d, body) in p.bodies.iter().enumerate() {
+                if live.items[m][0][d] {
+                    emit_body(&mut r, &cx, body, &mut scratch, &mut out).map_err(|e| {
+                        let kind = if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
+                        err(kind, format!("{e} (in function {} of module `{}`)", d as u32 + p.num_imported(Kind::Func), p.name))
+                    })?;
+                }
+            }
+        }
+        if synth_start.is_some() {
+            let mut body = vec![0u8];
+            for s in &starts {
+                body.push(0x10);
+                leb(&mut body, *s as u64);
+            }
+            body.push(0x0b);
+            leb(&mut out, body.len() as u64);
+            out.extend_from_slice(&body);
+        }
+        let size = out.len() - size_at - 5;
+        if size > u32::MAX as usize {
+            return Err(err(ErrorKind::Limit, "the code section exceeds 4 GiB"));
+        }
+        let s = size as u32;
+        out[size_at..size_at + 5].copy_from_slice(&[
+            (s & 0x7f) as u8 | 0x80,
+            ((s >> 7) & 0x7f) as u8 | 0x80,
+            ((s >> 14) & 0x7f) as u8 | 0x80,
+            ((s >> 21) & 0x7f) as u8 | 0x80,
+            ((s >> 28) & 0x7f) as u8,
+        ]);
+    }
+
+    // Data section, also in place.
+    if next_data > 0 {
+        out.push(11);
+        let size_at = out.len();
+        out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+        leb(&mut out, next_data as u64);
+        for (m, p) in parsed.iter().enumerate() {
+            let mut r = remap(m);
+            for (d, data) in p.datas.iter().enumerate() {
+                if !live.datas[m][d] {
+                    continue;
+                }
+                match &data.kind {
+                    wasmparser::DataKind::Passive => out.push(0x01),
+                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                        let mem = r.memory_index(*memory_index).map_err(re)?;
+                        if mem == 0 {
+                            out.push(0x00);
+                        } else {
+                            out.push(0x02);
+                            leb(&mut out, mem as u64);
+                        }
+                        r.const_expr(offset_expr.clone()).map_err(re)?.encode(&mut out);
+                    }
+                }
+                leb(&mut out, data.data.len() as u64);
+                out.extend_from_slice(data.data);
+            }
+        }
+        let size = out.len() - size_at - 5;
+        if size > u32::MAX as usize {
+            return Err(err(ErrorKind::Limit, "the data section exceeds 4 GiB"));
+        }
+        let s = size as u32;
+        out[size_at..size_at + 5].copy_from_slice(&[
+            (s & 0x7f) as u8 | 0x80,
+            ((s >> 7) & 0x7f) as u8 | 0x80,
+            ((s >> 14) & 0x7f) as u8 | 0x80,
+            ((s >> 21) & 0x7f) as u8 | 0x80,
+            ((s >> 28) & 0x7f) as u8,
+        ]);
+    }
+
+    // Phase 8: custom sections.
+    crate::custom::emit(config, &parsed, &maps, &types, &mut warnings, &mut out)?;
+
+    // Phase 9: validate.
+    let mut validator = wasmparser::Validator::new_with_features(crate::features());
+    validator.validate_all(&out).map_err(|e| {
+        err(ErrorKind::InvalidOutput, format!("internal error: the linked module does not validate ({e}); please report this with the inputs"))
+    })?;
+    out.shrink_to_fit();
+    Ok(Output { wasm: out, warnings })
+}
+
+/// The exports of the output: all (with the conflict policy) or the listed ones.
+fn choose_exports<'a>(
+    config: &Config,
+    parsed: &[Parsed<'a>],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<ChosenExport<'a>>, Error> {
+    let mut out: Vec<ChosenExport<'a>> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    match &config.exports {
+        None => {
+            for (m, p) in parsed.iter().enumerate() {
+                for e in &p.exports {
+                    let mut name = e.name.to_string();
+                    if let Some(&first) = seen.get(&name) {
+                        match config.export_conflict {
+                            ExportConflict::Error => {
+                                return Err(err(
+                                    ErrorKind::ExportConflict,
+                                    format!(
+                                        "export name conflict: modules `{}` and `{}` both export `{}` (use --rename-conflicts, --skip-conflicts or an explicit export list)",
+                                        parsed[out[first].module].name, p.name, e.name
+                                    ),
+                                ));
+                            }
+                            ExportConflict::Skip => {
+                                warnings.push(format!(
+                                    "export `{}` of module `{}` skipped: module `{}` already exports that name",
+                                    e.name,
+                                    p.name,
+                                    parsed[out[first].module].name
+                                ));
+                                continue;
+                            }
+                            ExportConflict::Rename => {
+                                let mut n = format!("{}.{}", p.name, e.name);
+                                let mut k = 2;
+                                while seen.contains_key(&n) {
+                                    n = format!("{}.{}#{k}", p.name, e.name);
+                                    k += 1;
+                                }
+                                warnings.push(format!("export `{}` of module `{}` renamed to `{n}`", e.name, p.name));
+                                name = n;
+                            }
+                        }
+                    }
+                    seen.insert(name.clone(), out.len());
+                    out.push(ChosenExport {
+                        name,
+                        module: m,
+                        kind: Kind::of_export(e.kind),
+                        index: e.index,
+                        export_kind: e.kind,
+                        source: e.name,
+                    });
+                }
+            }
+        }
+        Some(list) => {
+            for spec in list {
+                let m = parsed.iter().position(|p| p.name == spec.module).ok_or_else(|| {
+                    err(ErrorKind::MissingExport, format!("export `{}.{}` requested, but there is no module `{}`", spec.module, spec.name, spec.module))
+                })?;
+                let e = parsed[m].exports.iter().find(|e| e.name == spec.name).ok_or_else(|| {
+                    err(ErrorKind::MissingExport, format!("export `{}.{}` requested, but module `{}` has no export `{}`", spec.module, spec.name, spec.module, spec.name))
+                })?;
+                let name = spec.as_name.clone().unwrap_or_else(|| spec.name.clone());
+                if let Some(&first) = seen.get(&name) {
+                    return Err(err(
+                        ErrorKind::ExportConflict,
+                        format!(
+                            "export name conflict: `{name}` requested for both `{}.{}` and `{}.{}`",
+                            parsed[out[first].module].name, out[first].source, spec.module, spec.name
+                        ),
+                    ));
+                }
+                seen.insert(name.clone(), out.len());
+                out.push(ChosenExport {
+                    name,
+                    module: m,
+                    kind: Kind::of_export(e.kind),
+                    index: e.index,
+                    export_kind: e.kind,
+                    source: e.name,
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,280 @@
+//! Phase 1: one pass over each (already validated) input, recording every
+//! section's items as borrowed wasmparser values. Nothing is decoded twice
+//! later; function bodies stay as byte ranges until the code phase streams
+//! them.
+
+use crate::error::{Error, ErrorKind};
+use wasmparser::{
+    ConstExpr, CustomSectionReader, Data, Element, Export, FunctionBody, GlobalType, MemoryType,
+    Parser, Payload, RecGroup, TableType, TagType, TypeRef,
+};
+
+/// The five importable index spaces, in the order the linker lays them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    Func = 0,
+    Table = 1,
+    Memory = 2,
+    Global = 3,
+    Tag = 4,
+}
+
+pub(crate) const KINDS: [Kind; 5] = [Kind::Func, Kind::Table, Kind::Memory, Kind::Global, Kind::Tag];
+
+impl Kind {
+    pub(crate) fn of_type_ref(ty: &TypeRef) -> Kind {
+        match ty {
+            TypeRef::Func(_) | TypeRef::FuncExact(_) => Kind::Func,
+            TypeRef::Table(_) => Kind::Table,
+            TypeRef::Memory(_) => Kind::Memory,
+            TypeRef::Global(_) => Kind::Global,
+            TypeRef::Tag(_) => Kind::Tag,
+        }
+    }
+
+    pub(crate) fn of_export(kind: wasmparser::ExternalKind) -> Kind {
+        use wasmparser::ExternalKind as E;
+        match kind {
+            E::Func | E::FuncExact => Kind::Func,
+            E::Table => Kind::Table,
+            E::Memory => Kind::Memory,
+            E::Global => Kind::Global,
+            E::Tag => Kind::Tag,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Func => "function",
+            Kind::Table => "table",
+            Kind::Memory => "memory",
+            Kind::Global => "global",
+            Kind::Tag => "tag",
+        }
+    }
+}
+
+/// One import of an input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Import<'a> {
+    pub module: &'a str,
+    pub name: &'a str,
+    pub ty: TypeRef,
+}
+
+/// A defined table with its optional initialiser.
+#[derive(Clone)]
+pub(crate) struct Table<'a> {
+    pub ty: TableType,
+    pub init: Option<ConstExpr<'a>>,
+}
+
+/// A defined global.
+#[derive(Clone)]
+pub(crate) struct Global<'a> {
+    pub ty: GlobalType,
+    pub init: ConstExpr<'a>,
+}
+
+/// Everything the linker needs from one input.
+pub(crate) struct Parsed<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+    /// Rec groups in order, with the module-local index of their first type.
+    pub rec_groups: Vec<(u32, RecGroup)>,
+    pub num_types: u32,
+    pub imports: Vec<Import<'a>>,
+    /// For each kind, the positions in `imports` of its imports, in index order.
+    pub imports_of: [Vec<u32>; 5],
+    /// Type index of every function (imports first).
+    pub func_types: Vec<u32>,
+    pub tables: Vec<Table<'a>>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<Global<'a>>,
+    pub tags: Vec<TagType>,
+    pub exports: Vec<Export<'a>>,
+    pub start: Option<u32>,
+    pub elems: Vec<Element<'a>>,
+    pub datas: Vec<Data<'a>>,
+    pub has_data_count: bool,
+    pub bodies: Vec<FunctionBody<'a>>,
+    pub customs: Vec<CustomSectionReader<'a>>,
+    /// Byte size of the code section, to pre-size output buffers.
+    pub code_size: usize,
+}
+
+impl<'a> Parsed<'a> {
+    pub(crate) fn num_imported(&self, kind: Kind) -> u32 {
+        self.imports_of[kind as usize].len() as u32
+    }
+
+    pub(crate) fn num_defined(&self, kind: Kind) -> u32 {
+        (match kind {
+            Kind::Func => self.bodies.len(),
+            Kind::Table => self.tables.len(),
+            Kind::Memory => self.memories.len(),
+            Kind::Global => self.globals.len(),
+            Kind::Tag => self.tags.len(),
+        }) as u32
+    }
+
+    pub(crate) fn num_total(&self, kind: Kind) -> u32 {
+        self.num_imported(kind) + self.num_defined(kind)
+    }
+
+    /// The import behind index `index` of `kind`, if it is imported.
+    pub(crate) fn import_at(&self, kind: Kind, index: u32) -> Option<&Import<'a>> {
+        self.imports_of[kind as usize].get(index as usize).map(|&i| &self.imports[i as usize])
+    }
+
+    /// Memory type of memory `index` (imported or defined).
+    pub(crate) fn memory_type(&self, index: u32) -> MemoryType {
+        match self.import_at(Kind::Memory, index) {
+            Some(Import { ty: TypeRef::Memory(m), .. }) => *m,
+            _ => self.memories[(index - self.num_imported(Kind::Memory)) as usize],
+        }
+    }
+
+    pub(crate) fn table_type(&self, index: u32) -> TableType {
+        match self.import_at(Kind::Table, index) {
+            Some(Import { ty: TypeRef::Table(t), .. }) => *t,
+            _ => self.tables[(index - self.num_imported(Kind::Table)) as usize].ty,
+        }
+    }
+
+    pub(crate) fn global_type(&self, index: u32) -> GlobalType {
+        match self.import_at(Kind::Global, index) {
+            Some(Import { ty: TypeRef::Global(g), .. }) => *g,
+            _ => self.globals[(index - self.num_imported(Kind::Global)) as usize].ty,
+        }
+    }
+
+    pub(crate) fn tag_type(&self, index: u32) -> TagType {
+        match self.import_at(Kind::Tag, index) {
+            Some(Import { ty: TypeRef::Tag(t), .. }) => *t,
+            _ => self.tags[(index - self.num_imported(Kind::Tag)) as usize],
+        }
+    }
+}
+
+fn invalid(name: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {e}"))
+}
+
+/// Parses a validated module. Errors only on malformed input (which
+/// validation has already excluded) or component binaries.
+pub(crate) fn parse<'a>(name: &'a str, bytes: &'a [u8]) -> Result<Parsed<'a>, Error> {
+    let mut p = Parsed {
+        name,
+        bytes,
+        rec_groups: Vec::new(),
+        num_types: 0,
+        imports: Vec::new(),
+        imports_of: Default::default(),
+        func_types: Vec::new(),
+        tables: Vec::new(),
+        memories: Vec::new(),
+        globals: Vec::new(),
+        tags: Vec::new(),
+        exports: Vec::new(),
+        start: None,
+        elems: Vec::new(),
+        datas: Vec::new(),
+        has_data_count: false,
+        bodies: Vec::new(),
+        customs: Vec::new(),
+        code_size: 0,
+    };
+    let e = |err: wasmparser::BinaryReaderError| invalid(name, err);
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(e)? {
+            Payload::Version { encoding, .. } => {
+                if encoding != wasmparser::Encoding::Module {
+                    return Err(invalid(name, "components are not supported, only core modules"));
+                }
+            }
+            Payload::TypeSection(r) => {
+                for g in r {
+                    let g = g.map_err(e)?;
+                    let n = g.types().len() as u32;
+                    p.rec_groups.push((p.num_types, g));
+                    p.num_types += n;
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    let imp = imp.map_err(e)?;
+                    let kind = Kind::of_type_ref(&imp.ty);
+                    p.imports_of[kind as usize].push(p.imports.len() as u32);
+                    if let TypeRef::Func(t) | TypeRef::FuncExact(t) = imp.ty {
+                        p.func_types.push(t);
+                    }
+                    p.imports.push(Import { module: imp.module, name: imp.name, ty: imp.ty });
+                }
+            }
+            Payload::FunctionSection(r) => {
+                p.func_types.reserve(r.count() as usize);
+                for t in r {
+                    p.func_types.push(t.map_err(e)?);
+                }
+            }
+            Payload::TableSection(r) => {
+                for t in r {
+                    let t = t.map_err(e)?;
+                    let init = match t.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(x) => Some(x),
+                    };
+                    p.tables.push(Table { ty: t.ty, init });
+                }
+            }
+            Payload::MemorySection(r) => {
+                for m in r {
+                    p.memories.push(m.map_err(e)?);
+                }
+            }
+            Payload::TagSection(r) => {
+                for t in r {
+                    p.tags.push(t.map_err(e)?);
+                }
+            }
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    let g = g.map_err(e)?;
+                    p.globals.push(Global { ty: g.ty, init: g.init_expr });
+                }
+            }
+            Payload::ExportSection(r) => {
+                for x in r {
+                    p.exports.push(x.map_err(e)?);
+                }
+            }
+            Payload::StartSection { func, .. } => p.start = Some(func),
+            Payload::ElementSection(r) => {
+                for x in r {
+                    p.elems.push(x.map_err(e)?);
+                }
+            }
+            Payload::DataCountSection { .. } => p.has_data_count = true,
+            Payload::DataSection(r) => {
+                for x in r {
+                    p.datas.push(x.map_err(e)?);
+                }
+            }
+            Payload::CodeSectionStart { count, size, .. } => {
+                p.bodies.reserve(count as usize);
+                p.code_size = size as usize;
+            }
+            Payload::CodeSectionEntry(body) => p.bodies.push(body),
+            Payload::CustomSection(c) => p.customs.push(c),
+            Payload::End(_) => {}
+            other => {
+                return Err(invalid(
+                    name,
+                    format!("unsupported section at offset {:?}", other.as_section().map(|s| s.1)),
+                ));
+            }
+        }
+    }
+    Ok(p)
+}

@@ -1,0 +1,93 @@
+//! Per-input index maps (input index -> output index for every index
+//! space) and the [`Reencode`] implementation built on them. The hooks are
+//! table lookups, so remapping costs one array read per index.
+
+use wasm_encoder::reencode::{Error as ReError, Reencode};
+
+use crate::parse::Kind;
+
+/// Output index of an item that is an intrinsic (lowered, never referenced).
+pub(crate) const INTRINSIC: u32 = u32::MAX;
+/// Output index of an item removed by dead-code removal.
+pub(crate) const DEAD: u32 = u32::MAX - 1;
+
+/// Where one input's indices go in the output.
+#[derive(Default)]
+pub(crate) struct Maps {
+    pub types: Vec<u32>,
+    /// Indexed by [`Kind`]: funcs, tables, memories, globals, tags.
+    pub items: [Vec<u32>; 5],
+    pub elems: Vec<u32>,
+    pub datas: Vec<u32>,
+}
+
+/// A remapping reencoder for one input. Errors are link-error messages.
+pub(crate) struct Remap<'m> {
+    pub module: &'m str,
+    pub maps: &'m Maps,
+    /// Names of the input's imported functions, for intrinsic-misuse errors.
+    pub func_import_names: &'m [(&'m str, &'m str)],
+}
+
+impl Remap<'_> {
+    fn item(&self, kind: Kind, i: u32) -> Result<u32, ReError<String>> {
+        match self.maps.items[kind as usize].get(i as usize) {
+            Some(&INTRINSIC) => {
+                let (m, n) = self.func_import_names.get(i as usize).copied().unwrap_or(("?", "?"));
+                Err(ReError::UserError(format!(
+                    "module `{}` uses intrinsic `{m}.{n}` other than by a direct `call` (as a function reference, in a table or an export); intrinsics can only be called",
+                    self.module
+                )))
+            }
+            Some(&DEAD) | None => Err(ReError::UserError(format!(
+                "internal: {} {i} of module `{}` has no output index",
+                kind.name(),
+                self.module
+            ))),
+            Some(&o) => Ok(o),
+        }
+    }
+}
+
+fn seg(v: &[u32], i: u32, what: &str, module: &str) -> Result<u32, ReError<String>> {
+    match v.get(i as usize) {
+        Some(&o) if o != DEAD => Ok(o),
+        _ => Err(ReError::UserError(format!("internal: {what} segment {i} of module `{module}` has no output index"))),
+    }
+}
+
+impl Reencode for Remap<'_> {
+    type Error = String;
+    fn type_index(&mut self, ty: u32) -> Result<u32, ReError<String>> {
+        self.maps.types.get(ty as usize).copied().ok_or_else(|| ReError::UserError(format!("type index {ty} out of range")))
+    }
+    fn function_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        self.item(Kind::Func, i)
+    }
+    fn table_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        self.item(Kind::Table, i)
+    }
+    fn memory_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        self.item(Kind::Memory, i)
+    }
+    fn global_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        self.item(Kind::Global, i)
+    }
+    fn tag_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        self.item(Kind::Tag, i)
+    }
+    fn element_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        seg(&self.maps.elems, i, "element", self.module)
+    }
+    fn data_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        seg(&self.maps.datas, i, "data", self.module)
+    }
+}
+
+/// Turns a reencode error into a message.
+pub(crate) fn message(e: ReError<String>) -> String {
+    match e {
+        ReError::UserError(s) => s,
+        other => other.to_string(),
+    }
+}
