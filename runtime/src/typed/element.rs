@@ -1,0 +1,144 @@
+//! Element access: `list_get_*`/`list_set_*` on list views (lanes for the
+//! SIMD kinds) and ByteData's `get*`/`set*` at any byte offset in either
+//! byte order.
+//!
+//! Values cross the ABI as i64 (`int` kinds) or f64 (`float` kinds). To keep
+//! `runtime.wasm` small, both travel through one code path as "value bits"
+//! (the i64, or the f64's bits) with the [`Number`] class saying which; the
+//! typed functions are thin wrappers. The store rules themselves (truncate,
+//! clamp, round to f32) live in [`super::convert`].
+
+use multimem_abi::{ErrorCode, Kind, Number};
+
+use super::convert::{decode_float, decode_int, encode_float, encode_int, lane_size, read, write};
+use super::view::View;
+use crate::Result;
+use crate::memory::ptr;
+
+/// Value bits of a lane of `kind` from its raw bits.
+pub fn decode(kind: Kind, raw: u64) -> u64 {
+    if kind.number() == Number::Int { decode_int(kind, raw) as u64 } else { decode_float(kind, raw).to_bits() }
+}
+
+/// Raw bits a store of value bits `value` into a lane of `kind` writes.
+pub fn encode(kind: Kind, value: u64) -> u64 {
+    if kind.number() == Number::Int { encode_int(kind, value as i64) } else { encode_float(kind, f64::from_bits(value)) }
+}
+
+/// Value bits of the lane of `kind` at `address`, in the given byte order.
+///
+/// # Safety
+/// The lane's bytes must lie inside a checked view.
+#[inline(never)]
+pub unsafe fn load(kind: Kind, address: u32, little_endian: bool) -> u64 {
+    // SAFETY: the caller's contract.
+    decode(kind, unsafe { read(ptr(address), lane_size(kind), little_endian) })
+}
+
+/// Stores value bits into the lane of `kind` at `address` with the kind's
+/// store rules, in the given byte order.
+///
+/// # Safety
+/// The lane's bytes must lie inside a checked view.
+#[inline(never)]
+pub unsafe fn store(kind: Kind, address: u32, little_endian: bool, value: u64) {
+    // SAFETY: the caller's contract.
+    unsafe { write(ptr(address), lane_size(kind), little_endian, encode(kind, value)) }
+}
+
+/// Value bits of lane `index` of a view of class `number`.
+pub fn get(view: View, number: Number, index: u32) -> Result<u64> {
+    let address = view.require(number)?.lane_address(index)?;
+    // SAFETY: lane_address checked that the lane lies inside the view.
+    Ok(unsafe { load(view.kind, address, true) })
+}
+
+/// Stores value bits into lane `index` of a view of class `number`: a
+/// one-lane `fillRange`, which shares its code.
+pub fn set(view: View, number: Number, index: u32, value: u64) -> Result<()> {
+    super::bulk::fill(view, number, index, index.wrapping_add(1), value)
+}
+
+/// Element (lane) `index` of an `int` view, sign- or zero-extended.
+pub fn get_i64(view: View, index: u32) -> Result<i64> {
+    get(view, Number::Int, index).map(|v| v as i64)
+}
+
+/// Stores `value` into element (lane) `index` of an `int` view, truncating
+/// (clamping for `Uint8ClampedList`).
+pub fn set_i64(view: View, index: u32, value: i64) -> Result<()> {
+    set(view, Number::Int, index, value as u64)
+}
+
+/// Element (lane) `index` of a `float` view, widened to f64.
+pub fn get_f64(view: View, index: u32) -> Result<f64> {
+    get(view, Number::Float, index).map(f64::from_bits)
+}
+
+/// Stores `value` into element (lane) `index` of a `float` view (`Float32`
+/// rounds to nearest).
+pub fn set_f64(view: View, index: u32, value: f64) -> Result<()> {
+    set(view, Number::Float, index, value.to_bits())
+}
+
+/// The value type of a ByteData access: the kind code `type` of the
+/// `bytedata_*` exports, which must be a scalar kind of `number`
+/// (`int`: 1..=9, `float`: 10..=11); `BAD_KIND` otherwise.
+pub fn bytedata_type(code: u32, number: Number) -> Result<Kind> {
+    match Kind::from_code(code) {
+        Some(k) if k.number() == number && k.lanes() == 1 => Ok(k),
+        _ => Err(ErrorCode::BadKind),
+    }
+}
+
+/// Address of a `ty`-sized access at `byte_offset` in a ByteData view;
+/// `BAD_KIND` if the view is not ByteData, `RANGE` unless the access lies
+/// inside it.
+pub fn bytedata_address(view: View, byte_offset: u32, ty: Kind) -> Result<u32> {
+    if view.kind != Kind::ByteData {
+        return Err(ErrorCode::BadKind);
+    }
+    if byte_offset as u64 + ty.element_size() as u64 > view.length as u64 {
+        return Err(ErrorCode::Range);
+    }
+    Ok(view.address().wrapping_add(byte_offset))
+}
+
+/// ByteData `get*` of type `ty` (a scalar list kind of class `number`) as
+/// value bits.
+pub fn bytedata_get(view: View, byte_offset: u32, ty: u32, number: Number, little_endian: bool) -> Result<u64> {
+    let ty = bytedata_type(ty, number)?;
+    let address = bytedata_address(view, byte_offset, ty)?;
+    // SAFETY: bytedata_address checked the range.
+    Ok(unsafe { load(ty, address, little_endian) })
+}
+
+/// ByteData `set*` of type `ty` from value bits.
+pub fn bytedata_set(view: View, byte_offset: u32, ty: u32, number: Number, little_endian: bool, value: u64) -> Result<()> {
+    let ty = bytedata_type(ty, number)?;
+    let address = bytedata_address(view, byte_offset, ty)?;
+    // SAFETY: bytedata_address checked the range.
+    unsafe { store(ty, address, little_endian, value) };
+    Ok(())
+}
+
+/// ByteData `getInt8`..`getUint64`: `ty` is an `int` list kind
+/// (Int8List for `getInt8`, ...), at any byte offset.
+pub fn bytedata_get_i64(view: View, byte_offset: u32, ty: Kind, little_endian: bool) -> Result<i64> {
+    bytedata_get(view, byte_offset, ty.code(), Number::Int, little_endian).map(|v| v as i64)
+}
+
+/// ByteData `setInt8`..`setUint64` (truncating; `Uint8ClampedList` clamps).
+pub fn bytedata_set_i64(view: View, byte_offset: u32, ty: Kind, little_endian: bool, value: i64) -> Result<()> {
+    bytedata_set(view, byte_offset, ty.code(), Number::Int, little_endian, value as u64)
+}
+
+/// ByteData `getFloat32`/`getFloat64` (`ty` is Float32List or Float64List).
+pub fn bytedata_get_f64(view: View, byte_offset: u32, ty: Kind, little_endian: bool) -> Result<f64> {
+    bytedata_get(view, byte_offset, ty.code(), Number::Float, little_endian).map(f64::from_bits)
+}
+
+/// ByteData `setFloat32`/`setFloat64` (Float32 rounds to nearest).
+pub fn bytedata_set_f64(view: View, byte_offset: u32, ty: Kind, little_endian: bool, value: f64) -> Result<()> {
+    bytedata_set(view, byte_offset, ty.code(), Number::Float, little_endian, value.to_bits())
+}
