@@ -485,37 +485,51 @@ export class Runtime {
     }
     if (expected !== null) intArg("options.length", expected, 0, MAX_LENGTH);
     const scratchBytes = intArg("options.scratchBytes", options.scratchBytes ?? 65536, 1, MAX_LENGTH);
+    // Check every option before any side effect.
     const given = options.buffer;
-    let address;
+    let pos = 0;
     let capacity;
-    let pos;
-    let owned = false;
     if (given !== undefined) {
       if (!(given instanceof ByteBuffer)) throw new TypeError(`options.buffer: expected a ByteBuffer, got ${describe(given)}`);
       if (given._rt !== this) throw new TypeError("options.buffer: belongs to a different runtime");
-      address = given._live();
+      given._live();
       pos = intArg("options.offset", options.offset ?? 0, 0, given._len);
       capacity = given._len;
       if (expected !== null && pos + expected > capacity) {
         throw new RangeError(`options.buffer: ${expected} bytes from offset ${pos} do not fit in ${capacity} bytes`);
       }
-      this._retain(address); // held while reading; the result view has its own
     } else {
       if (options.offset !== undefined) throw new TypeError("options.offset: only valid with options.buffer");
       capacity = expected ?? intArg("options.initialBytes", options.initialBytes ?? 65536, 0, MAX_LENGTH);
-      address = this._new(capacity, "readInto");
-      pos = 0;
-      owned = true;
+    }
+    // Then the reader: a locked stream fails here, before anything is allocated.
+    let reader = null;
+    let byob = true;
+    if (stream !== null) {
+      try {
+        reader = stream.getReader({ mode: "byob" });
+      } catch (e) {
+        if (stream.locked) throw new TypeError(`source: the stream is locked (${e.message})`);
+        byob = false; // not a byte stream: a default reader, still one copy per byte
+        reader = stream.getReader();
+      }
+    }
+    // The target: the given buffer, retained while reading (the result
+    // takes that reference over), or a new one that readInto owns.
+    let address;
+    const owned = given === undefined;
+    try {
+      if (owned) {
+        address = this._new(capacity, "readInto");
+      } else {
+        address = given._addr;
+        this._retain(address);
+      }
+    } catch (e) {
+      reader?.releaseLock();
+      throw e;
     }
     const start = pos;
-    let reader;
-    let byob = true;
-    try {
-      reader = stream === null ? null : stream.getReader({ mode: "byob" });
-    } catch {
-      byob = false;
-      reader = stream.getReader();
-    }
     try {
       let scratch = byob ? new ArrayBuffer(scratchBytes) : null;
       while (reader !== null) {
