@@ -40,7 +40,7 @@ pub fn fill(view: View, number: Number, start: u32, end: u32, value: u64) -> Res
 /// (ByteData has no `setRange`; `int` and `float` do not mix, as in Dart).
 pub fn set_range_kinds(dst: Kind, src: Kind) -> Result<()> {
     let same_number = dst.number() == src.number() && dst.number() != Number::Bytes;
-    if same_number && (dst == src || (dst.lanes() == 1 && src.lanes() == 1)) {
+    if same_number && (dst == src || dst.lanes() | src.lanes() == 1) {
         Ok(())
     } else {
         Err(ErrorCode::BadKind)
@@ -54,6 +54,7 @@ pub fn set_range_kinds(dst: Kind, src: Kind) -> Result<()> {
 /// the two views share bytes (see [`convert_elements`]). `RANGE` unless
 /// `start <= end <= dst.length` and `skipCount + (end - start) <=
 /// src.length`.
+#[inline(always)]
 pub fn set_range(dst: View, start: u32, end: u32, src: View, skip_count: u32) -> Result<()> {
     set_range_kinds(dst.kind, src.kind)?;
     if start > end || end > dst.length || skip_count as u64 + (end - start) as u64 > src.length as u64 {
@@ -96,25 +97,18 @@ fn convert_elements(dk: Kind, d: u32, sk: Kind, s: u32, count: u32) {
     } else {
         ((-g + m - 1) / m).min(count as i64) as u32
     };
-    let step = |i: u32| {
+    // Backward over the part ahead of its source, then forward: one loop
+    // over j, so the element step is emitted once.
+    let (back, fwd_start) = if growing { ((k, count), 0) } else { ((0, k), k) };
+    let back_len = back.1 - back.0;
+    let mut j = 0;
+    while j < count {
+        let i = if j < back_len { back.1 - 1 - j } else { fwd_start + (j - back_len) };
         let sp = s.wrapping_add(i.wrapping_mul(ss as u32));
         let dp = d.wrapping_add(i.wrapping_mul(ds as u32));
         // SAFETY: i < count; both elements lie inside their views.
-        unsafe {
-            store(dk, dp, true, load(sk, sp, true));
-        }
-    };
-    // Backward over the part ahead of its source, then forward.
-    let (back, fwd) = if growing { ((k, count), (0, k)) } else { ((0, k), (k, count)) };
-    let mut i = back.1;
-    while i > back.0 {
-        i -= 1;
-        step(i);
-    }
-    let mut i = fwd.0;
-    while i < fwd.1 {
-        step(i);
-        i += 1;
+        unsafe { store(dk, dp, true, load(sk, sp, true)) };
+        j += 1;
     }
 }
 
@@ -154,6 +148,7 @@ pub fn arithmetic_kind(kind: Kind) -> Result<Kind> {
 /// `out[i] = a[i] op b[i]` for the first `min` elements of three views of
 /// one kind; `RANGE` unless `a` and `b` are at least as long as `out`.
 /// `out` may be `a` or `b` exactly.
+#[inline(always)]
 pub fn binary(op: Op, out: View, a: View, b: View) -> Result<()> {
     let kind = arithmetic_kind(out.kind)?;
     if a.kind != kind || b.kind != kind {

@@ -61,6 +61,7 @@ fn list(kind_code: u32, number: Number, buffer: u32, offset_in_bytes: u32, lengt
 }
 
 /// `view_check`: 0 or the first failing code.
+#[inline(always)]
 pub fn view_check(kind: u32, buffer: u32, offset_in_bytes: u32, length: u32) -> u32 {
     match super::view::view_check(kind, buffer, offset_in_bytes, length) {
         Ok(_) => 0,
@@ -84,6 +85,7 @@ pub fn list_get(number: Number, kind: u32, buffer: u32, offset: u32, length: u32
 }
 
 /// `list_set_i64` / `list_set_f64` from value bits: a one-lane fill.
+#[inline(always)]
 pub fn list_set(number: Number, kind: u32, buffer: u32, offset: u32, length: u32, index: u32, value: u64) -> Result<()> {
     list_fill(number, kind, buffer, offset, length, index, index.wrapping_add(1), value)
 }
@@ -102,31 +104,37 @@ pub fn list_fill(number: Number, kind: u32, buffer: u32, offset: u32, length: u3
 }
 
 /// `list_get_i64(kind, buffer, offsetInBytes, length, index)`.
+#[inline(always)]
 pub fn list_get_i64(kind: u32, buffer: u32, offset: u32, length: u32, index: u32) -> Result<i64> {
     list_get(Number::Int, kind, buffer, offset, length, index).map(|v| v as i64)
 }
 
 /// `list_set_i64(kind, buffer, offsetInBytes, length, index, value)`.
+#[inline(always)]
 pub fn list_set_i64(kind: u32, buffer: u32, offset: u32, length: u32, index: u32, value: i64) -> Result<()> {
     list_set(Number::Int, kind, buffer, offset, length, index, value as u64)
 }
 
 /// `list_get_f64(kind, buffer, offsetInBytes, length, index)`.
+#[inline(always)]
 pub fn list_get_f64(kind: u32, buffer: u32, offset: u32, length: u32, index: u32) -> Result<f64> {
     list_get(Number::Float, kind, buffer, offset, length, index).map(f64::from_bits)
 }
 
 /// `list_set_f64(kind, buffer, offsetInBytes, length, index, value)`.
+#[inline(always)]
 pub fn list_set_f64(kind: u32, buffer: u32, offset: u32, length: u32, index: u32, value: f64) -> Result<()> {
     list_set(Number::Float, kind, buffer, offset, length, index, value.to_bits())
 }
 
 /// `list_fill_i64(kind, buffer, offsetInBytes, length, start, end, value)`.
+#[inline(always)]
 pub fn list_fill_i64(kind: u32, buffer: u32, offset: u32, length: u32, start: u32, end: u32, value: i64) -> Result<()> {
     list_fill(Number::Int, kind, buffer, offset, length, start, end, value as u64)
 }
 
 /// `list_fill_f64(kind, buffer, offsetInBytes, length, start, end, value)`.
+#[inline(always)]
 pub fn list_fill_f64(kind: u32, buffer: u32, offset: u32, length: u32, start: u32, end: u32, value: f64) -> Result<()> {
     list_fill(Number::Float, kind, buffer, offset, length, start, end, value.to_bits())
 }
@@ -181,21 +189,25 @@ pub fn bytedata_set(number: Number, buffer: u32, offset: u32, length: u32, byte_
 }
 
 /// `bytedata_get_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
+#[inline(always)]
 pub fn bytedata_get_i64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32) -> Result<i64> {
     bytedata_get(Number::Int, buffer, offset, length, byte_offset, ty, little_endian).map(|v| v as i64)
 }
 
 /// `bytedata_set_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.
+#[inline(always)]
 pub fn bytedata_set_i64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32, value: i64) -> Result<()> {
     bytedata_set(Number::Int, buffer, offset, length, byte_offset, ty, little_endian, value as u64)
 }
 
 /// `bytedata_get_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
+#[inline(always)]
 pub fn bytedata_get_f64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32) -> Result<f64> {
     bytedata_get(Number::Float, buffer, offset, length, byte_offset, ty, little_endian).map(f64::from_bits)
 }
 
 /// `bytedata_set_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.
+#[inline(always)]
 pub fn bytedata_set_f64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32, value: f64) -> Result<()> {
     bytedata_set(Number::Float, buffer, offset, length, byte_offset, ty, little_endian, value.to_bits())
 }

@@ -3,9 +3,9 @@
 //! the error convention: `view_check` returns its code, every other export
 //! records the code and traps through [`crate::export::trap_on_error`].
 //!
-//! No export may trap with a shadow-stack frame open (see
-//! [`crate::export`]): the ones returning a value first locate it through a
-//! call returning [`calls::Packed`] (a register), trap if needed, then load.
+//! Nothing may trap with a shadow-stack frame open (see [`crate::export`]):
+//! the exports returning a value first locate it through a call returning
+//! [`calls::Packed`] (a register, no frame), trap if needed, then load.
 
 use multimem_abi::Number;
 
@@ -13,6 +13,24 @@ use super::calls;
 use super::element::load;
 use super::kernels::Op;
 use crate::export::trap_on_error;
+
+/// `list_get_*` as value bits, shared by both exports. It traps itself,
+/// which is safe because neither it nor its callers hold a shadow-stack
+/// frame: [`calls::list_lanes`] returns in a register.
+#[inline(never)]
+fn list_get(number: Number, kind: u32, buffer: u32, offset: u32, length: u32, index: u32) -> u64 {
+    let address = trap_on_error(calls::list_lanes(number, kind, buffer, offset, length, index, index.wrapping_add(1)).result());
+    // SAFETY: list_lanes checked the lane.
+    unsafe { load(calls::lane_kind(kind), address, true) }
+}
+
+/// `bytedata_get_*` as value bits, shared by both exports (see [`list_get`]).
+#[inline(never)]
+fn bytedata_get(number: Number, buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32) -> u64 {
+    let address = trap_on_error(calls::bytedata_at(number, buffer, offset, length, byte_offset, ty).result());
+    // SAFETY: bytedata_at checked the access.
+    unsafe { load(calls::lane_kind(ty), address, little != 0) }
+}
 
 /// `view_check(kind, buffer, offsetInBytes, length) -> code`.
 #[unsafe(no_mangle)]
@@ -23,9 +41,7 @@ pub extern "C" fn view_check(kind: u32, buffer: u32, offset: u32, length: u32) -
 /// `list_get_i64(kind, buffer, offsetInBytes, length, index)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn list_get_i64(kind: u32, buffer: u32, offset: u32, length: u32, index: u32) -> i64 {
-    let address = trap_on_error(calls::list_lanes(Number::Int, kind, buffer, offset, length, index, index.wrapping_add(1)).result());
-    // SAFETY: list_lanes checked the lane.
-    unsafe { load(calls::lane_kind(kind), address, true) as i64 }
+    list_get(Number::Int, kind, buffer, offset, length, index) as i64
 }
 
 /// `list_set_i64(kind, buffer, offsetInBytes, length, index, value)`.
@@ -37,9 +53,7 @@ pub extern "C" fn list_set_i64(kind: u32, buffer: u32, offset: u32, length: u32,
 /// `list_get_f64(kind, buffer, offsetInBytes, length, index)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn list_get_f64(kind: u32, buffer: u32, offset: u32, length: u32, index: u32) -> f64 {
-    let address = trap_on_error(calls::list_lanes(Number::Float, kind, buffer, offset, length, index, index.wrapping_add(1)).result());
-    // SAFETY: list_lanes checked the lane.
-    f64::from_bits(unsafe { load(calls::lane_kind(kind), address, true) })
+    f64::from_bits(list_get(Number::Float, kind, buffer, offset, length, index))
 }
 
 /// `list_set_f64(kind, buffer, offsetInBytes, length, index, value)`.
@@ -97,9 +111,7 @@ pub extern "C" fn bytes_fill(buffer: u32, offset: u32, length: u32, byte: u32) {
 /// `bytedata_get_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bytedata_get_i64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32) -> i64 {
-    let address = trap_on_error(calls::bytedata_at(Number::Int, buffer, offset, length, byte_offset, ty).result());
-    // SAFETY: bytedata_at checked the access.
-    unsafe { load(calls::lane_kind(ty), address, little != 0) as i64 }
+    bytedata_get(Number::Int, buffer, offset, length, byte_offset, ty, little) as i64
 }
 
 /// `bytedata_set_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.
@@ -111,9 +123,7 @@ pub extern "C" fn bytedata_set_i64(buffer: u32, offset: u32, length: u32, byte_o
 /// `bytedata_get_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bytedata_get_f64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32) -> f64 {
-    let address = trap_on_error(calls::bytedata_at(Number::Float, buffer, offset, length, byte_offset, ty).result());
-    // SAFETY: bytedata_at checked the access.
-    f64::from_bits(unsafe { load(calls::lane_kind(ty), address, little != 0) })
+    f64::from_bits(bytedata_get(Number::Float, buffer, offset, length, byte_offset, ty, little))
 }
 
 /// `bytedata_set_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.

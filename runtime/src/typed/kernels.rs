@@ -61,35 +61,23 @@ pub unsafe fn fill(dst: *mut u8, len: usize, pattern: u64) {
 pub unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        if (dst as usize).wrapping_sub(src as usize) >= len {
-            // dst before src, or no overlap: forward. Each chunk is loaded
-            // before it is stored, and a store never reaches bytes of a
-            // later chunk of src.
-            let mut i = 0;
-            while len - i >= CHUNK {
-                // SAFETY: i + 16 <= len.
-                unsafe { v128_store(dst.add(i) as *mut v128, v128_load(src.add(i) as *const v128)) };
-                i += CHUNK;
-            }
-            while i < len {
-                // SAFETY: i < len.
-                unsafe { *dst.add(i) = *src.add(i) };
-                i += 1;
-            }
-        } else {
-            // dst inside src's range, after it: backward, mirror image.
-            let mut i = len;
-            while i >= CHUNK {
-                i -= CHUNK;
-                // SAFETY: i + 16 <= len.
-                unsafe { v128_store(dst.add(i) as *mut v128, v128_load(src.add(i) as *const v128)) };
-            }
-            while i > 0 {
-                i -= 1;
-                // SAFETY: i < len.
-                unsafe { *dst.add(i) = *src.add(i) };
-            }
+        // Forward unless dst lies inside src's range after it (memmove's
+        // rule). Whole chunks go first in that direction, each loaded before
+        // it is stored; the partial chunk is at the far end forward (at the
+        // start backward), where no chunk store can reach its source bytes.
+        let forward = (dst as usize).wrapping_sub(src as usize) >= len;
+        let rest = len & (CHUNK - 1);
+        let whole = len - rest;
+        let (first, tail) = if forward { (0, whole) } else { (rest, 0) };
+        let mut k = 0;
+        while k < whole {
+            let at = first + if forward { k } else { whole - CHUNK - k };
+            // SAFETY: at + 16 <= len.
+            unsafe { v128_store(dst.add(at) as *mut v128, v128_load(src.add(at) as *const v128)) };
+            k += CHUNK;
         }
+        // SAFETY: tail + rest <= len; memmove semantics.
+        unsafe { core::ptr::copy(src.add(tail), dst.add(tail), rest) };
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     // SAFETY: the caller's contract; core's memmove (memory.copy on wasm).
@@ -128,75 +116,89 @@ pub fn lane_op(op: Op, lane: Kind, x: u64, y: u64) -> u64 {
     }
 }
 
-/// One 16-byte chunk of `op` in SIMD.
+/// `out = a op b` over `len` bytes, `len` a multiple of 16, chunk by
+/// chunk: each chunk of both inputs is read whole before that chunk of
+/// `out` is written. SIMD: one `v128` loop per (lane, op), chosen once.
+///
+/// # Safety
+/// As for [`binary`].
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-fn chunk_op(op: Op, lane: Kind, x: v128, y: v128) -> v128 {
+#[inline(never)]
+unsafe fn chunks(op: Op, lane: Kind, out: *mut u8, a: *const u8, b: *const u8, len: usize) {
+    macro_rules! run {
+        ($f:ident) => {{
+            let mut i = 0;
+            while i < len {
+                // SAFETY: i + 16 <= len; v128 loads and stores need no alignment.
+                unsafe {
+                    let r = $f(v128_load(a.add(i) as *const v128), v128_load(b.add(i) as *const v128));
+                    v128_store(out.add(i) as *mut v128, r);
+                }
+                i += CHUNK;
+            }
+        }};
+    }
     match (lane, op) {
-        (Kind::Float32List, Op::Add) => f32x4_add(x, y),
-        (Kind::Float32List, Op::Mul) => f32x4_mul(x, y),
-        (Kind::Float64List, Op::Add) => f64x2_add(x, y),
-        (Kind::Float64List, Op::Mul) => f64x2_mul(x, y),
-        (_, Op::Add) => i32x4_add(x, y),
-        (_, Op::Mul) => i32x4_mul(x, y),
+        (Kind::Float32List, Op::Add) => run!(f32x4_add),
+        (Kind::Float32List, Op::Mul) => run!(f32x4_mul),
+        (Kind::Float64List, Op::Add) => run!(f64x2_add),
+        (Kind::Float64List, Op::Mul) => run!(f64x2_mul),
+        (_, Op::Add) => run!(i32x4_add),
+        (_, Op::Mul) => run!(i32x4_mul),
     }
 }
 
-/// `x = x op y` on one 16-byte chunk of lanes of kind `lane`.
-fn chunk(op: Op, lane: Kind, x: &mut [u8; CHUNK], y: &[u8; CHUNK]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: both arrays are 16 bytes; v128 loads and stores need no alignment.
-    unsafe {
-        let r = chunk_op(op, lane, v128_load(x.as_ptr() as *const v128), v128_load(y.as_ptr() as *const v128));
-        v128_store(x.as_mut_ptr() as *mut v128, r);
-    }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        let width = lane_size(lane);
-        let mut j = 0;
-        while j < CHUNK {
-            // SAFETY: j + width <= 16 (width divides 16).
-            unsafe {
+/// Scalar [`chunks`]: each chunk of both inputs is copied out whole, then
+/// computed lane by lane with [`lane_op`], then stored.
+///
+/// # Safety
+/// As for [`binary`].
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(never)]
+unsafe fn chunks(op: Op, lane: Kind, out: *mut u8, a: *const u8, b: *const u8, len: usize) {
+    let width = lane_size(lane);
+    let mut i = 0;
+    while i < len {
+        let mut x = [0u8; CHUNK];
+        let mut y = [0u8; CHUNK];
+        // SAFETY: i + 16 <= len; j + width <= 16 (width divides 16).
+        unsafe {
+            core::ptr::copy(a.add(i), x.as_mut_ptr(), CHUNK);
+            core::ptr::copy(b.add(i), y.as_mut_ptr(), CHUNK);
+            let mut j = 0;
+            while j < CHUNK {
                 let (px, py) = (x.as_mut_ptr().add(j), y.as_ptr().add(j));
                 write(px, width, true, lane_op(op, lane, read(px, width, true), read(py, width, true)));
+                j += width as usize;
             }
-            j += width as usize;
+            core::ptr::copy(x.as_ptr(), out.add(i), CHUNK);
         }
+        i += CHUNK;
     }
 }
 
 /// `out = a op b` over `len` bytes of lanes of kind `lane` (Int32List,
 /// Float32List or Float64List; `len` a multiple of the lane size).
 ///
-/// Full chunks are read whole from both inputs before `out` is written; the
-/// final partial chunk goes through a 16-byte scratch copy and the same
-/// chunk operation, so the tail needs no scalar lane code in the SIMD build.
+/// Whole chunks run in place; the final partial chunk goes through a
+/// 16-byte scratch copy and the same chunk loop, so the tail needs no
+/// separate lane code and computes exactly what a whole chunk would.
 ///
 /// # Safety
 /// `a..a + len` and `b..b + len` readable, `out..out + len` writable.
 pub unsafe fn binary(op: Op, lane: Kind, out: *mut u8, a: *const u8, b: *const u8, len: usize) {
-    let mut i = 0;
-    while i < len {
-        let n = if len - i < CHUNK { len - i } else { CHUNK };
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if n == CHUNK {
-            // SAFETY: i + 16 <= len.
-            unsafe {
-                let r = chunk_op(op, lane, v128_load(a.add(i) as *const v128), v128_load(b.add(i) as *const v128));
-                v128_store(out.add(i) as *mut v128, r);
-            }
-            i += CHUNK;
-            continue;
+    let full = len & !(CHUNK - 1);
+    let rest = len - full;
+    // SAFETY: the caller's contract; the scratch arrays hold 16 >= rest bytes.
+    unsafe {
+        chunks(op, lane, out, a, b, full);
+        if rest != 0 {
+            let mut x = [0u8; CHUNK];
+            let mut y = [0u8; CHUNK];
+            core::ptr::copy(a.add(full), x.as_mut_ptr(), rest);
+            core::ptr::copy(b.add(full), y.as_mut_ptr(), rest);
+            chunks(op, lane, x.as_mut_ptr(), x.as_ptr(), y.as_ptr(), CHUNK);
+            core::ptr::copy(x.as_ptr(), out.add(full), rest);
         }
-        let mut x = [0u8; CHUNK];
-        let mut y = [0u8; CHUNK];
-        // SAFETY: i + n <= len; the scratch arrays hold 16 >= n bytes.
-        unsafe {
-            core::ptr::copy(a.add(i), x.as_mut_ptr(), n);
-            core::ptr::copy(b.add(i), y.as_mut_ptr(), n);
-            chunk(op, lane, &mut x, &y);
-            core::ptr::copy(x.as_ptr(), out.add(i), n);
-        }
-        i += n;
     }
 }

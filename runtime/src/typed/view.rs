@@ -52,7 +52,7 @@ impl View {
     /// [`View::new`] does.
     #[inline(always)]
     pub fn open(kind: Kind, buffer: u32, offset_in_bytes: u32, length: u32) -> Result<View> {
-        check(kind, crate::buffer::resolve(buffer)?, offset_in_bytes, length)?;
+        open_check(kind, buffer, offset_in_bytes, length)?;
         Ok(View { kind, buffer, offset_in_bytes, length })
     }
 
@@ -119,7 +119,6 @@ impl View {
 /// The alignment and range rules of a view (see [`View::new`]). Returns
 /// only the verdict, which wasm32 passes in a register; callers build the
 /// [`View`] from the arguments they already hold.
-#[inline(never)]
 pub fn check(kind: Kind, buffer_length: u32, offset_in_bytes: u32, length: u32) -> Result<()> {
     let size = kind.element_size();
     if offset_in_bytes & (size - 1) != 0 {
@@ -129,6 +128,13 @@ pub fn check(kind: Kind, buffer_length: u32, offset_in_bytes: u32, length: u32) 
         return Err(ErrorCode::Range);
     }
     Ok(())
+}
+
+/// [`View::open`]'s checks, out of line: every export opens one to three
+/// views, and one shared body keeps `runtime.wasm` small.
+#[inline(never)]
+pub fn open_check(kind: Kind, buffer: u32, offset_in_bytes: u32, length: u32) -> Result<()> {
+    check(kind, crate::buffer::resolve(buffer)?, offset_in_bytes, length)
 }
 
 /// The checks of the `view_check` export, in its documented order:
