@@ -1,1 +1,171 @@
-fn main(){}
+//! Builds `runtime.wasm` in its four variants and puts them in `OUT_DIR`.
+//!
+//! Phases:
+//! 1. for each variant (default, scalar, checked, atomic), run a nested
+//!    `cargo build -p multimem-runtime --target wasm32-unknown-unknown
+//!    --profile wasm-runtime` with that variant's features and rustflags,
+//!    into its own directory under the outer target dir (so variants never
+//!    evict each other and the nested build never waits on the outer
+//!    build's lock);
+//! 2. tidy each `multimem_runtime.wasm` into `OUT_DIR/runtime-<variant>.wasm`:
+//!    drop the `__heap_base`/`__data_end` global exports rustc always adds
+//!    for wasm32 cdylibs (the ABI's export list is exact) and any custom
+//!    sections;
+//! 3. print the sizes and fail the build if the default variant exceeds the
+//!    budget (`SIZE_BUDGET` in `src/lib.rs`, tested there too).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// (name, features, rustflags)
+const VARIANTS: &[(&str, &str, &str)] = &[
+    ("default", "simd", "-C target-feature=+simd128"),
+    ("scalar", "", ""),
+    ("checked", "simd checked", "-C target-feature=+simd128"),
+    ("atomic", "simd atomic-refcounts", "-C target-feature=+simd128"),
+];
+
+/// Link arguments shared by all variants: a 64 KiB shadow stack (the
+/// runtime recurses nowhere) instead of wasm-ld's 1 MiB, so a fresh
+/// instance starts with 2 pages instead of 17.
+const LINK_FLAGS: &str = "-C link-arg=-zstack-size=65536";
+
+const SIZE_BUDGET: u64 = 8192;
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.join("../..").canonicalize().unwrap();
+    for p in ["runtime/src", "runtime/Cargo.toml", "abi", "docs/ABI.md", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    // OUT_DIR = <target>/<profile>/build/<pkg>-<hash>/out
+    let target_dir = out.ancestors().nth(4).unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (name, features, rustflags) in VARIANTS {
+        let dir = target_dir.join("runtime-wasm").join(name);
+        let wasm = build(&cargo, &root, &dir, features, rustflags);
+        let dest = out.join(format!("runtime-{name}.wasm"));
+        let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+        std::fs::write(&dest, tidy(&bytes)).unwrap();
+        let size = std::fs::metadata(&dest).unwrap().len();
+        println!("cargo:warning=runtime.wasm ({name}): {size} bytes");
+        if *name == "default" && size > SIZE_BUDGET {
+            panic!("runtime.wasm (default) is {size} bytes, over the {SIZE_BUDGET}-byte budget");
+        }
+    }
+}
+
+fn build(cargo: &str, root: &Path, dir: &Path, features: &str, rustflags: &str) -> PathBuf {
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "-p", "multimem-runtime", "--lib", "--target", "wasm32-unknown-unknown"])
+        .args(["--profile", "wasm-runtime", "--target-dir"])
+        .arg(dir);
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
+    }
+    // The outer build's settings must not leak into the nested one: its
+    // rustflags are for the host, its target dir is locked by the outer
+    // cargo, its jobserver belongs to the outer build.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_PKG_NAME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", join_flags(&format!("{rustflags} {LINK_FLAGS}")));
+    let status = cmd.status().unwrap_or_else(|e| panic!("running {cargo}: {e}"));
+    if !status.success() {
+        panic!("building runtime.wasm (features `{features}`) failed: {status}");
+    }
+    dir.join("wasm32-unknown-unknown/wasm-runtime/multimem_runtime.wasm")
+}
+
+/// Rustflags in CARGO_ENCODED_RUSTFLAGS form (0x1f-separated).
+fn join_flags(flags: &str) -> String {
+    flags.split_whitespace().collect::<Vec<_>>().join("\x1f")
+}
+
+/// Rewrites a module without custom sections and without global exports.
+/// A tiny section walker rather than a dependency: the module is our own
+/// linker output and only these two edits are needed.
+fn tidy(wasm: &[u8]) -> Vec<u8> {
+    assert_eq!(&wasm[..8], b"\0asm\x01\0\0\0", "not a wasm module");
+    let mut out = wasm[..8].to_vec();
+    let mut i = 8;
+    while i < wasm.len() {
+        let id = wasm[i];
+        let (len, body_start) = leb(wasm, i + 1);
+        let body = &wasm[body_start..body_start + len as usize];
+        i = body_start + len as usize;
+        match id {
+            0 => continue,
+            7 => {
+                let (count, mut j) = leb(body, 0);
+                let mut kept = Vec::new();
+                let mut n = 0u32;
+                for _ in 0..count {
+                    let start = j;
+                    let (name_len, k) = leb(body, j);
+                    let kind = body[k + name_len as usize];
+                    let (_, end) = leb(body, k + name_len as usize + 1);
+                    j = end;
+                    if kind != 3 {
+                        kept.extend_from_slice(&body[start..end]);
+                        n += 1;
+                    }
+                }
+                let mut section = Vec::new();
+                put_leb(&mut section, n);
+                section.extend_from_slice(&kept);
+                out.push(7);
+                put_leb(&mut out, section.len() as u32);
+                out.extend_from_slice(&section);
+            }
+            _ => {
+                out.push(id);
+                put_leb(&mut out, len);
+                out.extend_from_slice(body);
+            }
+        }
+    }
+    out
+}
+
+fn leb(b: &[u8], mut i: usize) -> (u32, usize) {
+    let (mut v, mut shift) = (0u32, 0);
+    loop {
+        let x = b[i];
+        i += 1;
+        v |= ((x & 0x7f) as u32) << shift;
+        shift += 7;
+        if x < 0x80 {
+            return (v, i);
+        }
+    }
+}
+
+fn put_leb(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let x = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(x);
+            return;
+        }
+        out.push(x | 0x80);
+    }
+}

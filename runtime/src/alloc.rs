@@ -43,6 +43,9 @@ pub const MIN_BLOCK: u32 = 32;
 /// Largest block size served by the quick lists.
 pub const QUICK_MAX: u32 = 1024;
 const QUICK_CLASSES: usize = (QUICK_MAX / 16 - 1) as usize;
+// Array lengths are powers of two and indices are masked with `len - 1`, so
+// no bounds check (and no panic path with its formatting code) is emitted.
+const QUICK_SLOTS: usize = QUICK_CLASSES.next_power_of_two();
 
 const FREE: u32 = 1;
 const PREV_FREE: u32 = 2;
@@ -51,8 +54,9 @@ const FLAGS: u32 = 15;
 /// log2 of the number of second-level lists per power of two.
 const SL_BITS: u32 = 3;
 const SL_COUNT: usize = 1 << SL_BITS;
-/// First-level classes: sizes up to 2^32 in 16-byte units.
+/// First-level classes: sizes up to 2^32 in 16-byte units (26 used).
 const FL_COUNT: usize = 26;
+const FL_SLOTS: usize = 32;
 
 /// Allocator state and the runtime's counters. Zero is the valid initial
 /// state (the heap is set up lazily on the first slow-path allocation).
@@ -64,9 +68,9 @@ pub struct State {
     /// non-existent block at `top`).
     tail_prev_free: u32,
     fl_bitmap: u32,
-    sl_bitmap: [u32; FL_COUNT],
-    heads: [u32; FL_COUNT * SL_COUNT],
-    quick: [u32; QUICK_CLASSES],
+    sl_bitmap: [u32; FL_SLOTS],
+    heads: [u32; FL_SLOTS * SL_COUNT],
+    quick: [u32; QUICK_SLOTS],
     /// Blocks currently on quick lists (reclaim is skipped when 0).
     quick_blocks: u32,
     /// Code recorded by the last trapping export.
@@ -125,14 +129,17 @@ pub fn alloc(size: u32) -> Result<u32> {
     if size <= QUICK_MAX {
         let s = st!();
         let class = (size / 16 - 2) as usize;
-        let b = s.quick[class];
+        let b = s.quick[class & (QUICK_SLOTS - 1)];
         if b != 0 {
-            s.quick[class] = load32(b + 8);
+            s.quick[class & (QUICK_SLOTS - 1)] = load32(b + 8);
             s.quick_blocks -= 1;
             return Ok(b);
         }
     }
-    alloc_slow(size)
+    match alloc_slow(size) {
+        0 => Err(ErrorCode::OutOfMemory),
+        b => Ok(b),
+    }
 }
 
 /// Frees a block returned by [`alloc`].
@@ -143,9 +150,9 @@ pub fn free(b: u32) {
     store32(b + 4, FREED_TAG);
     if size <= QUICK_MAX {
         let class = (size / 16 - 2) as usize;
-        store32(b + 8, s.quick[class]);
+        store32(b + 8, s.quick[class & (QUICK_SLOTS - 1)]);
         store32(b + 12, 0);
-        s.quick[class] = b;
+        s.quick[class & (QUICK_SLOTS - 1)] = b;
         s.quick_blocks += 1;
     } else {
         tlsf_free(b, size);
@@ -165,23 +172,25 @@ pub fn top() -> u32 {
     st!().top
 }
 
+/// The slow path: TLSF, then reclaiming the quick lists, then growing the
+/// memory. Returns 0 (never a block address) when the memory cannot grow;
+/// a plain `u32` rather than a `Result` so that it comes back in a register
+/// and callers in export wrappers need no shadow-stack frame (see `export`).
 #[inline(never)]
-fn alloc_slow(size: u32) -> Result<u32> {
+fn alloc_slow(size: u32) -> u32 {
     let s = st!();
     if s.top == 0 {
         init();
     }
-    if let Some(b) = tlsf_take(size) {
-        return Ok(b);
-    }
-    if s.quick_blocks != 0 {
+    let mut b = tlsf_take(size);
+    if b == 0 && s.quick_blocks != 0 {
         reclaim();
-        if let Some(b) = tlsf_take(size) {
-            return Ok(b);
-        }
+        b = tlsf_take(size);
     }
-    grow_for(size)?;
-    tlsf_take(size).ok_or(ErrorCode::OutOfMemory)
+    if b == 0 && grow_for(size) {
+        b = tlsf_take(size);
+    }
+    b
 }
 
 fn init() {
@@ -205,8 +214,9 @@ fn extend_to(end: u32) {
     tlsf_free(b, end - b);
 }
 
-/// Grows the own memory so that a block of `size` fits at the end.
-fn grow_for(size: u32) -> Result<()> {
+/// Grows the own memory so that a block of `size` fits at the end; `false`
+/// if it cannot grow.
+fn grow_for(size: u32) -> bool {
     let s = st!();
     let avail = if s.tail_prev_free != 0 { load32(s.top - 4) } else { 0 };
     let mem_end = memory::size_bytes();
@@ -214,14 +224,14 @@ fn grow_for(size: u32) -> Result<()> {
     if need_end > mem_end {
         let pages = (need_end - mem_end).div_ceil(PAGE_SIZE as u64);
         if pages > u32::MAX as u64 || !memory::grow(pages as u32) {
-            return Err(ErrorCode::OutOfMemory);
+            return false;
         }
     }
     let end = memory::size_bytes().min(0xFFFF_FFF0) as u32;
     if end > s.top {
         extend_to(end);
     }
-    Ok(())
+    true
 }
 
 /// Hands every quick-listed block back to the TLSF heap, coalescing it.
@@ -230,8 +240,8 @@ fn grow_for(size: u32) -> Result<()> {
 pub fn reclaim() {
     let s = st!();
     for class in 0..QUICK_CLASSES {
-        let mut b = s.quick[class];
-        s.quick[class] = 0;
+        let mut b = s.quick[class & (QUICK_SLOTS - 1)];
+        s.quick[class & (QUICK_SLOTS - 1)] = 0;
         while b != 0 {
             let next = load32(b + 8);
             let size = load32(b) & !FLAGS;
@@ -286,15 +296,15 @@ fn insert(b: u32, size: u32) {
     let s = st!();
     let (fl, sl) = mapping(size);
     let i = fl * SL_COUNT + sl;
-    let head = s.heads[i];
+    let head = s.heads[i & (FL_SLOTS * SL_COUNT - 1)];
     store32(b + 8, head);
     store32(b + 12, 0);
     if head != 0 {
         store32(head + 12, b);
     }
-    s.heads[i] = b;
+    s.heads[i & (FL_SLOTS * SL_COUNT - 1)] = b;
     s.fl_bitmap |= 1 << fl;
-    s.sl_bitmap[fl] |= 1 << sl;
+    s.sl_bitmap[fl & (FL_SLOTS - 1)] |= 1 << sl;
 }
 
 fn remove(b: u32, size: u32) {
@@ -308,10 +318,10 @@ fn remove(b: u32, size: u32) {
         store32(prev + 8, next);
     } else {
         let (fl, sl) = mapping(size);
-        s.heads[fl * SL_COUNT + sl] = next;
+        s.heads[(fl * SL_COUNT + sl) & (FL_SLOTS * SL_COUNT - 1)] = next;
         if next == 0 {
-            s.sl_bitmap[fl] &= !(1 << sl);
-            if s.sl_bitmap[fl] == 0 {
+            s.sl_bitmap[fl & (FL_SLOTS - 1)] &= !(1 << sl);
+            if s.sl_bitmap[fl & (FL_SLOTS - 1)] == 0 {
                 s.fl_bitmap &= !(1 << fl);
             }
         }
@@ -341,24 +351,24 @@ fn tlsf_free(mut b: u32, mut size: u32) {
 }
 
 /// Takes a free block of at least `size` bytes out of the TLSF heap,
-/// splitting off the rest; `None` when no free block is large enough.
-fn tlsf_take(size: u32) -> Option<u32> {
+/// splitting off the rest; 0 when no free block is large enough.
+fn tlsf_take(size: u32) -> u32 {
     let s = st!();
     let (mut fl, sl) = mapping_search(size);
     if fl >= FL_COUNT {
-        return None;
+        return 0;
     }
-    let mut sl_map = s.sl_bitmap[fl] & (!0u32 << sl);
+    let mut sl_map = s.sl_bitmap[fl & (FL_SLOTS - 1)] & (!0u32 << sl);
     if sl_map == 0 {
         let fl_map = s.fl_bitmap & (!0u32).checked_shl(fl as u32 + 1).unwrap_or(0);
         if fl_map == 0 {
-            return None;
+            return 0;
         }
         fl = fl_map.trailing_zeros() as usize;
-        sl_map = s.sl_bitmap[fl];
+        sl_map = s.sl_bitmap[fl & (FL_SLOTS - 1)];
     }
     let sl = sl_map.trailing_zeros() as usize;
-    let b = s.heads[fl * SL_COUNT + sl];
+    let b = s.heads[(fl * SL_COUNT + sl) & (FL_SLOTS * SL_COUNT - 1)];
     let bsize = load32(b) & !FLAGS;
     remove(b, bsize);
     let rest = bsize - size;
@@ -373,7 +383,7 @@ fn tlsf_take(size: u32) -> Option<u32> {
         set_prev_free(b + bsize, false);
         store32(b, bsize);
     }
-    Some(b)
+    b
 }
 
 /// Counts of the heap's blocks, from a full walk (for tests; O(blocks)).
@@ -436,8 +446,8 @@ pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
     let mut listed = 0;
     for fl in 0..FL_COUNT {
         for sl in 0..SL_COUNT {
-            let mut f = s.heads[fl * SL_COUNT + sl];
-            if (f != 0) != (s.sl_bitmap[fl] & (1 << sl) != 0) {
+            let mut f = s.heads[(fl * SL_COUNT + sl) & (FL_SLOTS * SL_COUNT - 1)];
+            if (f != 0) != (s.sl_bitmap[fl & (FL_SLOTS - 1)] & (1 << sl) != 0) {
                 return Err("second-level bitmap disagrees with a list");
             }
             let mut prev = 0;
@@ -451,7 +461,7 @@ pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
                 f = load32(f + 8);
             }
         }
-        if (s.sl_bitmap[fl] != 0) != (s.fl_bitmap & (1 << fl) != 0) {
+        if (s.sl_bitmap[fl & (FL_SLOTS - 1)] != 0) != (s.fl_bitmap & (1 << fl) != 0) {
             return Err("first-level bitmap disagrees");
         }
     }

@@ -59,7 +59,10 @@ pub fn new(len: u32) -> Result<u32> {
 /// are not (foreign, misaligned, outside the heap, wrong tag), `FREED` for
 /// freed ones. In the `checked` build the answer comes from the exact live
 /// and freed sets.
-#[inline(always)]
+///
+/// Not forced inline: it is the largest shared piece of every export, and
+/// its `Result<()>` fits in one register.
+#[inline]
 pub fn check(buffer: u32) -> Result<()> {
     let top = alloc::top();
     // A buffer's block starts at or above the heap start and has at least

@@ -173,3 +173,37 @@ pub fn flush_quarantine() {
         t.ring_len -= 1;
     }
 }
+
+/// Linking hashbrown pulls in Rust's `alloc` crate, and a wasm cdylib that
+/// links `alloc` must name a global allocator. The runtime itself never
+/// uses it (every table above is allocated through [`HeapAlloc`]); it is
+/// declared only so `runtime.wasm` links, and it too serves blocks of the
+/// own heap.
+#[cfg(all(target_arch = "wasm32", feature = "exports"))]
+mod global {
+    use super::HeapAlloc;
+    use allocator_api2::alloc::Allocator;
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::ptr::NonNull;
+
+    struct OwnHeap;
+
+    // SAFETY: delegates to `HeapAlloc`, which hands out distinct live blocks.
+    unsafe impl GlobalAlloc for OwnHeap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            match HeapAlloc.allocate(layout) {
+                Ok(p) => p.as_ptr() as *mut u8,
+                Err(_) => core::ptr::null_mut(),
+            }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            if let Some(p) = NonNull::new(ptr) {
+                // SAFETY: `ptr` came from `alloc` above.
+                unsafe { HeapAlloc.deallocate(p, layout) }
+            }
+        }
+    }
+
+    #[global_allocator]
+    static OWN_HEAP: OwnHeap = OwnHeap;
+}

@@ -90,8 +90,7 @@ mod imp {
 
     #[inline]
     pub fn heap_start() -> u32 {
-        // SAFETY: only the symbol's address is taken.
-        let base = unsafe { &raw const __heap_base } as u32;
+        let base = &raw const __heap_base as u32;
         (base + 15) & !15
     }
 }
