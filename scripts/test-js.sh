@@ -25,12 +25,20 @@ export MULTIMEM_JS_FIXTURES="$out"
 echo "== tsc (js-glue declarations)"
 "$MULTIMEM_NODE24" js-glue/node_modules/typescript/bin/tsc -p js-glue/tsconfig.json
 
+# Both versions run even if the first fails, so one run shows both results.
+failed=()
 for node in "$MULTIMEM_NODE24" "$MULTIMEM_NODE26"; do
-  echo "== node:test on Node $("$node" --version)"
-  "$node" --expose-gc --test --test-reporter=spec js-glue/test/*.test.js
+  version="$("$node" --version)"
+  echo "== node:test on Node $version"
+  "$node" --expose-gc --test --test-reporter=spec js-glue/test/*.test.js || failed+=("$version")
 done
 
 if command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then
   echo "== system Node $(node --version) has no multi-memory: instantiate must say so"
   node js-glue/test/no-multimem.mjs
+fi
+
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "js-glue tests failed on Node ${failed[*]}" >&2
+  exit 1
 fi

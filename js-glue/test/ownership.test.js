@@ -68,7 +68,7 @@ test("using releases at the end of the block", () => {
   return gcUntil(() => live() === base).then((ok) => assert.ok(ok, "finalizer released the buffer wrapper"));
 });
 
-test("the FinalizationRegistry releases dropped wrappers, and dispose unregisters", async () => {
+test("the FinalizationRegistry releases dropped wrappers; dispose disarms it", async () => {
   const base = rt.stats();
   (() => {
     for (let i = 0; i < 100; i++) rt.allocate(64);
