@@ -277,7 +277,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 let d = |x: &wasmparser::TableType, r| {
                     format!("(table{} {}{} {})", if x.table64 { " i64" } else { "" }, x.initial, x.maximum.map(|m| format!(" {m}")).unwrap_or_default(), describe_val(wasm_encoder::ValType::Ref(r)))
                 };
-                (ok, d(&want, we), d(&have, he))
+                (ok, t.expand(&d(&want, we)), t.expand(&d(&have, he)))
             }
             TypeRef::Memory(want) => {
                 let have = p2.memory_type(index);
@@ -296,7 +296,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 let d = |g: &wasmparser::GlobalType, v| {
                     if g.mutable { format!("(global (mut {}))", describe_val(v)) } else { format!("(global {})", describe_val(v)) }
                 };
-                (ok, d(&want, wv), d(&have, hv))
+                (ok, t.expand(&d(&want, wv)), t.expand(&d(&have, hv)))
             }
             TypeRef::Tag(want) => {
                 let have = p2.tag_type(index);

@@ -35,6 +35,8 @@ pub(crate) struct MergedTypes {
     pub shapes: Vec<Shape>,
     /// Signature of each merged func type (empty for other shapes).
     pub funcs: Vec<Option<wasm_encoder::FuncType>>,
+    /// One-level text form of each merged type, for error messages.
+    pub texts: Vec<String>,
     /// Per input: module-local type index -> merged index.
     pub maps: Vec<Vec<u32>>,
     keys: HashMap<Vec<u8>, u32>,
@@ -78,6 +80,7 @@ impl MergedTypes {
             supers: Vec::new(),
             shapes: Vec::new(),
             funcs: Vec::new(),
+            texts: Vec::new(),
             maps: Vec::new(),
             keys: HashMap::new(),
             key_buf: Vec::new(),
@@ -144,6 +147,7 @@ impl MergedTypes {
                 wasm_encoder::CompositeInnerType::Cont(_) => (Shape::Cont, None),
             };
             self.shapes.push(shape);
+            self.texts.push(describe_composite(&st.composite_type.inner));
             self.funcs.push(func);
         }
         self.count += subtypes.len() as u32;
@@ -238,9 +242,32 @@ impl MergedTypes {
     /// Text form of a merged func type, for error messages.
     pub(crate) fn describe(&self, ty: u32) -> String {
         match self.funcs.get(ty as usize) {
-            Some(Some(f)) => describe_func(f),
-            _ => format!("(type {ty})"),
+            Some(Some(f)) => self.expand(&describe_func(f)),
+            _ => self.texts.get(ty as usize).cloned().unwrap_or_else(|| format!("(type {ty})")),
         }
+    }
+
+    /// Replaces `(type N)` references by `(type N = <structure>)`, one level deep.
+    pub(crate) fn expand(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("(type ") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + 6..];
+            let end = tail.find(')').unwrap_or(tail.len());
+            match tail[..end].parse::<u32>().ok().and_then(|n| self.texts.get(n as usize).map(|t| (n, t))) {
+                Some((n, t)) if end < tail.len() => {
+                    let _ = write!(out, "(type {n} = {t})");
+                    rest = &tail[end + 1..];
+                }
+                _ => {
+                    out.push_str("(type ");
+                    rest = tail;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -276,6 +303,34 @@ pub(crate) fn describe_val(v: ValType) -> String {
             };
             format!("(ref {}{heap})", if r.nullable { "null " } else { "" })
         }
+    }
+}
+
+fn describe_storage(s: &wasm_encoder::StorageType) -> String {
+    match s {
+        wasm_encoder::StorageType::I8 => "i8".into(),
+        wasm_encoder::StorageType::I16 => "i16".into(),
+        wasm_encoder::StorageType::Val(v) => describe_val(*v),
+    }
+}
+
+fn describe_field(f: &wasm_encoder::FieldType) -> String {
+    if f.mutable { format!("(mut {})", describe_storage(&f.element_type)) } else { describe_storage(&f.element_type) }
+}
+
+fn describe_composite(c: &wasm_encoder::CompositeInnerType) -> String {
+    match c {
+        wasm_encoder::CompositeInnerType::Func(f) => describe_func(f),
+        wasm_encoder::CompositeInnerType::Array(a) => format!("(array {})", describe_field(&a.0)),
+        wasm_encoder::CompositeInnerType::Struct(s) => {
+            let mut t = String::from("(struct");
+            for f in s.fields.iter() {
+                let _ = write!(t, " (field {})", describe_field(f));
+            }
+            t.push(')');
+            t
+        }
+        wasm_encoder::CompositeInnerType::Cont(_) => "(cont)".into(),
     }
 }
 

@@ -1,0 +1,341 @@
+//! Runs every fixture in `tests/fixtures/*.wat` through the real
+//! `multimem-link` binary and then, when linking must succeed, runs the
+//! output in wasmtime (multi-memory, GC, threads, exceptions, SIMD on).
+//!
+//! A fixture is one file in the style of wasm-tools' `tests/cli`: a header
+//! of `;;` directives, then several `(module $name ...)` forms, each an
+//! input named by its `$name` (passed in file order). Directives:
+//!
+//! - `;; RUN: FLAGS...`           extra CLI flags (`--gc`, `--export m.f`, ...)
+//! - `;; INVOKE: f(i32:1 i64:2) -> i32:3`  call export `f`, compare results
+//! - `;; TRAP: f(...) ~ TEXT`      the call traps, message contains TEXT
+//! - `;; CHECK-WAT: TEXT`          the output's text format contains TEXT
+//! - `;; CHECK-NO-WAT: TEXT`       ... does not contain TEXT
+//! - `;; CHECK-WAT-COUNT: N TEXT`  ... contains TEXT exactly N times
+//! - `;; CHECK-IMPORTS: a.b c.d`   the output's imports, exactly, in order
+//! - `;; CHECK-EXPORTS: x y`       the output's exports, exactly, in order
+//! - `;; WARN: TEXT`               a warning on stderr contains TEXT
+//! - `;; ERROR`                    linking fails with exit code 1; stderr must
+//!   equal `<fixture>.stderr` (`MULTIMEM_BLESS=1` rewrites it)
+//!
+//! Imports left in the output are satisfied by the harness: memories,
+//! tables and globals are created fresh (zeroed), functions return zeros.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use wasmtime::{Engine, Extern, ExternType, Instance, Module, Store, Val, ValType};
+
+struct Fixture {
+    path: PathBuf,
+    flags: Vec<String>,
+    modules: Vec<(String, String)>,
+    directives: Vec<(String, String)>,
+}
+
+/// Splits the top-level `(module ...)` forms, skipping comments and strings.
+fn split_modules(src: &str) -> Result<Vec<(String, String)>, String> {
+    let b = src.as_bytes();
+    let (mut i, mut depth, mut start) = (0usize, 0i32, 0usize);
+    let mut out = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            b';' if b.get(i + 1) == Some(&b';') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' if b.get(i + 1) == Some(&b';') => {
+                let end = src[i..].find(";)").ok_or("unterminated block comment")?;
+                i += end + 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' => {
+                if depth == 0 {
+                    start = i;
+                }
+                depth += 1;
+            }
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    let form = &src[start..=i];
+                    let rest = form.trim_start_matches('(').trim_start();
+                    let rest = rest.strip_prefix("module").ok_or("top-level form is not a module")?.trim_start();
+                    let name = rest
+                        .strip_prefix('$')
+                        .map(|r| r.split(|c: char| c.is_whitespace() || c == ')').next().unwrap_or("").to_string())
+                        .ok_or("every module needs a $name")?;
+                    out.push((name, form.to_string()));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+fn load(path: &Path) -> Fixture {
+    let src = std::fs::read_to_string(path).unwrap();
+    let mut flags = Vec::new();
+    let mut directives = Vec::new();
+    for line in src.lines() {
+        let Some(d) = line.strip_prefix(";; ") else { continue };
+        let (key, val) = d.split_once(':').map(|(k, v)| (k.trim(), v.trim())).unwrap_or((d.trim(), ""));
+        if key == "RUN" {
+            flags.extend(val.split_whitespace().map(str::to_string));
+        } else if key.chars().all(|c| c.is_ascii_uppercase() || c == '-') && !key.is_empty() {
+            directives.push((key.to_string(), val.to_string()));
+        }
+    }
+    let modules = split_modules(&src).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Fixture { path: path.to_path_buf(), flags, modules, directives }
+}
+
+pub fn engine() -> Engine {
+    let mut c = wasmtime::Config::new();
+    c.wasm_multi_memory(true)
+        .wasm_gc(true)
+        .wasm_function_references(true)
+        .wasm_reference_types(true)
+        .wasm_threads(true)
+        .wasm_exceptions(true)
+        .wasm_simd(true)
+        .wasm_memory64(true)
+        .wasm_tail_call(true)
+        .shared_memory(true);
+    Engine::new(&c).unwrap()
+}
+
+fn parse_val(s: &str) -> Result<Val, String> {
+    let (ty, v) = s.split_once(':').ok_or_else(|| format!("value `{s}` must be TYPE:VALUE"))?;
+    let e = |_: std::num::ParseIntError| format!("bad value `{s}`");
+    let ef = |_: std::num::ParseFloatError| format!("bad value `{s}`");
+    Ok(match ty {
+        "i32" => Val::I32(if let Some(h) = v.strip_prefix("0x") { u32::from_str_radix(h, 16).map_err(e)? as i32 } else { v.parse().map_err(e)? }),
+        "i64" => Val::I64(if let Some(h) = v.strip_prefix("0x") { u64::from_str_radix(h, 16).map_err(e)? as i64 } else { v.parse().map_err(e)? }),
+        "f32" => Val::F32(v.parse::<f32>().map_err(ef)?.to_bits()),
+        "f64" => Val::F64(v.parse::<f64>().map_err(ef)?.to_bits()),
+        _ => return Err(format!("unknown type in `{s}`")),
+    })
+}
+
+fn show(v: &Val) -> String {
+    match v {
+        Val::I32(x) => format!("i32:{x}"),
+        Val::I64(x) => format!("i64:{x}"),
+        Val::F32(x) => format!("f32:{}", f32::from_bits(*x)),
+        Val::F64(x) => format!("f64:{}", f64::from_bits(*x)),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `f(a b) -> r s` into (name, args, results).
+fn parse_call(s: &str) -> Result<(String, Vec<Val>, Vec<Val>), String> {
+    let (call, results) = match s.split_once("->") {
+        Some((c, r)) => (c.trim(), r.trim()),
+        None => (s.trim(), ""),
+    };
+    let (name, args) = call.split_once('(').ok_or_else(|| format!("call `{s}` needs (...)"))?;
+    let args = args.strip_suffix(')').ok_or_else(|| format!("call `{s}` needs a closing )"))?;
+    let args = args.split_whitespace().map(parse_val).collect::<Result<_, _>>()?;
+    let results = results.split_whitespace().map(parse_val).collect::<Result<_, _>>()?;
+    Ok((name.trim().to_string(), args, results))
+}
+
+fn instantiate(engine: &Engine, wasm: &[u8]) -> Result<(Store<()>, Instance), String> {
+    let module = Module::new(engine, wasm).map_err(|e| format!("wasmtime rejects the output: {e:?}"))?;
+    let mut store = Store::new(engine, ());
+    let mut imports = Vec::new();
+    for imp in module.imports() {
+        let ext: Extern = match imp.ty() {
+            ExternType::Memory(m) => {
+                if m.is_shared() {
+                    wasmtime::SharedMemory::new(engine, m).map_err(|e| e.to_string())?.into()
+                } else {
+                    wasmtime::Memory::new(&mut store, m).map_err(|e| e.to_string())?.into()
+                }
+            }
+            ExternType::Global(g) => {
+                let v = match g.content() {
+                    ValType::I32 => Val::I32(0),
+                    ValType::I64 => Val::I64(0),
+                    ValType::F32 => Val::F32(0),
+                    ValType::F64 => Val::F64(0),
+                    ValType::Ref(r) => Val::null_ref(r.heap_type()),
+                    ValType::V128 => Val::V128(0u128.into()),
+                };
+                wasmtime::Global::new(&mut store, g, v).map_err(|e| e.to_string())?.into()
+            }
+            ExternType::Table(t) => {
+                let init = wasmtime::Ref::null(t.element().heap_type());
+                wasmtime::Table::new(&mut store, t, init).map_err(|e| e.to_string())?.into()
+            }
+            ExternType::Func(f) => {
+                let results: Vec<ValType> = f.results().collect();
+                wasmtime::Func::new(&mut store, f, move |_, _, out| {
+                    for (o, t) in out.iter_mut().zip(&results) {
+                        *o = Val::default_for_ty(t).unwrap_or(Val::I32(0));
+                    }
+                    Ok(())
+                })
+                .into()
+            }
+            other => return Err(format!("harness cannot provide import {:?}", other)),
+        };
+        imports.push(ext);
+    }
+    let inst = Instance::new(&mut store, &module, &imports).map_err(|e| format!("instantiation failed: {e:?}"))?;
+    Ok((store, inst))
+}
+
+fn run_fixture(engine: &Engine, f: &Fixture) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!(
+        "multimem-fixture-{}-{}",
+        std::process::id(),
+        f.path.file_stem().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut args = Vec::new();
+    for (name, text) in &f.modules {
+        let p = dir.join(format!("{name}.wat"));
+        std::fs::write(&p, text).map_err(|e| e.to_string())?;
+        args.push(format!("{name}={}", p.display()));
+    }
+    let out_path = dir.join("out.wasm");
+    args.extend(f.flags.iter().cloned());
+    args.push("-o".into());
+    args.push(out_path.display().to_string());
+    let out = Command::new(env!("CARGO_BIN_EXE_multimem-link")).args(&args).output().map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "$DIR");
+    let expect_error = f.directives.iter().any(|d| d.0 == "ERROR");
+    if expect_error {
+        if out.status.code() != Some(1) {
+            return Err(format!("expected exit code 1, got {:?}; stderr:\n{stderr}", out.status.code()));
+        }
+        let golden = PathBuf::from(format!("{}.stderr", f.path.display()));
+        if std::env::var_os("MULTIMEM_BLESS").is_some() {
+            std::fs::write(&golden, &stderr).map_err(|e| e.to_string())?;
+        }
+        let want = std::fs::read_to_string(&golden).map_err(|e| format!("missing {}: {e}", golden.display()))?;
+        if want.trim() != stderr.trim() {
+            return Err(format!("stderr differs from {}:\n--- want\n{want}\n--- got\n{stderr}", golden.display()));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
+    if !out.status.success() {
+        return Err(format!("link failed ({:?}):\n{stderr}", out.status.code()));
+    }
+    let wasm = std::fs::read(&out_path).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let wat = wasmprinter::print_bytes(&wasm).map_err(|e| e.to_string())?;
+    let module = Module::new(engine, &wasm).map_err(|e| format!("wasmtime rejects the output: {e:?}"))?;
+    let (mut store, inst) = instantiate(engine, &wasm)?;
+    for (key, val) in &f.directives {
+        match key.as_str() {
+            "WARN" => {
+                if !stderr.contains(val.as_str()) {
+                    return Err(format!("no warning containing `{val}`; stderr:\n{stderr}"));
+                }
+            }
+            "CHECK-WAT" => {
+                if !wat.contains(val.as_str()) {
+                    return Err(format!("output text lacks `{val}`:\n{wat}"));
+                }
+            }
+            "CHECK-WAT-COUNT" => {
+                let (n, text) = val.split_once(' ').ok_or("CHECK-WAT-COUNT: N TEXT")?;
+                let n: usize = n.parse().map_err(|_| "CHECK-WAT-COUNT: N TEXT")?;
+                let got = wat.matches(text).count();
+                if got != n {
+                    return Err(format!("output text has `{text}` {got} times, want {n}:\n{wat}"));
+                }
+            }
+            "CHECK-NO-WAT" => {
+                if wat.contains(val.as_str()) {
+                    return Err(format!("output text contains `{val}`:\n{wat}"));
+                }
+            }
+            "CHECK-IMPORTS" => {
+                let got: Vec<String> = module.imports().map(|i| format!("{}.{}", i.module(), i.name())).collect();
+                let want: Vec<String> = val.split_whitespace().map(str::to_string).collect();
+                if got != want {
+                    return Err(format!("imports: want {want:?}, got {got:?}"));
+                }
+            }
+            "CHECK-EXPORTS" => {
+                let got: Vec<String> = module.exports().map(|e| e.name().to_string()).collect();
+                let want: Vec<String> = val.split_whitespace().map(str::to_string).collect();
+                if got != want {
+                    return Err(format!("exports: want {want:?}, got {got:?}"));
+                }
+            }
+            "INVOKE" | "TRAP" => {
+                let (call, needle) = match (key.as_str(), val.split_once('~')) {
+                    ("TRAP", Some((c, n))) => (c.trim(), n.trim()),
+                    _ => (val.as_str(), ""),
+                };
+                let (name, params, want) = parse_call(call)?;
+                let func = inst.get_func(&mut store, &name).ok_or_else(|| format!("no exported function `{name}`"))?;
+                let n = func.ty(&store).results().len();
+                let mut results = vec![Val::I32(0); n];
+                let r = func.call(&mut store, &params, &mut results);
+                match (key.as_str(), r) {
+                    ("INVOKE", Ok(())) => {
+                        let got: Vec<String> = results.iter().map(show).collect();
+                        let want: Vec<String> = want.iter().map(show).collect();
+                        if got != want {
+                            return Err(format!("{call}: want {want:?}, got {got:?}"));
+                        }
+                    }
+                    ("INVOKE", Err(e)) => return Err(format!("{call} trapped: {e:?}")),
+                    (_, Ok(())) => return Err(format!("{call} did not trap")),
+                    (_, Err(e)) => {
+                        let msg = format!("{e:?}");
+                        if !msg.contains(needle) {
+                            return Err(format!("{call} trapped with `{msg}`, expected `{needle}`"));
+                        }
+                    }
+                }
+            }
+            "ERROR" => {}
+            other => return Err(format!("unknown directive `{other}`")),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn fixtures() {
+    let engine = engine();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wat"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10, "fixtures missing from {}", dir.display());
+    let filter = std::env::var("FIXTURE").ok();
+    let mut failures = Vec::new();
+    for p in &paths {
+        if filter.as_ref().is_some_and(|f| !p.to_string_lossy().contains(f.as_str())) {
+            continue;
+        }
+        let fx = load(p);
+        if let Err(e) = run_fixture(&engine, &fx) {
+            failures.push(format!("FAIL {}: {e}", p.file_name().unwrap().to_string_lossy()));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} fixtures failed:\n{}", failures.len(), paths.len(), failures.join("\n\n"));
+}
