@@ -1,0 +1,103 @@
+//! The `multimem-link` binary on bad input: every failure is one `error:`
+//! line on stderr, exit code 1, and never a panic or backtrace.
+
+mod common;
+use common::*;
+
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_multimem-link")).args(args).env("RUST_BACKTRACE", "1").output().unwrap()
+}
+
+fn dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("multimem-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(name: &str, bytes: &[u8]) -> String {
+    let p = dir().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.display().to_string()
+}
+
+/// Asserts failure with exit 1 and a stderr containing `needle`, no panic.
+fn fails(args: &[&str], needle: &str) {
+    let out = cli(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "args {args:?}: stderr {stderr}");
+    assert!(stderr.starts_with("error: "), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "stderr lacks `{needle}`: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "stderr: {stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let out = cli(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--output", "--wat", "--with-runtime", "--export", "--rename-conflicts", "--skip-conflicts",
+        "--external-memory", "--gc", "--name-prefix", "--strip-names", "--keep-dwarf", "--quiet", "--help", "--version",
+    ] {
+        assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+}
+
+#[test]
+fn links_binary_and_text_inputs() {
+    let app = write("app.wat", APP.as_bytes());
+    let rt = write("rt.wasm", &wasm(RT));
+    let out = dir().join("ok.wasm");
+    let o = cli(&[&format!("app={app}"), &format!("rt={rt}"), "--rename-conflicts", "-o", &out.display().to_string()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&bytes).unwrap();
+    // Text output goes to stdout and parses back.
+    let o = cli(&[&format!("app={app}"), &format!("rt={rt}"), "--rename-conflicts", "--wat"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.starts_with("(module"));
+    assert_eq!(wat::parse_str(&text).unwrap().len() > 0, true);
+}
+
+#[test]
+fn bad_inputs_exit_1_with_a_message() {
+    let valid = wasm(APP);
+    let rt = write("rt2.wasm", &wasm(RT));
+    let rt_arg = format!("rt={rt}");
+    let out = dir().join("x.wasm").display().to_string();
+    // Truncated binary.
+    let t = write("trunc.wasm", &valid[..valid.len() / 2]);
+    fails(&[&format!("app={t}"), &rt_arg, "-o", &out], "module `app` is not a valid wasm module");
+    // Not wasm at all (binary garbage).
+    let g = write("garbage.bin", &[0xff, 0xfe, 0x00, 0x01, 0x80]);
+    fails(&[&format!("app={g}"), "-o", &out], "neither a wasm binary");
+    // Text that is not WAT.
+    let n = write("notwat.wat", b"(module (func (i32.bogus)))");
+    fails(&[&format!("app={n}"), "-o", &out], "is not valid WAT");
+    // A module that parses but does not validate.
+    let inv = write("invalid.wat", b"(module (func (result i32) (i64.const 1)))");
+    fails(&[&format!("app={inv}"), "-o", &out], "type mismatch");
+    // Missing file.
+    fails(&["app=/nonexistent/file.wasm", "-o", &out], "cannot read");
+    // Mismatched modules.
+    let a = write("mm_a.wat", b"(module (import \"b\" \"f\" (func (param i32))))");
+    let b = write("mm_b.wat", b"(module (func (export \"f\") (param i64)))");
+    fails(&[&format!("a={a}"), &format!("b={b}"), "-o", &out], "type mismatch: module `a` imports function `b.f`");
+    // Conflicting modules.
+    let c1 = write("c1.wat", b"(module (func (export \"f\")))");
+    fails(&[&format!("a={c1}"), &format!("b={c1}"), "-o", &out], "export name conflict");
+    // Same name twice.
+    fails(&[&format!("a={c1}"), &format!("a={c1}"), "-o", &out], "given twice");
+    // Usage errors.
+    fails(&["--frobnicate"], "unknown option");
+    fails(&[&format!("a={c1}")], "no output file");
+    fails(&["justafile.wasm", "-o", &out], "must be NAME=FILE");
+    fails(&[&format!("a={c1}"), "--export", "nodot", "-o", &out], "MODULE.NAME");
+    fails(&[&format!("a={c1}"), "--name-prefix", "sometimes", "-o", &out], "--name-prefix");
+    // Unwritable output.
+    fails(&[&format!("a={c1}"), "-o", "/nonexistent/dir/out.wasm"], "cannot write");
+}
