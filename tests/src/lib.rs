@@ -1,1 +1,3 @@
 //! Shared helpers for multimem's cross-part engine tests (see `tests/tests/`).
+
+pub mod wast_link;

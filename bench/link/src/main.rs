@@ -1,0 +1,302 @@
+//! `bench-link`: links large real-world modules with `runtime.wasm`, with
+//! `multimem-link` and with binaryen's `wasm-merge`, in the same run, and
+//! writes a table into BENCHMARKS.md. A benchmark, not a test (run.sh).
+//!
+//! Phases:
+//! 1. write the bundled `runtime.wasm` into the work directory;
+//! 2. for each input, for each tool, run the tool `--runs` times as a child
+//!    process, alternating tools run by run so machine noise hits both;
+//!    wall time from `Instant`, peak RSS from `wait4`'s rusage (per child);
+//! 3. report medians, MB/s of input (app + runtime bytes), peak RSS against
+//!    the input size, and output sizes; replace the section between the
+//!    markers in BENCHMARKS.md.
+//!
+//! Both tools run as processes that read the inputs from disk and write the
+//! output to disk, so both pay for start-up and I/O.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Start and end markers of this benchmark's section in BENCHMARKS.md.
+const BEGIN: &str = "<!-- bench:link:begin (written by bench/link/run.sh; do not edit by hand) -->";
+const END: &str = "<!-- bench:link:end -->";
+
+/// One benchmark input: a label and the module's path.
+struct Input {
+    label: String,
+    path: PathBuf,
+}
+
+/// Command-line options (see `usage`).
+struct Options {
+    runs: usize,
+    multimem_link: PathBuf,
+    wasm_merge: PathBuf,
+    work: PathBuf,
+    benchmarks_md: Option<PathBuf>,
+    command_line: String,
+    inputs: Vec<Input>,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: bench-link --multimem-link PATH --wasm-merge PATH --work DIR [--runs N] \
+         [--benchmarks-md FILE] [--command TEXT] LABEL=INPUT.wasm..."
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Options {
+    let mut args = std::env::args().skip(1);
+    let mut o = Options {
+        runs: 5,
+        multimem_link: PathBuf::new(),
+        wasm_merge: PathBuf::new(),
+        work: PathBuf::new(),
+        benchmarks_md: None,
+        command_line: String::new(),
+        inputs: Vec::new(),
+    };
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage());
+        match arg.as_str() {
+            "--runs" => o.runs = value().parse().unwrap_or_else(|_| usage()),
+            "--multimem-link" => o.multimem_link = value().into(),
+            "--wasm-merge" => o.wasm_merge = value().into(),
+            "--work" => o.work = value().into(),
+            "--benchmarks-md" => o.benchmarks_md = Some(value().into()),
+            "--command" => o.command_line = value(),
+            "--help" | "-h" => usage(),
+            _ => match arg.split_once('=') {
+                Some((label, path)) => o.inputs.push(Input { label: label.into(), path: path.into() }),
+                None => usage(),
+            },
+        }
+    }
+    if o.runs == 0 || o.inputs.is_empty() || o.work.as_os_str().is_empty() {
+        usage();
+    }
+    o
+}
+
+/// What one run of a tool cost.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    peak_rss_bytes: u64,
+}
+
+/// Runs `cmd` to completion; wall time and the child's own peak RSS.
+fn measure(cmd: &mut Command) -> Result<Sample, String> {
+    let start = Instant::now();
+    let child = cmd.spawn().map_err(|e| format!("spawning {cmd:?}: {e}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: plain FFI call with valid out-pointers; `rusage` is POD.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    // The child was reaped by wait4; `child` must not wait again.
+    std::mem::forget(child);
+    if rc != pid {
+        return Err(format!("wait4 failed for {cmd:?}"));
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(format!("{cmd:?} failed (wait status {status:#x})"));
+    }
+    // Linux reports ru_maxrss in KiB.
+    Ok(Sample { wall, peak_rss_bytes: usage.ru_maxrss as u64 * 1024 })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len();
+    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+}
+
+/// The two tools, with the command that links `app` and `runtime` into `out`.
+#[derive(Clone, Copy, PartialEq)]
+enum Tool {
+    MultimemLink,
+    WasmMerge,
+}
+
+impl Tool {
+    fn name(self) -> &'static str {
+        match self {
+            Tool::MultimemLink => "multimem-link",
+            Tool::WasmMerge => "wasm-merge",
+        }
+    }
+
+    /// Comparable settings: all exports of the app kept, the runtime's
+    /// conflicting ones (`memory`) skipped; no name section; no optimisation
+    /// (wasm-merge runs none unless asked; it still goes through binaryen IR).
+    fn command(self, o: &Options, app: &Path, runtime: &Path, out: &Path) -> Command {
+        match self {
+            Tool::MultimemLink => {
+                let mut c = Command::new(&o.multimem_link);
+                c.arg(format!("app={}", app.display()))
+                    .arg(format!("multimem={}", runtime.display()))
+                    .args(["--skip-export-conflicts", "--strip-names", "-o"])
+                    .arg(out);
+                c
+            }
+            Tool::WasmMerge => {
+                let mut c = Command::new("node");
+                c.arg(&o.wasm_merge)
+                    .arg(app)
+                    .arg("app")
+                    .arg(runtime)
+                    .arg("multimem")
+                    .args(["--all-features", "--skip-export-conflicts", "-o"])
+                    .arg(out);
+                c
+            }
+        }
+    }
+}
+
+/// Medians of one tool on one input.
+struct Row {
+    wall_s: f64,
+    mb_per_s: f64,
+    peak_rss_mb: f64,
+    rss_over_input: f64,
+    output_bytes: u64,
+}
+
+const MB: f64 = 1e6;
+
+fn main() {
+    let o = parse_args();
+    std::fs::create_dir_all(&o.work).expect("creating the work directory");
+    let runtime = o.work.join("runtime.wasm");
+    std::fs::write(&runtime, multimem_runtime_wasm::RUNTIME_WASM).expect("writing runtime.wasm");
+    let tools = [Tool::MultimemLink, Tool::WasmMerge];
+
+    let mut table = String::new();
+    table.push_str(
+        "| input | size | tool | median wall | MB/s | peak RSS | RSS / input | output | vs wasm-merge |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|---|\n",
+    );
+    let mut failed = false;
+    for input in &o.inputs {
+        let app_bytes = std::fs::metadata(&input.path)
+            .unwrap_or_else(|e| panic!("{}: {e}", input.path.display()))
+            .len();
+        let input_bytes = app_bytes + multimem_runtime_wasm::RUNTIME_WASM.len() as u64;
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+        let mut errors: Vec<Option<String>> = vec![None; tools.len()];
+        for run in 0..o.runs {
+            for (t, tool) in tools.iter().enumerate() {
+                if errors[t].is_some() {
+                    continue;
+                }
+                let out = o.work.join(format!("{}.{}.wasm", input.label, tool.name()));
+                match measure(&mut tool.command(&o, &input.path, &runtime, &out)) {
+                    Ok(s) => {
+                        eprintln!(
+                            "{} {} run {}: {:.3} s, {:.0} MB peak",
+                            input.label,
+                            tool.name(),
+                            run + 1,
+                            s.wall.as_secs_f64(),
+                            s.peak_rss_bytes as f64 / MB
+                        );
+                        samples[t].push(s)
+                    }
+                    Err(e) => {
+                        eprintln!("{} {}: {e}", input.label, tool.name());
+                        errors[t] = Some(e);
+                    }
+                }
+            }
+        }
+        let rows: Vec<Option<Row>> = tools
+            .iter()
+            .enumerate()
+            .map(|(t, tool)| {
+                if errors[t].is_some() {
+                    return None;
+                }
+                let wall_s = median(samples[t].iter().map(|s| s.wall.as_secs_f64()).collect());
+                let peak = median(samples[t].iter().map(|s| s.peak_rss_bytes as f64).collect());
+                let out = o.work.join(format!("{}.{}.wasm", input.label, tool.name()));
+                Some(Row {
+                    wall_s,
+                    mb_per_s: input_bytes as f64 / MB / wall_s,
+                    peak_rss_mb: peak / MB,
+                    rss_over_input: peak / input_bytes as f64,
+                    output_bytes: std::fs::metadata(out).map(|m| m.len()).unwrap_or(0),
+                })
+            })
+            .collect();
+        for (t, tool) in tools.iter().enumerate() {
+            let cells = match &rows[t] {
+                None => {
+                    failed = true;
+                    format!("failed: {} | | | | | |", errors[t].as_deref().unwrap_or("?").replace('|', "/"))
+                }
+                Some(r) => {
+                    let vs = match (&rows[t], &rows[1]) {
+                        (Some(r), Some(base)) if t == 0 => format!(
+                            "{:.1}x faster, output {:+.2}%",
+                            base.wall_s / r.wall_s,
+                            (r.output_bytes as f64 / base.output_bytes as f64 - 1.0) * 100.0
+                        ),
+                        _ => String::new(),
+                    };
+                    format!(
+                        "{:.3} s | {:.0} | {:.0} MB | {:.2}x | {:.2} MB | {vs}",
+                        r.wall_s,
+                        r.mb_per_s,
+                        r.peak_rss_mb,
+                        r.rss_over_input,
+                        r.output_bytes as f64 / MB
+                    )
+                }
+            };
+            table.push_str(&format!(
+                "| {} | {:.2} MB | {} | {cells} |\n",
+                input.label,
+                input_bytes as f64 / MB,
+                tool.name()
+            ));
+        }
+    }
+    println!("{table}");
+    if let Some(md) = &o.benchmarks_md {
+        write_section(md, &o, &table);
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// Replaces (or appends) this benchmark's section of BENCHMARKS.md.
+fn write_section(md: &Path, o: &Options, table: &str) {
+    let old = std::fs::read_to_string(md).unwrap_or_default();
+    let section = format!(
+        "{BEGIN}\n## Linking large modules with runtime.wasm: multimem-link vs wasm-merge\n\n\
+         Command: `{}`\n\n\
+         Median of {} runs per tool, tools alternating run by run. Size and MB/s count\n\
+         the app plus runtime.wasm ({} bytes). Peak RSS is the child process's\n\
+         maximum resident set (wait4). Both tools run as processes that read and\n\
+         write files; multimem-link is the release build, wasm-merge is binaryen's\n\
+         npm package (an emscripten build run by `node`, i.e. wasm, not native code).\n\
+         Flags: multimem-link `--skip-export-conflicts --strip-names`; wasm-merge\n\
+         `--all-features --skip-export-conflicts` (no `-g`, so no name section; no\n\
+         optimisation passes). Targets (issue 3): >= 150 MB/s, peak RSS <= 3x input,\n\
+         output no larger than wasm-merge's.\n\n{table}{END}\n",
+        o.command_line,
+        o.runs,
+        multimem_runtime_wasm::RUNTIME_WASM.len()
+    );
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{section}{}", &old[..b], &old[e + END.len()..].trim_start_matches('\n')),
+        _ => format!("{}\n{section}", old.trim_end_matches('\n').to_string() + "\n"),
+    };
+    std::fs::write(md, new).expect("writing BENCHMARKS.md");
+}
