@@ -1,0 +1,88 @@
+// Shared set-up of the browser tests: the project's static server on a free
+// port, and Debian's Chromium (never a downloaded browser) driven by
+// playwright-core, headless, with networking off and `gc()` exposed.
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { defaultBuildDir, startServer } from "../serve.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Repository root. */
+export const ROOT = process.env.MULTIMEM_ROOT ?? resolve(here, "../../..");
+/** Where build.sh put the .wasm files and the image. */
+export const BUILD = process.env.MULTIMEM_BROWSER_BUILD ?? defaultBuildDir();
+/** Screenshots (git-ignored test artifacts). */
+export const SCREENSHOTS = join(ROOT, "artifacts/screenshots");
+/** The browser binary: Debian's chromium. */
+export const CHROMIUM = process.env.MULTIMEM_CHROMIUM ?? "/usr/bin/chromium";
+
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--js-flags=--expose-gc",
+];
+
+/**
+ * Starts the server and Chromium. Returns `{ url, open(path), close() }`;
+ * `open` gives `{ page, problems }` where `problems` collects console errors,
+ * page errors, failed requests and HTTP errors (each test asserts it empty).
+ */
+export async function launch() {
+  const server = await startServer({ port: 0, buildDir: BUILD });
+  const profile = mkdtempSync(join(tmpdir(), "multimem-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1100, height: 900 },
+  });
+  // Networking off: only our server may be reached.
+  await context.route("**/*", (route) =>
+    route.request().url().startsWith(server.url + "/") ? route.continue() : route.abort("blockedbyclient"));
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return {
+    url: server.url,
+    async open(path) {
+      const page = await context.newPage();
+      const problems = [];
+      page.on("console", (m) => m.type() === "error" && problems.push(`console.error: ${m.text()}`));
+      page.on("pageerror", (e) => problems.push(`page error: ${e.stack ?? e}`));
+      page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+      page.on("response", (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
+      page.on("worker", (w) => w.on("console", (m) => m.type() === "error" && problems.push(`worker console.error: ${m.text()}`)));
+      await page.goto(server.url + path);
+      return { page, problems };
+    },
+    async close() {
+      await context.close();
+      await server.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until #status is "ok" or "error"; returns its text (throws on error). */
+export async function waitForStatus(page, timeout = 30_000) {
+  await page.waitForFunction(() => /^(ok|error)$/.test(document.getElementById("status")?.className), null, { timeout });
+  const [cls, text] = await page.$eval("#status", (el) => [el.className, el.textContent]);
+  if (cls !== "ok") throw new Error(`page reported: ${text}`);
+  return text;
+}
+
+/** Reads a canvas's pixels (RGBA bytes) out of the page. */
+export async function canvasPixels(page, selector) {
+  const b64 = await page.$eval(selector, (canvas) => {
+    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    let s = "";
+    for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  return new Uint8Array(Buffer.from(b64, "base64"));
+}
