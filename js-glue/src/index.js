@@ -46,10 +46,9 @@ const disposeSymbol = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 // Wrapper constructors take over a reference; only the glue may call them.
 const INTERNAL = Symbol("multimem internal");
 
-function internal(token, name) {
-  if (token !== INTERNAL) {
-    throw new TypeError(`${name}: use Runtime.allocate / wrap, ${name}.create, ${name}.view or ${name}.sublistView instead of new`);
-  }
+function internalError(C) {
+  const name = C.name;
+  return new TypeError(`${name}: use Runtime.allocate / wrap, ${name}.create, ${name}.view or ${name}.sublistView instead of new`);
 }
 
 /** Byte order for ByteData accessors, as Dart's `Endian`. */
@@ -326,6 +325,7 @@ export class Runtime {
     this.viewPath = this._rab !== null ? "resizable" : "refresh";
     this._ab = null;
     this._u8 = null;
+    this._shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
     this._registry = new FinalizationRegistry((cell) => this._finalize(cell));
     this._retains = 0;
     this._releases = 0;
@@ -343,11 +343,14 @@ export class Runtime {
 
   /** A Uint8Array over the whole own memory, refreshed after growth. */
   _mem8() {
+    // A detached buffer (memory.grow on the refresh path) has byteLength 0;
+    // checking that is much cheaper than the memory.buffer getter.
+    // (A shared memory's old buffer stays attached but short: always re-read.)
+    const ab = this._ab;
+    if (ab !== null && ab.byteLength !== 0 && !this._shared) return this._u8;
     const b = this._rab ?? this.memory.buffer;
-    if (b !== this._ab) {
-      this._ab = b;
-      this._u8 = new Uint8Array(b);
-    }
+    this._ab = b;
+    this._u8 = new Uint8Array(b);
     return this._u8;
   }
 
@@ -612,7 +615,7 @@ function disposedError(w) {
 export class ByteBuffer {
   /** @internal Takes over one reference on `address`. */
   constructor(token, runtime, address, lengthInBytes) {
-    internal(token, "ByteBuffer");
+    if (token !== INTERNAL) throw internalError(ByteBuffer);
     this._rt = runtime;
     this._addr = address;
     this._len = lengthInBytes;
@@ -659,12 +662,17 @@ export class ByteBuffer {
 
   /** A zero-copy Uint8Array over the buffer's bytes (see Runtime.viewPath for growth). */
   view() {
-    const b = this._rt._rab ?? this._rt.memory.buffer;
-    if (b !== this._ab) {
-      const a = this._live();
-      this._arr = new Uint8Array(b, a, this._len);
-      this._ab = b;
-    }
+    const v = this._arr;
+    if (v !== null && v.length !== 0) return v;
+    return this._refresh();
+  }
+
+  _refresh() {
+    const ab = this._ab;
+    if (ab !== null && ab.byteLength !== 0) return this._arr; // empty, still attached
+    const b = this._rt._buffer();
+    this._arr = new Uint8Array(b, this._live(), this._len);
+    this._ab = b;
     return this._arr;
   }
 
@@ -709,7 +717,7 @@ export class ByteBuffer {
 export class TypedData {
   /** @internal Takes over one reference on `address`. */
   constructor(token, runtime, address, offsetInBytes, length) {
-    internal(token, new.target.name);
+    if (token !== INTERNAL) throw internalError(new.target);
     this._rt = runtime;
     this._addr = address;
     this._off = offsetInBytes;
@@ -848,12 +856,11 @@ export class ByteData extends TypedData {
 
   /** A zero-copy DataView over this ByteData's bytes. */
   view() {
-    const b = this._rt._rab ?? this._rt.memory.buffer;
-    if (b !== this._ab) {
-      const a = this._live();
-      this._arr = new DataView(b, a + this._off, this._len);
-      this._ab = b;
-    }
+    const ab = this._ab;
+    if (ab !== null && ab.byteLength !== 0) return this._arr;
+    const b = this._rt._buffer();
+    this._arr = new DataView(b, this._live() + this._off, this._len);
+    this._ab = b;
     return this._arr;
   }
 
@@ -946,33 +953,46 @@ export class TypedList extends TypedData {
    * may grow the memory (the glue's own methods always do).
    */
   view() {
-    const b = this._rt._rab ?? this._rt.memory.buffer;
-    if (b !== this._ab) {
-      const a = this._live();
-      this._arr = new this._Array(b, a + this._off, this._len * this._kind.lanes);
-      this._ab = b;
-    }
+    // The cached view is valid while it is attached (always, on the
+    // resizable path). After memory.grow on the refresh path its buffer is
+    // detached, so its length reads 0 (a cheap check, unlike the
+    // memory.buffer getter) and _refresh() re-creates it on the current
+    // buffer. dispose() clears both fields, so a disposed wrapper reaches
+    // _live() and throws.
+    const v = this._arr;
+    if (v !== null && v.length !== 0) return v;
+    return this._refresh();
+  }
+
+  _refresh() {
+    const ab = this._ab;
+    if (ab !== null && ab.byteLength !== 0) return this._arr; // empty list, still attached
+    const b = this._rt._buffer();
+    this._arr = new this._Array(b, this._live() + this._off, this._len * this._kind.lanes);
+    this._ab = b;
     return this._arr;
   }
 
   /** Element `index` (SIMD kinds: a fresh lane array). */
   get(index) {
-    const v = this.view();
+    let v = this._arr;
+    if (v === null || v.length === 0) v = this._refresh();
     if ((index >>> 0) !== index || index >= this._len) throw indexError(index, this._len);
+    if (!this._simd) return v[index];
     const lanes = this._kind.lanes;
-    if (lanes === 1) return v[index];
     return v.slice(index * lanes, index * lanes + lanes);
   }
 
   /** Stores `value` at `index` (SIMD kinds: an array-like of lanes). */
   set(index, value) {
-    const v = this.view();
+    let v = this._arr;
+    if (v === null || v.length === 0) v = this._refresh();
     if ((index >>> 0) !== index || index >= this._len) throw indexError(index, this._len);
-    const lanes = this._kind.lanes;
-    if (lanes === 1) {
-      v[index] = this._value(value);
+    if (!this._simd) {
+      v[index] = this._wide ? bigintArg("value", value) : typeof value === "number" ? value : numberArg("value", value);
       return;
     }
+    const lanes = this._kind.lanes;
     const l = this._lanes(value);
     for (let i = 0; i < lanes; i++) v[index * lanes + i] = l[i];
   }
@@ -1117,6 +1137,7 @@ function listClass(name) {
   Object.defineProperty(C.prototype, "_kind", { value: kind });
   Object.defineProperty(C.prototype, "_Array", { value: globalThis[kind.jsArray] });
   Object.defineProperty(C.prototype, "_wide", { value: kind.jsArray.startsWith("Big") });
+  Object.defineProperty(C.prototype, "_simd", { value: kind.lanes > 1 });
   /** Dart's `X.bytesPerElement`. */
   C.bytesPerElement = kind.elementSizeInBytes;
   C.kind = kind.code;
