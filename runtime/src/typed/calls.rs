@@ -39,11 +39,27 @@ impl Packed {
         }
     }
 
-    /// Unpacks it.
-    pub fn result(self) -> Result<u32> {
+    /// The error, if any (a register-sized `Option`).
+    #[inline(always)]
+    pub fn error(self) -> Option<ErrorCode> {
         match (self.0 >> 32) as u32 {
-            0 => Ok(self.0 as u32),
-            code => Err(ErrorCode::from_code(code).unwrap_or(ErrorCode::BadKind)),
+            0 => None,
+            code => Some(ErrorCode::from_code(code).unwrap_or(ErrorCode::BadKind)),
+        }
+    }
+
+    /// The address (meaningful when [`Packed::error`] is `None`).
+    #[inline(always)]
+    pub fn address(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// Unpacks it.
+    #[inline(always)]
+    pub fn result(self) -> Result<u32> {
+        match self.error() {
+            None => Ok(self.address()),
+            Some(e) => Err(e),
         }
     }
 }

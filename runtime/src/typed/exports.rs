@@ -14,12 +14,23 @@ use super::element::load;
 use super::kernels::Op;
 use crate::export::trap_on_error;
 
+/// The address in `p`, or a trap with its code. Goes through `Option`
+/// rather than `Result<u32>`, which wasm32 would return through a
+/// shadow-stack slot that the trap would then leave allocated.
+#[inline(always)]
+fn located(p: calls::Packed) -> u32 {
+    match p.error() {
+        Some(e) => crate::export::trap(e),
+        None => p.address(),
+    }
+}
+
 /// `list_get_*` as value bits, shared by both exports. It traps itself,
 /// which is safe because neither it nor its callers hold a shadow-stack
 /// frame: [`calls::list_lanes`] returns in a register.
 #[inline(never)]
 fn list_get(number: Number, kind: u32, buffer: u32, offset: u32, length: u32, index: u32) -> u64 {
-    let address = trap_on_error(calls::list_lanes(number, kind, buffer, offset, length, index, index.wrapping_add(1)).result());
+    let address = located(calls::list_lanes(number, kind, buffer, offset, length, index, index.wrapping_add(1)));
     // SAFETY: list_lanes checked the lane.
     unsafe { load(calls::lane_kind(kind), address, true) }
 }
@@ -27,7 +38,7 @@ fn list_get(number: Number, kind: u32, buffer: u32, offset: u32, length: u32, in
 /// `bytedata_get_*` as value bits, shared by both exports (see [`list_get`]).
 #[inline(never)]
 fn bytedata_get(number: Number, buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32) -> u64 {
-    let address = trap_on_error(calls::bytedata_at(number, buffer, offset, length, byte_offset, ty).result());
+    let address = located(calls::bytedata_at(number, buffer, offset, length, byte_offset, ty));
     // SAFETY: bytedata_at checked the access.
     unsafe { load(calls::lane_kind(ty), address, little != 0) }
 }
