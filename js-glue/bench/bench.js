@@ -11,7 +11,7 @@
 // Usage: node --expose-gc bench.js [--json]   (MULTIMEM_JS_FIXTURES must point at
 // the built fixtures; js-glue/bench/run.sh does all of it).
 // Child mode: node --expose-gc bench.js --peak readInto|arrayBuffer <bytes>
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -21,12 +21,13 @@ import { instantiate, Uint8List } from "../src/index.js";
 const fixtures = process.env.MULTIMEM_JS_FIXTURES;
 if (!fixtures) throw new Error("MULTIMEM_JS_FIXTURES is not set; use js-glue/bench/run.sh");
 
-async function load() {
+async function load(options = {}) {
   const lib = await WebAssembly.instantiate(readFileSync(join(fixtures, "lib.wasm")));
-  return instantiate(readFileSync(join(fixtures, "app.linked.wasm")), {
-    env: { memory: lib.instance },
-    host: { callback() {} },
-  });
+  return instantiate(
+    readFileSync(join(fixtures, "app.linked.wasm")),
+    { env: { memory: lib.instance }, host: { callback() {} } },
+    options,
+  );
 }
 
 const now = () => process.hrtime.bigint();
@@ -88,6 +89,25 @@ async function elementLoop(runtime) {
     }
   }
   list.dispose();
+  // On the resizable path, also time the raw loop over an ordinary
+  // (non-resizable) memory.buffer of a second instance: V8 compiles loops
+  // over resizable-buffer views differently, and this shows what that costs.
+  let plainMs = null;
+  if (runtime.viewPath === "resizable") {
+    const { runtime: other } = await load({ viewPath: "refresh" });
+    const l2 = Uint8List.create(other, N);
+    const plain = () => new Uint8Array(other.memory.buffer, l2.address, N);
+    const tp = [];
+    for (let r = 0; r < 18; r++) {
+      const t0 = now();
+      const a = plain();
+      check ^= sumLoop(a);
+      writeLoop(a);
+      if (r >= 3) tp.push(ms(t0, now()));
+    }
+    plainMs = median(tp);
+    l2.dispose();
+  }
   const raw_ = median(t.raw);
   const glue_ = median(t.glue);
   const get_ = median(t.get);
@@ -98,6 +118,7 @@ async function elementLoop(runtime) {
     ratio: glue_ / raw_,
     getMs: get_,
     getRatio: get_ / raw_,
+    plainMs,
     check,
   };
 }
@@ -211,7 +232,7 @@ async function streams(runtime) {
   const peak = {};
   for (const v of Object.keys(variants)) {
     const runs = [];
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < 5; r++) {
       const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--peak", v, String(size)], {
         env: process.env,
         encoding: "utf8",
@@ -235,14 +256,24 @@ async function streams(runtime) {
   };
 }
 
+/** VmHWM (peak RSS) of this process in bytes, from /proc (Linux). */
+function highWaterMark() {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  return Number(m[1]) * 1024;
+}
+
 async function peakChild(variant, size) {
   const { runtime } = await load();
   // The peak counts everything the operation needs: the target buffer in
   // runtime memory (both variants) plus whatever JS memory it holds on the way.
   globalThis.gc();
-  const before = process.memoryUsage().rss;
+  // Reset the peak to the current RSS ("5" > clear_refs). getrusage's
+  // maxRSS would not do: it survives fork+exec, so a child of a big parent
+  // starts with the parent's peak.
+  writeFileSync("/proc/self/clear_refs", "5");
+  const before = highWaterMark();
   const list = await variants[variant](runtime, size);
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = highWaterMark();
   if (list.length !== size) throw new Error("short read");
   process.stdout.write(JSON.stringify({ peakMiB: (peak - before) / 2 ** 20 }));
 }

@@ -18,7 +18,7 @@ const section = `<!-- js-glue:begin -->
 
 Command: \`js-glue/bench/run.sh\` (runs \`node --expose-gc js-glue/bench/bench.js\` on Node 24 and
 Node 26 against the linked test app, then this report). Medians; ratios are glue / alternative,
-measured in the same process (peak memory: 3 fresh processes per variant).
+measured in the same process (peak memory: 5 fresh processes per variant).
 
 **Element loop** over ${runs[0].elementLoop.elements / 2 ** 20} Mi Uint8 elements (sum, then
 read-modify-write), 15 interleaved rounds. Alternative: a raw \`new Uint8Array(memory.buffer, address, n)\`.
@@ -29,6 +29,7 @@ ${head}
 | glue \`list.view()\` | ${col((r) => `${f(e(r).glueMs)} ms`)} |
 | **ratio glue / raw** | ${col((r) => `**${f(e(r).ratio, 3)}x**`)} |
 | (info) \`list.get(i)\` per element, sum only | ${col((r) => `${f(e(r).getMs)} ms (${f(e(r).getRatio)}x raw)`)} |
+| (info) raw loop over a non-resizable memory.buffer (second instance, refresh path) | ${col((r) => (e(r).plainMs == null ? "n/a (already non-resizable)" : `${f(e(r).plainMs)} ms`))} |
 
 **Wrappers created and released per second** (${runs[0].churn.wrappers / 1e6}M per round, 5 rounds). Target: >= 1M/s.
 
@@ -39,7 +40,7 @@ ${head}
 
 **readInto** of a ${runs[0].streams.bytes / 2 ** 20} MiB \`Response\` (byte stream, 64 KiB chunks, Content-Length),
 9 interleaved rounds. Alternative: \`await response.arrayBuffer()\` then one \`set()\` into a new Uint8List.
-Peak memory: max RSS above the RSS before the read, in a fresh process; it includes the target buffer in runtime memory.
+Peak memory: peak RSS (VmHWM, reset just before the read) above the RSS before it, in a fresh process; it includes the target buffer in runtime memory.
 Target: readInto at least as fast, with at most half the peak memory.
 
 ${head}
