@@ -188,7 +188,11 @@ fn alloc_slow(size: u32) -> u32 {
         b = tlsf_take(size);
     }
     if b == 0 && grow_for(size) {
-        b = tlsf_take(size);
+        // The tail block now fits `size` exactly; a TLSF search would
+        // round the request up to its bucket and might miss it.
+        let tail = s.top - load32(s.top - 4);
+        remove(tail, load32(tail) & !FLAGS);
+        b = split(tail, size);
     }
     b
 }
@@ -369,8 +373,14 @@ fn tlsf_take(size: u32) -> u32 {
     }
     let sl = sl_map.trailing_zeros() as usize;
     let b = s.heads[(fl * SL_COUNT + sl) & (FL_SLOTS * SL_COUNT - 1)];
+    remove(b, load32(b) & !FLAGS);
+    split(b, size)
+}
+
+/// Turns free block `b`, already off its list, into a used block of `size`
+/// bytes, returning the rest (if large enough) to the heap.
+fn split(b: u32, size: u32) -> u32 {
     let bsize = load32(b) & !FLAGS;
-    remove(b, bsize);
     let rest = bsize - size;
     if rest >= MIN_BLOCK {
         let r = b + size;

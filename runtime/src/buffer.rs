@@ -35,8 +35,21 @@ pub fn new(len: u32) -> Result<u32> {
     if len > MAX_LENGTH {
         return Err(ErrorCode::BadLength);
     }
-    let size = alloc::block_size(len);
-    let b = alloc::alloc(size)?;
+    // Set up the checked tables before the first buffer, so they sit at
+    // the start of the heap instead of splitting it.
+    #[cfg(feature = "checked")]
+    crate::checked::ensure()?;
+    let b = alloc::alloc(alloc::block_size(len));
+    // The quarantine must never cause OUT_OF_MEMORY: empty it and retry.
+    #[cfg(feature = "checked")]
+    let b = b.or_else(|_| {
+        crate::checked::flush_quarantine();
+        alloc::alloc(alloc::block_size(len))
+    });
+    let b = b?;
+    // The block may be a little larger than asked (a remainder too small to
+    // split off stays with it); the counters report what is held.
+    let size = alloc::size_of_block(b);
     let d = b + HEADER_SIZE;
     #[cfg(feature = "checked")]
     if let Err(e) = crate::checked::on_new(d) {

@@ -111,12 +111,25 @@ fn tables() -> Result<&'static mut Tables> {
             ring_head: 0,
             ring_len: 0,
         };
+        let mut t = t;
+        // Room for the first buffers, so the tables do not land between
+        // the first buffers and split the heap.
+        if t.live.try_reserve(64).is_err() || t.freed.try_reserve(64).is_err() {
+            alloc::free(r);
+            alloc::free(b);
+            return Err(ErrorCode::OutOfMemory);
+        }
         // SAFETY: the block is 16-aligned and large enough.
         unsafe { (memory::ptr(b + HEADER_SIZE) as *mut Tables).write(t) };
         s.checked[0] = b + HEADER_SIZE;
     }
     // SAFETY: initialised above; only this single-threaded runtime uses it.
     Ok(unsafe { &mut *(memory::ptr(s.checked[0]) as *mut Tables) })
+}
+
+/// Allocates the tables if they do not exist yet.
+pub fn ensure() -> Result<()> {
+    tables().map(|_| ())
 }
 
 /// Exact liveness of `buffer`.
