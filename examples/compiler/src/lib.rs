@@ -1,0 +1,48 @@
+//! A worked compiler backend for multimem: a tiny Dart-like typed-data
+//! language compiled to a WasmGC module that keeps its objects in GC
+//! structs and their bytes in the multimem runtime's linear memory.
+//!
+//! It owns the language, the code generator and the example driver; it may
+//! not touch the runtime's heap except through what `docs/ABI.md` allows
+//! compilers to do ("What compilers may inline": element loads/stores, the
+//! `lengthInBytes` load and the inline retain; `buffer_release` and the other
+//! exports by call).
+//!
+//! Pipeline, in order:
+//! 1. [`lexer`]: source to tokens;
+//! 2. [`parser`]: tokens to an [`ast`];
+//! 3. [`codegen`]: type check and emit a module (wasm-encoder) importing
+//!    `multimem.*` (runtime exports and its memory), `env.memory` (the
+//!    external library's memory), `lib.*` (library functions) and `host.*`
+//!    (printing); validated with wasmparser;
+//! 4. [`run`]: link it with `runtime.wasm` (`multimem-linker`), instantiate
+//!    it with the external library ([`EXTLIB_WASM`]) in wasmtime through
+//!    `multimem-host`, call `main`, and check that no buffer leaked.
+//!
+//! The language (see `programs/*.mm`): `var x = e;`, assignment (`=`, `+=`,
+//! `-=`, `*=`, `++`, `--`), `for (init; cond; update) { }`, `if/else`, int
+//! (64-bit) and double arithmetic with Dart's operators (`~/`, Euclidean
+//! `%`), `Uint8List(n)`, `Int32List(n)`, `Float64List(n)`, `ByteData(n)`,
+//! `K.sublistView(data, start, [end])`, `list[i]`, `list[i] = v`,
+//! `.length`, `.lengthInBytes`, `.offsetInBytes`, `.elementSizeInBytes`,
+//! `.buffer.lengthInBytes`, ByteData `getX`/`setX` with optional
+//! `Endian.little`, `sum(list)`, `print(x)` and `lib.NAME(list, ints...)`.
+//! Out-of-range indices, views and lengths trap (Dart would throw).
+
+pub mod ast;
+pub mod codegen;
+pub mod lexer;
+pub mod parser;
+pub mod run;
+
+pub use codegen::{Backend, Options};
+
+/// The external library (`examples/extlib`) compiled to wasm32.
+pub const EXTLIB_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/extlib.wasm"));
+
+/// Compiles a program to a validated WasmGC module.
+pub fn compile(source: &str, options: &Options) -> anyhow::Result<Vec<u8>> {
+    let tokens = lexer::lex(source)?;
+    let program = parser::parse(tokens)?;
+    codegen::generate(&program, options)
+}

@@ -1,0 +1,86 @@
+//! Phase 4: link the compiled app with `runtime.wasm`, run it in wasmtime
+//! next to its external library, and report what it printed and the
+//! runtime's stats.
+
+use anyhow::{Context as _, Result};
+use multimem_host::{Options as HostOptions, Stats};
+use wasmtime::{Caller, Instance, Module, Store};
+
+/// wasmtime's error type into anyhow's, so `.context` applies.
+fn w<T>(r: wasmtime::Result<T>) -> Result<T> {
+    r.map_err(anyhow::Error::from)
+}
+
+/// How the app meets the runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Merged into one multi-memory module by `multimem-linker` (the real
+    /// thing; intrinsics become instructions).
+    Linked,
+    /// `runtime.wasm` as a separate instance with host-implemented
+    /// intrinsics; the app imports it as module `multimem`.
+    Unlinked,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Lines the program printed.
+    pub printed: Vec<String>,
+    /// Runtime stats after `main` returned.
+    pub stats: Stats,
+    /// `Err` when buffers were still live at exit (a leak).
+    pub leak_check: Result<()>,
+    /// Size of the module that ran (linked or not), in bytes.
+    pub module_bytes: usize,
+    /// Linker warnings, if linked.
+    pub warnings: Vec<String>,
+}
+
+/// Links `app` with the default runtime build (module name `multimem`).
+pub fn link(app: &[u8]) -> Result<multimem_linker::Output> {
+    let mut linker = multimem_linker::Linker::new(multimem_linker::Config::default());
+    linker.add_module("app", app).context("adding the app to the link")?;
+    linker
+        .add_module(crate::codegen::RUNTIME_MODULE, multimem_runtime_wasm::RUNTIME_WASM)
+        .context("adding runtime.wasm to the link")?;
+    linker.link().context("linking the app with runtime.wasm")
+}
+
+/// Runs a compiled app's `main` and checks for leaks.
+pub fn run(app: &[u8], mode: Mode) -> Result<Outcome> {
+    let engine = HostOptions::engine()?;
+    let mut store: Store<Vec<String>> = Store::new(&engine, Vec::new());
+    let lib_module = w(Module::new(&engine, crate::EXTLIB_WASM)).context("compiling extlib.wasm")?;
+    let library = w(Instance::new(&mut store, &lib_module, &[])).context("instantiating extlib.wasm")?;
+
+    let mut linker = wasmtime::Linker::new(&engine);
+    linker.func_wrap(crate::codegen::HOST_MODULE, "print_i64", |mut c: Caller<'_, Vec<String>>, v: i64| {
+        c.data_mut().push(v.to_string())
+    })?;
+    linker.func_wrap(crate::codegen::HOST_MODULE, "print_f64", |mut c: Caller<'_, Vec<String>>, v: f64| {
+        c.data_mut().push(format!("{v:?}"))
+    })?;
+    let mut options = HostOptions::new();
+    options.library_module(crate::codegen::LIB_MODULE);
+
+    let (inst, module_bytes, warnings) = match mode {
+        Mode::Linked => {
+            let out = link(app)?;
+            let module = w(Module::new(&engine, &out.wasm)).context("compiling the linked module")?;
+            let inst = multimem_host::instantiate(&mut store, &mut linker, &module, Some(library), &options)?;
+            (inst, out.wasm.len(), out.warnings)
+        }
+        Mode::Unlinked => {
+            let module = w(Module::new(&engine, app)).context("compiling the app")?;
+            let rt = w(Module::new(&engine, multimem_runtime_wasm::RUNTIME_WASM)).context("compiling runtime.wasm")?;
+            let inst = multimem_host::instantiate_unlinked(&mut store, &mut linker, &module, &rt, Some(library), &options)?;
+            (inst, app.len(), Vec::new())
+        }
+    };
+    inst.call::<(), ()>(&mut store, "main", ())?;
+    let stats = inst.runtime.stats(&mut store)?;
+    let leak_check = inst.runtime.check_no_leaks(&mut store).map(|_| ());
+    let printed = std::mem::take(store.data_mut());
+    Ok(Outcome { printed, stats, leak_check, module_bytes, warnings })
+}
