@@ -386,7 +386,8 @@ fn errors_agree_too() {
     // the buffers untouched.
     let mut pair = Pair::new();
     let init: Vec<u8> = (0..64).collect();
-    let cases: &[(&str, fn(&mut Rt, u32) -> std::result::Result<(), ErrorCode>)] = &[
+    type Case = fn(&mut Rt, u32) -> std::result::Result<(), ErrorCode>;
+    let cases: &[(&str, Case)] = &[
         ("add bad kind", |rt, b| rt.call("list_add", (Kind::Int16List as u32, b, 0u32, b, 0u32, b, 0u32, 1u32)).unwrap()),
         ("add misaligned", |rt, b| rt.call("list_add", (Kind::Float64List as u32, b, 4u32, b, 0u32, b, 0u32, 1u32)).unwrap()),
         ("mul range", |rt, b| rt.call("list_mul", (Kind::Float32x4List as u32, b, 0u32, b, 16u32, b, 0u32, 4u32)).unwrap()),
