@@ -8,3 +8,5 @@ echo "== cargo test --workspace"
 cargo test --workspace
 echo "== JS glue: node:test on Node 24 and Node 26, tsc (scripts/test-js.sh)"
 scripts/test-js.sh
+echo "== browser examples in Chromium (scripts/test-browser.sh)"
+scripts/test-browser.sh

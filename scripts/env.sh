@@ -36,3 +36,14 @@ setup_node() {
     (cd "$MULTIMEM_ROOT/js-glue" && PATH="$MULTIMEM_CACHE/node24/bin:$PATH" npm ci --no-audit --no-fund --silent)
   fi
 }
+
+# Debian's chromium for the browser tests (playwright-core drives it; no
+# browser is ever downloaded). CI runs as root on a fresh machine.
+setup_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
+  fi
+}

@@ -23,5 +23,5 @@ for app in image inspector worker; do
   "$CARGO_TARGET_DIR/debug/multimem-link" app="$ex/apps/$app.wat" multimem="$out/runtime.wasm" \
     -o "$out/$app.wasm"
 done
-node "$ex/tools/make-image.mjs" "$out/image.ppm" >/dev/null
+"${MULTIMEM_NODE24:-node}" "$ex/tools/make-image.mjs" "$out/image.ppm" >/dev/null
 echo "$out"

@@ -1,0 +1,106 @@
+// The inspector example: a live view of the runtime's own memory and the
+// external memory, sampled every 100 ms from runtime.stats() and drawn as
+// two charts. See inspector.html for what the buttons do.
+import { instantiate } from "@multimem/js-glue";
+import { bytes, drawChart, run, status } from "./common.js";
+
+const SAMPLES = 200; // 20 s of history
+const PAGE = 65536;
+
+run(async () => {
+  const external = new WebAssembly.Memory({ initial: 1, maximum: 64 });
+  const { instance, runtime } = await instantiate(fetch("/build/inspector.wasm"), { env: { memory: external } });
+  const app = instance.exports;
+
+  let wrappers = [];
+  let allocations = 0;
+  let externalCopied = 0;
+  const history = { live: [], allocations: [], finalized: [], ownBytes: [], liveBytes: [], extBytes: [] };
+  const message = (text) => (document.getElementById("message").textContent = text);
+  const $ = (id) => document.getElementById(id);
+
+  $("allocate").onclick = () => {
+    for (let i = 0; i < 1000; i++) wrappers.push(runtime.adopt(app.make(1024 + (i % 8) * 512, i & 255)));
+    allocations += 1000;
+    sample();
+  };
+  $("drop").onclick = () => {
+    wrappers = []; // not disposed: the FinalizationRegistry releases them after GC
+    sample();
+  };
+  $("gc").onclick = () => {
+    if (typeof globalThis.gc !== "function") {
+      message("gc() is not available: start Chromium with --js-flags=--expose-gc");
+      return;
+    }
+    globalThis.gc();
+    message(`gc() at ${new Date().toLocaleTimeString()}; finalizers run shortly after`);
+  };
+  $("hold").onclick = () => {
+    app.hold(100, 2048);
+    allocations += 100;
+    sample();
+  };
+  $("unhold").onclick = () => {
+    app.unhold();
+    sample();
+  };
+  $("copy").onclick = () => {
+    const n = 65536;
+    if (external.buffer.byteLength < n) external.grow(1);
+    {
+      using buffer = runtime.allocate(n); // disposed at the end of this block
+      buffer.view().fill(0xa5);
+      allocations += 1;
+      runtime.call(app.copy_out, 0, buffer, n); // external_copy_out: one memory.copy into env.memory
+      externalCopied += n;
+    }
+    sample();
+  };
+  $("grow").onclick = () => {
+    try {
+      external.grow(1);
+    } catch (e) {
+      message(`external memory: ${e.message}`);
+    }
+    sample();
+  };
+
+  function sample() {
+    const s = runtime.stats();
+    const push = (key, v) => {
+      history[key].push(v);
+      if (history[key].length > SAMPLES) history[key].shift();
+    };
+    push("live", s.liveBuffers);
+    push("allocations", allocations);
+    push("finalized", s.finalized);
+    push("ownBytes", s.pages * PAGE);
+    push("liveBytes", s.liveBytes);
+    push("extBytes", external.buffer.byteLength);
+
+    $("own-size").textContent = `${s.pages} pages, ${bytes(s.pages * PAGE)}`;
+    $("ext-size").textContent = `${external.buffer.byteLength / PAGE} pages, ${bytes(external.buffer.byteLength)}`;
+    $("live-buffers").textContent = String(s.liveBuffers);
+    $("live-bytes").textContent = `${bytes(s.liveBytes)} / ${bytes(s.heapBytes)}`;
+    $("ext-copied").textContent = bytes(externalCopied);
+    $("held").textContent = `${wrappers.length} / ${app.held()}`;
+    $("counters").textContent = `${allocations} / ${s.finalized}`;
+    drawChart($("chart-buffers"), [
+      { color: "#9333ea", values: history.allocations },
+      { color: "#ea580c", values: history.finalized },
+      { color: "#2563eb", values: history.live },
+    ], { title: "buffers" });
+    drawChart($("chart-memory"), [
+      { color: "#0d9488", values: history.ownBytes },
+      { color: "#ca8a04", values: history.extBytes },
+      { color: "#2563eb", values: history.liveBytes },
+    ], { title: "bytes" });
+    window.inspector = { ...s, allocations, wrappers: wrappers.length, appHeld: app.held(), externalCopied,
+      externalBytes: external.buffer.byteLength, samples: history.live.length };
+  }
+
+  sample();
+  setInterval(sample, 100);
+  status(`running (${runtime.viewPath} views); gc() ${typeof globalThis.gc === "function" ? "available" : "not available"}`, "ok");
+});
