@@ -970,6 +970,11 @@ impl Gen {
         let float = k.number() == Number::Float;
         let acc = self.local(if float { ValType::F64 } else { ValType::I64 });
         let (i, n) = (self.local(ValType::I32), self.local(ValType::I32));
+        // Locals are only zeroed on function entry; this code may run in a loop.
+        self.e(if float { I::F64Const(0.0.into()) } else { I::I64Const(0) });
+        self.e(I::LocalSet(acc));
+        self.e(I::I32Const(0));
+        self.e(I::LocalSet(i));
         self.e(I::LocalGet(tl));
         self.length_i32(k);
         self.e(I::LocalSet(n));
@@ -1062,8 +1067,10 @@ impl Gen {
             if self.expr(endian)?.0 != Ty::Endian {
                 bail!("{}: expected Endian.big or Endian.little", endian.pos);
             }
-            self.e(I::LocalSet(little));
+        } else {
+            self.e(I::I32Const(0)); // Dart's default: Endian.big
         }
+        self.e(I::LocalSet(little));
         self.e(I::LocalGet(tl));
         self.e(I::StructGet { struct_type_index: T_LIST, field_index: F_BUF });
         self.e(I::LocalGet(tl));

@@ -84,3 +84,22 @@ pub fn run(app: &[u8], mode: Mode) -> Result<Outcome> {
     let printed = std::mem::take(store.data_mut());
     Ok(Outcome { printed, stats, leak_check, module_bytes, warnings })
 }
+
+/// Runs a module from the gc-array baseline backend (no runtime, no
+/// library): only `host.print_*` is imported. Returns what it printed.
+pub fn run_baseline(app: &[u8]) -> Result<Vec<String>> {
+    let engine = HostOptions::engine()?;
+    let mut store: Store<Vec<String>> = Store::new(&engine, Vec::new());
+    let mut linker = wasmtime::Linker::new(&engine);
+    linker.func_wrap(crate::codegen::HOST_MODULE, "print_i64", |mut c: Caller<'_, Vec<String>>, v: i64| {
+        c.data_mut().push(v.to_string())
+    })?;
+    linker.func_wrap(crate::codegen::HOST_MODULE, "print_f64", |mut c: Caller<'_, Vec<String>>, v: f64| {
+        c.data_mut().push(format!("{v:?}"))
+    })?;
+    let module = w(Module::new(&engine, app)).context("compiling the baseline module")?;
+    let inst = w(linker.instantiate(&mut store, &module)).context("instantiating the baseline module")?;
+    let main = w(inst.get_typed_func::<(), ()>(&mut store, "main"))?;
+    w(main.call(&mut store, ())).context("running the baseline module")?;
+    Ok(std::mem::take(store.data_mut()))
+}
