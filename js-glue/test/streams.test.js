@@ -137,3 +137,35 @@ test("a non-byte stream (default reader) and an empty body also work", async () 
   assert.equal(empty.length, 0);
   empty.dispose();
 });
+
+test("readInto uses a BYOB reader on one scratch buffer of options.scratchBytes", async () => {
+  // No autoAllocateChunkSize: byobRequest exists only for BYOB reads, so
+  // each pull proves the glue read with its own scratch view.
+  const bytes = data(200_000, 11);
+  const sizes = new Set();
+  let pulls = 0;
+  let pos = 0;
+  const stream = new ReadableStream({
+    type: "bytes",
+    pull(c) {
+      const req = c.byobRequest;
+      assert.ok(req, "a BYOB read");
+      pulls++;
+      sizes.add(req.view.buffer.byteLength);
+      if (pos >= bytes.length) {
+        c.close();
+        req.respond(0);
+        return;
+      }
+      const n = Math.min(req.view.byteLength, 3000, bytes.length - pos);
+      new Uint8Array(req.view.buffer, req.view.byteOffset, n).set(bytes.subarray(pos, pos + n));
+      pos += n;
+      req.respond(n);
+    },
+  });
+  const list = await rt.readInto(stream, { scratchBytes: 4096 });
+  assert.ok(Buffer.compare(list.view(), bytes) === 0);
+  assert.ok(pulls > 60);
+  assert.deepEqual([...sizes], [4096], "every read lands in the same 4 KiB scratch buffer (transferred back and forth)");
+  list.dispose();
+});

@@ -8,6 +8,7 @@ import {
   Int32List, Int32x4List, Int64List, Int8List, KIND, KINDS, Uint16List, Uint32List, Uint64List, Uint8ClampedList,
   Uint8List,
 } from "../src/index.js";
+import { PAGE_SIZE } from "../src/abi.js";
 import { loadApp } from "./helpers.js";
 
 const { runtime: rt, app } = await loadApp();
@@ -265,4 +266,21 @@ test("app code holds buffers in GC structs and reads them through the runtime", 
   list.copyFrom([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.equal(app.sum(KIND.Uint8List, list.address, 0, 10), 55n);
   assert.equal(rt.call(app.sum, KIND.Uint8List, list, 2, 3), 3n + 4n + 5n);
+});
+
+test("stats() reads the runtime's counters", () => {
+  const a = rt.stats();
+  const b = rt.allocate(1000);
+  const s = rt.stats();
+  assert.equal(s.liveBuffers, a.liveBuffers + 1);
+  assert.equal(s.liveBytes, a.liveBytes + 1000);
+  assert.ok(s.heapBytes >= a.heapBytes + 1000, "heap bytes include the block");
+  assert.equal(s.pages, rt.memory.buffer.byteLength / PAGE_SIZE);
+  assert.equal(s.pages, x.stats_pages());
+  b.dispose();
+  const c = rt.stats();
+  assert.equal(c.liveBuffers, a.liveBuffers);
+  assert.equal(c.liveBytes, a.liveBytes);
+  assert.equal(c.heapBytes, a.heapBytes);
+  assert.equal(c.releases, a.releases + 1);
 });
