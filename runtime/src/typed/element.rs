@@ -98,10 +98,9 @@ pub fn bytedata_address(view: View, byte_offset: u32, ty: Kind) -> Result<u32> {
     if view.kind != Kind::ByteData {
         return Err(ErrorCode::BadKind);
     }
-    if byte_offset as u64 + ty.element_size() as u64 > view.length as u64 {
-        return Err(ErrorCode::Range);
-    }
-    Ok(view.address().wrapping_add(byte_offset))
+    // ByteData's lanes are its bytes. `end` wraps only for offsets near
+    // 2^32, and then fails `start <= end`.
+    view.lanes(byte_offset, byte_offset.wrapping_add(ty.element_size()))
 }
 
 /// ByteData `get*` of type `ty` (a scalar list kind of class `number`) as
