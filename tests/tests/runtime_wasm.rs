@@ -1,0 +1,455 @@
+//! `runtime.wasm` itself in wasmtime (multi-memory and GC on), in every
+//! build: its export and import sections against `docs/ABI.md`, the trap
+//! protocol (every error decoded through `last_error`, traps leave the
+//! shadow stack balanced and the instance usable), memory growth, out of
+//! memory, copies to and from an external memory, and the checked build's
+//! exact use-after-free detection.
+//!
+//! The intrinsics are host functions over a second wasmtime `Memory` that
+//! plays the external library's memory, as an unlinked host would do it.
+
+use anyhow::Result;
+use multimem_abi::{ErrorCode, INTRINSICS, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT, OnError, PAGE_SIZE, ValType};
+use multimem_runtime_wasm::VARIANTS;
+use wasmtime::{
+    Caller, Config, Engine, Extern, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap,
+    WasmParams, WasmResults,
+};
+
+use ErrorCode::{BadLength, ExternalRange, Freed, NotABuffer, OutOfMemory, Range, RefcountOverflow};
+
+struct Host {
+    /// Own-memory limit in bytes for `memory.grow` (tests OUT_OF_MEMORY).
+    max_own_bytes: usize,
+}
+
+impl ResourceLimiter for Host {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= self.max_own_bytes)
+    }
+    fn table_growing(&mut self, _c: usize, _d: usize, _m: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+struct Rt {
+    variant: &'static str,
+    store: Store<Host>,
+    instance: Instance,
+    own: Memory,
+    external: Memory,
+}
+
+type Outcome<R> = std::result::Result<R, ErrorCode>;
+
+fn engine() -> Engine {
+    let mut config = Config::new();
+    config.wasm_multi_memory(true).wasm_gc(true).wasm_function_references(true).wasm_backtrace_max_frames(None);
+    Engine::new(&config).unwrap()
+}
+
+fn own_memory(c: &mut Caller<'_, Host>) -> Memory {
+    match c.get_export(multimem_abi::MEMORY_EXPORT) {
+        Some(Extern::Memory(m)) => m,
+        _ => panic!("runtime.wasm exports no memory"),
+    }
+}
+
+/// Defines every intrinsic of the ABI table as a host function that does
+/// what its instruction does, over `external` and the instance's own memory.
+fn define_intrinsics(linker: &mut Linker<Host>, external: Memory) -> Result<()> {
+    let m = multimem_abi::INTRINSICS_MODULE;
+    linker.func_wrap(m, "memory_copy_own_external", move |mut c: Caller<'_, Host>, dst: u32, src: u32, len: u32| {
+        let own = own_memory(&mut c);
+        let data = external.data(&c).get(src as usize..src as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.to_vec();
+        own.data_mut(&mut c).get_mut(dst as usize..dst as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.copy_from_slice(&data);
+        Ok(())
+    })?;
+    linker.func_wrap(m, "memory_copy_external_own", move |mut c: Caller<'_, Host>, dst: u32, src: u32, len: u32| {
+        let own = own_memory(&mut c);
+        let data = own.data(&c).get(src as usize..src as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.to_vec();
+        external.data_mut(&mut c).get_mut(dst as usize..dst as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.copy_from_slice(&data);
+        Ok(())
+    })?;
+    linker.func_wrap(m, "memory_size_external", move |c: Caller<'_, Host>| external.size(&c) as u32)?;
+    linker.func_wrap(m, "i32_atomic_rmw_add_own", |mut c: Caller<'_, Host>, at: u32, v: u32| {
+        let own = own_memory(&mut c);
+        let cell: &mut [u8; 4] = own
+            .data_mut(&mut c)
+            .get_mut(at as usize..at as usize + 4)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(Trap::MemoryOutOfBounds)?;
+        let old = u32::from_le_bytes(*cell);
+        *cell = old.wrapping_add(v).to_le_bytes();
+        Ok(old)
+    })?;
+    Ok(())
+}
+
+impl Rt {
+    fn new(engine: &Engine, variant: &'static str, wasm: &[u8], max_own_bytes: usize) -> Result<Rt> {
+        let module = Module::new(engine, wasm)?;
+        let mut store = Store::new(engine, Host { max_own_bytes });
+        store.limiter(|h| h);
+        let external = Memory::new(&mut store, MemoryType::new(1, Some(4)))?;
+        let mut linker = Linker::new(engine);
+        define_intrinsics(&mut linker, external)?;
+        let instance = linker.instantiate(&mut store, &module)?;
+        let own = instance.get_memory(&mut store, multimem_abi::MEMORY_EXPORT).expect("memory export");
+        Ok(Rt { variant, store, instance, own, external })
+    }
+
+    fn all(max_own_bytes: usize) -> Vec<Rt> {
+        let engine = engine();
+        VARIANTS.iter().map(|(name, wasm)| Rt::new(&engine, name, wasm, max_own_bytes).unwrap()).collect()
+    }
+
+    /// Calls an export; a trap becomes the code `last_error` reports.
+    fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Outcome<R> {
+        let f = self.instance.get_typed_func::<P, R>(&mut self.store, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        match f.call(&mut self.store, params) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                assert_eq!(e.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached), "[{}] {name}: {e:?}", self.variant);
+                let code: u32 = self.ok("last_error", ());
+                match ErrorCode::from_code(code) {
+                    Some(c) if c != ErrorCode::Ok => Err(c),
+                    _ => panic!("[{}] {name} trapped with last_error = {code}", self.variant),
+                }
+            }
+        }
+    }
+
+    fn ok<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> R {
+        let variant = self.variant;
+        self.call(name, params).unwrap_or_else(|e| panic!("[{variant}] {name} failed with {}", e.name()))
+    }
+
+    fn stats(&mut self) -> (u32, u32, u32) {
+        (self.ok("stats_live_buffers", ()), self.ok("stats_live_bytes", ()), self.ok("stats_heap_bytes", ()))
+    }
+
+    fn read32(&mut self, at: u32) -> u32 {
+        u32::from_le_bytes(self.own.data(&self.store)[at as usize..at as usize + 4].try_into().unwrap())
+    }
+
+    fn write32(&mut self, at: u32, v: u32) {
+        self.own.data_mut(&mut self.store)[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn val_type(v: ValType) -> wasmparser::ValType {
+    match v {
+        ValType::I32 => wasmparser::ValType::I32,
+        ValType::I64 => wasmparser::ValType::I64,
+        ValType::F32 => wasmparser::ValType::F32,
+        ValType::F64 => wasmparser::ValType::F64,
+    }
+}
+
+/// The pieces of a module these tests look at.
+struct Shape {
+    types: Vec<wasmparser::FuncType>,
+    /// Type index of every function, imports first.
+    funcs: Vec<u32>,
+    imports: Vec<(String, String, u32)>,
+    exports: Vec<(String, wasmparser::ExternalKind, u32)>,
+    /// Globals written by each defined function's body.
+    global_sets: Vec<Vec<u32>>,
+    mutable_globals: Vec<u32>,
+}
+
+fn shape(wasm: &[u8]) -> Shape {
+    use wasmparser::{Operator, Payload, TypeRef};
+    let mut s = Shape { types: vec![], funcs: vec![], imports: vec![], exports: vec![], global_sets: vec![], mutable_globals: vec![] };
+    let mut globals = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.unwrap() {
+            Payload::TypeSection(r) => {
+                for ty in r.into_iter_err_on_gc_types() {
+                    s.types.push(ty.unwrap());
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    let imp = imp.unwrap();
+                    match imp.ty {
+                        TypeRef::Func(t) => {
+                            s.funcs.push(t);
+                            s.imports.push((imp.module.to_string(), imp.name.to_string(), t));
+                        }
+                        other => panic!("runtime.wasm imports a non-function: {other:?}"),
+                    }
+                }
+            }
+            Payload::FunctionSection(r) => s.funcs.extend(r.into_iter().map(|t| t.unwrap())),
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    if g.unwrap().ty.mutable {
+                        s.mutable_globals.push(globals);
+                    }
+                    globals += 1;
+                }
+            }
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e.unwrap();
+                    s.exports.push((e.name.to_string(), e.kind, e.index));
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let mut sets = vec![];
+                for op in body.get_operators_reader().unwrap() {
+                    if let Operator::GlobalSet { global_index } = op.unwrap() {
+                        sets.push(global_index);
+                    }
+                }
+                s.global_sets.push(sets);
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+#[test]
+fn exports_and_imports_match_the_abi_tables() {
+    for (variant, wasm) in VARIANTS {
+        let s = shape(wasm);
+        let mut names: Vec<&str> = s.exports.iter().map(|(n, _, _)| n.as_str()).collect();
+        names.sort();
+        let mut expected: Vec<&str> = multimem_abi::EXPORTS.iter().map(|e| e.name).chain([multimem_abi::MEMORY_EXPORT]).collect();
+        expected.sort();
+        assert_eq!(names, expected, "[{variant}] export names");
+        for (name, kind, index) in &s.exports {
+            if name == multimem_abi::MEMORY_EXPORT {
+                assert_eq!(*kind, wasmparser::ExternalKind::Memory);
+                continue;
+            }
+            assert_eq!(*kind, wasmparser::ExternalKind::Func, "[{variant}] {name}");
+            let abi = multimem_abi::export(name).unwrap();
+            let ty = &s.types[s.funcs[*index as usize] as usize];
+            let params: Vec<_> = abi.params.iter().map(|&v| val_type(v)).collect();
+            let results: Vec<_> = abi.results.iter().map(|&v| val_type(v)).collect();
+            assert_eq!((ty.params(), ty.results()), (&params[..], &results[..]), "[{variant}] signature of {name}");
+        }
+        for (module, name, ty) in &s.imports {
+            assert_eq!(module, multimem_abi::INTRINSICS_MODULE, "[{variant}] import {module}.{name}");
+            let i = multimem_abi::intrinsic(name).unwrap_or_else(|| panic!("[{variant}] {name} is not an intrinsic"));
+            let ty = &s.types[*ty as usize];
+            let params: Vec<_> = i.params.iter().map(|&v| val_type(v)).collect();
+            let results: Vec<_> = i.results.iter().map(|&v| val_type(v)).collect();
+            assert_eq!((ty.params(), ty.results()), (&params[..], &results[..]), "[{variant}] signature of {name}");
+        }
+        let atomic = s.imports.iter().any(|(_, n, _)| n == "i32_atomic_rmw_add_own");
+        assert_eq!(atomic, *variant == "atomic", "[{variant}] only the atomic build imports i32_atomic_rmw_add_own");
+        assert!(s.imports.len() <= INTRINSICS.len());
+    }
+}
+
+/// A trapping export must not leave its own shadow-stack frame behind:
+/// `unreachable` skips any epilogue, so no trapping export may write the
+/// stack pointer (the module's one mutable global) itself. Callees that
+/// return normally restore theirs.
+#[test]
+fn trapping_exports_keep_the_shadow_stack_balanced() {
+    for (variant, wasm) in VARIANTS {
+        let s = shape(wasm);
+        // The one mutable global is wasm-ld's __stack_pointer.
+        assert_eq!(s.mutable_globals.len(), 1, "[{variant}] {:?}", s.mutable_globals);
+        let imports = s.imports.len();
+        for (name, _, index) in &s.exports {
+            let Some(abi) = multimem_abi::export(name) else { continue };
+            if abi.on_error != OnError::Traps {
+                continue;
+            }
+            let sets = &s.global_sets[*index as usize - imports];
+            assert!(
+                !sets.iter().any(|g| s.mutable_globals.contains(g)),
+                "[{variant}] trapping export {name} writes the stack pointer"
+            );
+        }
+    }
+    // And in practice: thousands of traps, then everything still works.
+    for mut rt in Rt::all(usize::MAX) {
+        let b: u32 = rt.ok("buffer_new", 100);
+        for i in 0..20_000u32 {
+            assert_eq!(rt.call::<u32, ()>("buffer_retain", b + 16 * (i % 7 + 1)), Err(NotABuffer));
+            assert_eq!(rt.call::<u32, u32>("buffer_new", MAX_LENGTH + 1 + i), Err(BadLength));
+            assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (b, 0, 0, 101)), Err(Range));
+        }
+        let c: u32 = rt.ok("buffer_new", 5000);
+        rt.ok::<(u32, u32, u32, u32), ()>("external_copy_out", (0, c, 0, 5000));
+        assert_eq!(rt.ok::<u32, u32>("buffer_release", b), 0);
+        assert_eq!(rt.ok::<u32, u32>("buffer_release", c), 0);
+        assert_eq!(rt.stats(), (0, 0, 0));
+    }
+}
+
+#[test]
+fn buffers_and_counters() {
+    for mut rt in Rt::all(usize::MAX) {
+        assert_eq!(rt.ok::<(), u32>("abi_version", ()), multimem_abi::ABI_VERSION);
+        assert_eq!(rt.ok::<(), u32>("last_error", ()), 0);
+        let a: u32 = rt.ok("buffer_new", 100);
+        let z: u32 = rt.ok("buffer_new", 0);
+        assert_ne!(a, z);
+        assert_eq!(a % 16, 0);
+        assert_eq!(rt.read32(a - 12), a ^ LIVE_TAG);
+        assert_eq!(rt.ok::<u32, u32>("buffer_length", a), 100);
+        assert_eq!(rt.ok::<u32, u32>("buffer_refcount", a), 1);
+        assert_eq!(rt.own.data(&rt.store)[a as usize..a as usize + 100], [0u8; 100]);
+        let (n, bytes, heap) = rt.stats();
+        assert_eq!((n, bytes), (2, 100));
+        assert!(heap >= 100 + 2 * 16 + 16, "{heap}");
+        rt.ok::<u32, ()>("buffer_retain", a);
+        // The inlined retain of docs/ABI.md: load, add, store at buffer - 4.
+        let rc = rt.read32(a - 4);
+        rt.write32(a - 4, rc + 1);
+        assert_eq!(rt.ok::<u32, u32>("buffer_refcount", a), 3);
+        assert_eq!(rt.ok::<u32, u32>("buffer_release", a), 2);
+        assert_eq!(rt.ok::<u32, u32>("buffer_release", a), 1);
+        assert_eq!(rt.ok::<u32, u32>("buffer_check", a), 0);
+        assert_eq!(rt.ok::<u32, u32>("buffer_release", a), 0);
+        assert_eq!(rt.ok::<u32, u32>("buffer_check", a), Freed.code(), "[{}]", rt.variant);
+        assert_eq!(rt.ok::<u32, u32>("buffer_release", z), 0);
+        assert_eq!(rt.stats(), (0, 0, 0));
+    }
+}
+
+#[test]
+fn every_error_is_decoded_from_its_trap() {
+    for mut rt in Rt::all(usize::MAX) {
+        let a: u32 = rt.ok("buffer_new", 64);
+        // Foreign addresses: misaligned, below the heap, inside a buffer, out of bounds.
+        for bad in [0, 4, a + 1, a + 32, 16, 0xFFFF_FFF0, rt.own.data_size(&rt.store) as u32] {
+            assert_eq!(rt.call::<u32, u32>("buffer_release", bad), Err(NotABuffer), "[{}] {bad:#x}", rt.variant);
+            assert_eq!(rt.call::<u32, ()>("buffer_retain", bad), Err(NotABuffer));
+            assert_eq!(rt.call::<u32, u32>("buffer_length", bad), Err(NotABuffer));
+            assert_eq!(rt.call::<u32, u32>("buffer_refcount", bad), Err(NotABuffer));
+            assert_eq!(rt.ok::<u32, u32>("buffer_check", bad), NotABuffer.code());
+        }
+        // Refcount overflow, detected before anything changes.
+        rt.write32(a - 4, MAX_REFCOUNT);
+        assert_eq!(rt.call::<u32, ()>("buffer_retain", a), Err(RefcountOverflow));
+        assert_eq!(rt.ok::<u32, u32>("buffer_refcount", a), MAX_REFCOUNT);
+        rt.write32(a - 4, 1);
+        // Bad lengths.
+        for len in [MAX_LENGTH + 1, u32::MAX, 0x8000_0000] {
+            assert_eq!(rt.call::<u32, u32>("buffer_new", len), Err(BadLength));
+        }
+        // Ranges of external copies.
+        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (a, 60, 0, 5)), Err(Range));
+        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (a, u32::MAX, 0, 2)), Err(Range));
+        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (a, 0, PAGE_SIZE - 3, 4)), Err(ExternalRange));
+        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_out", (u32::MAX, a, 0, 2)), Err(ExternalRange));
+        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_out", (0, a + 16, 0, 2)), Err(NotABuffer));
+        // Double release and use after free.
+        assert_eq!(rt.ok::<u32, u32>("buffer_release", a), 0);
+        assert_eq!(rt.call::<u32, u32>("buffer_release", a), Err(Freed));
+        assert_eq!(rt.call::<u32, ()>("buffer_retain", a), Err(Freed));
+        assert_eq!(rt.call::<u32, u32>("buffer_length", a), Err(Freed));
+        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_out", (0, a, 0, 1)), Err(Freed));
+        assert_eq!(rt.stats(), (0, 0, 0));
+    }
+}
+
+#[test]
+fn memory_grows_and_out_of_memory_is_an_error() {
+    // Own memory capped at 4 MiB by the store's limiter.
+    for mut rt in Rt::all(4 << 20) {
+        let pages0: u32 = rt.ok("stats_pages", ());
+        assert_eq!(pages0 as usize * PAGE_SIZE as usize, rt.own.data_size(&rt.store));
+        let mut live = vec![];
+        loop {
+            match rt.call::<u32, u32>("buffer_new", 300_000) {
+                Ok(b) => live.push(b),
+                Err(e) => {
+                    assert_eq!(e, OutOfMemory, "[{}]", rt.variant);
+                    break;
+                }
+            }
+        }
+        assert!(live.len() >= 10, "[{}] only {} buffers fit", rt.variant, live.len());
+        let pages: u32 = rt.ok("stats_pages", ());
+        assert!(pages > pages0);
+        assert_eq!(pages as usize * PAGE_SIZE as usize, rt.own.data_size(&rt.store));
+        assert_eq!(rt.stats().0 as usize, live.len());
+        // The heap is still consistent: small buffers still work, and after
+        // freeing everything the big ones fit again.
+        let small: u32 = rt.ok("buffer_new", 10);
+        rt.ok::<u32, u32>("buffer_release", small);
+        for b in live.drain(..) {
+            rt.ok::<u32, u32>("buffer_release", b);
+        }
+        assert_eq!(rt.stats(), (0, 0, 0));
+        for _ in 0..10 {
+            live.push(rt.ok("buffer_new", 300_000));
+        }
+        assert_eq!(rt.ok::<(), u32>("stats_pages", ()), pages, "[{}] freed memory was not reused", rt.variant);
+        for b in live {
+            rt.ok::<u32, u32>("buffer_release", b);
+        }
+    }
+}
+
+#[test]
+fn external_copies_move_bytes_between_memories() {
+    for mut rt in Rt::all(usize::MAX) {
+        let ext = rt.external;
+        let pattern: Vec<u8> = (0..1000u32).map(|i| (i * 7 + 3) as u8).collect();
+        ext.data_mut(&mut rt.store)[500..1500].copy_from_slice(&pattern);
+        let b: u32 = rt.ok("buffer_new", 2000);
+        rt.ok::<(u32, u32, u32, u32), ()>("external_copy_in", (b, 100, 500, 1000));
+        let own = rt.own.data(&rt.store);
+        assert_eq!(&own[b as usize + 100..b as usize + 1100], &pattern[..]);
+        assert_eq!(own[b as usize + 99], 0);
+        assert_eq!(own[b as usize + 1100], 0);
+        rt.ok::<(u32, u32, u32, u32), ()>("external_copy_out", (PAGE_SIZE - 1000, b, 100, 1000));
+        assert_eq!(&ext.data(&rt.store)[PAGE_SIZE as usize - 1000..PAGE_SIZE as usize], &pattern[..]);
+        // The external memory grows; the bounds follow it.
+        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_out", (PAGE_SIZE, b, 0, 1)), Err(ExternalRange));
+        ext.grow(&mut rt.store, 1).unwrap();
+        rt.ok::<(u32, u32, u32, u32), ()>("external_copy_out", (PAGE_SIZE, b, 100, 1));
+        assert_eq!(ext.data(&rt.store)[PAGE_SIZE as usize], pattern[0]);
+        rt.ok::<u32, u32>("buffer_release", b);
+        assert_eq!(rt.stats(), (0, 0, 0));
+    }
+}
+
+#[test]
+fn checked_build_catches_use_after_free_and_forged_headers_exactly() {
+    let engine = engine();
+    let wasm = multimem_runtime_wasm::RUNTIME_WASM_CHECKED;
+    let mut rt = Rt::new(&engine, "checked", wasm, usize::MAX).unwrap();
+    let a: u32 = rt.ok("buffer_new", 64);
+    let stale: u32 = rt.ok("buffer_new", 64);
+    rt.ok::<u32, u32>("buffer_release", stale);
+    // Many buffers of the same size later the stale address is still FREED
+    // (the quarantine keeps its block out of reuse) ...
+    let mut live = vec![];
+    for _ in 0..500 {
+        live.push(rt.ok::<u32, u32>("buffer_new", 64));
+    }
+    assert!(!live.contains(&stale));
+    assert_eq!(rt.call::<u32, ()>("buffer_retain", stale), Err(Freed));
+    assert_eq!(rt.call::<u32, u32>("buffer_release", stale), Err(Freed));
+    assert_eq!(rt.ok::<u32, u32>("buffer_check", stale), Freed.code());
+    // ... and a forged header inside a live buffer is NOT_A_BUFFER, where
+    // the default build (which only reads the tag) would accept it.
+    let forged = a + 32;
+    rt.write32(forged - 12, forged ^ LIVE_TAG);
+    rt.write32(forged - 8, 8);
+    rt.write32(forged - 4, 1);
+    assert_eq!(rt.call::<u32, u32>("buffer_release", forged), Err(NotABuffer));
+    assert_eq!(rt.ok::<u32, u32>("buffer_check", forged), NotABuffer.code());
+    let mut plain = Rt::new(&engine, "default", multimem_runtime_wasm::RUNTIME_WASM, usize::MAX).unwrap();
+    let pa: u32 = plain.ok("buffer_new", 64);
+    let pf = pa + 32;
+    plain.write32(pf - 12, pf ^ LIVE_TAG);
+    assert_eq!(plain.ok::<u32, u32>("buffer_check", pf), 0, "the default build trusts a well-formed tag");
+    for b in live.into_iter().chain([a]) {
+        rt.ok::<u32, u32>("buffer_release", b);
+    }
+    assert_eq!(rt.stats(), (0, 0, 0));
+}
