@@ -51,7 +51,7 @@ pub fn set_range_kinds(dst: Kind, src: Kind) -> Result<()> {
 /// `skipCount..skipCount + (end - start)` of `src` into `start..end` of
 /// `dst`. Same kind: a byte move (memmove). Different kinds: element-wise
 /// conversion with `dst`'s store rules, in an order that stays correct when
-/// the two views share bytes (see [`convert_elements`]). `RANGE` unless
+/// the two views share bytes (see `convert_elements`). `RANGE` unless
 /// `start <= end <= dst.length` and `skipCount + (end - start) <=
 /// src.length`.
 #[inline(always)]

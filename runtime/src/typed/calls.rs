@@ -1,14 +1,13 @@
 //! The typed-data exports' bodies, with the exports' exact parameters but
-//! returning [`Result`]: [`super::exports`] only adds the trap, so native
+//! returning [`Result`] (or [`Packed`] where a value is located first):
+//! `exports` only adds the trap and the final load, so native
 //! tests exercise the same argument decoding and error order as
 //! `runtime.wasm`. Errors come in the order the export table lists them:
 //! kind codes first (`BAD_KIND`), then each buffer (`NOT_A_BUFFER`,
 //! `FREED`), then each view (`ALIGNMENT`, `RANGE`), then indices
 //! (`RANGE`).
 
-use multimem_abi::{Kind, Number};
-
-use multimem_abi::ErrorCode;
+use multimem_abi::{ErrorCode, Kind, Number};
 
 use super::bulk;
 use super::convert::{lane_size, replicate};

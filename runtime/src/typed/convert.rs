@@ -46,7 +46,7 @@ pub fn decode_int(kind: Kind, bits: u64) -> i64 {
 }
 
 /// The bits an `int` store writes: two's complement truncation (done by
-/// [`write`] writing only the lane's bytes), except that `Uint8ClampedList`
+/// [`write()`] writing only the lane's bytes), except that `Uint8ClampedList`
 /// clamps to `0..=255`.
 pub fn encode_int(kind: Kind, value: i64) -> u64 {
     if matches!(kind, Kind::Uint8ClampedList) {

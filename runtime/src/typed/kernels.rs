@@ -2,16 +2,21 @@
 //!
 //! Each kernel has two bodies chosen at compile time: wasm `simd128` (when
 //! the build enables the target feature; the default `runtime.wasm`) and a
-//! scalar one (the `scalar` build and native code). Both process the data
-//! in the same 16-byte chunks followed by a lane-by-lane tail, and compute
-//! each lane with the same IEEE or wrapping operation, so the two builds
-//! give bit-identical results, even when `out` overlaps an input by part of
-//! a chunk (the ABI only promises exact aliasing; this keeps even the
-//! undocumented cases reproducible across builds).
+//! scalar one (the `scalar` build and native code). Add and mul process
+//! the data in the same 16-byte chunks in both (each chunk of both inputs
+//! read whole before it is written; the final partial chunk through a
+//! scratch copy) and compute each lane with the same IEEE or wrapping
+//! operation, so the two builds give bit-identical results, even when `out`
+//! overlaps an input by part of a chunk (the ABI only promises exact
+//! aliasing; this keeps the other cases reproducible across builds). Fill
+//! and copy write exactly the bytes a byte loop would.
 //!
 //! Addresses need no alignment: wasm's `v128.load`/`v128.store` accept any
-//! address, so unaligned heads and tails need no special path beyond the
-//! final partial chunk.
+//! address, so unaligned heads need no special path and the tail is the
+//! only partial chunk.
+//!
+//! The scalar copy is `core::ptr::copy`, which is wasm's `memory.copy`
+//! (bulk memory) in the scalar build.
 
 use multimem_abi::Kind;
 
