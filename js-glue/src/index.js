@@ -23,9 +23,11 @@
 // Why "disarm" rather than FinalizationRegistry#unregister: unregister needs an
 // unregister token per registration, and V8 keeps tokens in a weak hash
 // table; measured on Node 24/26, that makes creating a wrapper 4-5x slower
-// (0.6-1.4M wrappers/s instead of 3-6M/s). Instead each registration's held
-// value is a small cell { a: address }; dispose() sets it to 0, so the
-// finalizer callback, if it ever runs, releases nothing.
+// (0.6-1.4M wrappers/s instead of 3-6M/s). Instead each wrapper gets a slot
+// number, registered as its (small-integer, allocation-free) held value; the
+// slot table maps it to the buffer address. dispose() zeroes the slot, so the
+// finalizer callback, when it runs, releases nothing; only then is the slot
+// reused (never while the wrapper can still be collected).
 
 import {
   ABI_VERSION,
@@ -326,7 +328,14 @@ export class Runtime {
     this._ab = null;
     this._u8 = null;
     this._shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    this._registry = new FinalizationRegistry((cell) => this._finalize(cell));
+    this._registry = new FinalizationRegistry((slot) => this._finalize(slot));
+    // Finalizer slots: _slots[slot] is the address the wrapper in that slot
+    // will release (0 once disposed); _free holds slots whose wrapper was
+    // collected. Slot 0 is never used.
+    this._slots = new Uint32Array(1024);
+    this._free = new Uint32Array(1024);
+    this._freeTop = 0;
+    this._nextSlot = 1;
     this._retains = 0;
     this._releases = 0;
     this._finalized = 0;
@@ -369,8 +378,12 @@ export class Runtime {
   }
 
   _retain(address) {
+    try {
+      this.exports.buffer_retain(address);
+    } catch (e) {
+      this._trap(e, "retain"); // REFCOUNT_OVERFLOW, or a buffer freed behind the glue's back
+    }
     this._retains++;
-    this.exports.buffer_retain(address);
   }
 
   _release(address) {
@@ -378,10 +391,34 @@ export class Runtime {
     this.exports.buffer_release(address);
   }
 
-  _finalize(cell) {
-    const address = cell.a;
+  /** Registers `wrapper` (holding a reference on `address`); returns its slot. */
+  _register(wrapper, address) {
+    let slot;
+    if (this._freeTop !== 0) {
+      slot = this._free[--this._freeTop];
+    } else {
+      slot = this._nextSlot++;
+      if (slot === this._slots.length) {
+        const bigger = new Uint32Array(slot * 2);
+        bigger.set(this._slots);
+        this._slots = bigger;
+      }
+    }
+    this._slots[slot] = address;
+    this._registry.register(wrapper, slot);
+    return slot;
+  }
+
+  _finalize(slot) {
+    const address = this._slots[slot];
+    this._slots[slot] = 0;
+    if (this._freeTop === this._free.length) {
+      const bigger = new Uint32Array(this._free.length * 2);
+      bigger.set(this._free);
+      this._free = bigger;
+    }
+    this._free[this._freeTop++] = slot;
     if (address === 0) return; // disposed explicitly: already released
-    cell.a = 0;
     this._finalized++;
     try {
       this._release(address);
@@ -621,8 +658,7 @@ export class ByteBuffer {
     this._len = lengthInBytes;
     this._ab = null;
     this._arr = null;
-    this._cell = { a: address };
-    runtime._registry.register(this, this._cell);
+    this._slot = runtime._register(this, address);
   }
 
   /** A new zero-filled buffer (Dart: `Uint8List(n).buffer`). */
@@ -701,7 +737,7 @@ export class ByteBuffer {
     this._addr = 0;
     this._ab = null;
     this._arr = null;
-    this._cell.a = 0; // disarm the finalizer entry
+    this._rt._slots[this._slot] = 0; // disarm the finalizer entry
     this._rt._release(a);
   }
 
@@ -724,8 +760,7 @@ export class TypedData {
     this._len = length;
     this._ab = null;
     this._arr = null;
-    this._cell = { a: address };
-    runtime._registry.register(this, this._cell);
+    this._slot = runtime._register(this, address);
   }
 
   _live() {
@@ -786,7 +821,7 @@ export class TypedData {
     this._addr = 0;
     this._ab = null;
     this._arr = null;
-    this._cell.a = 0; // disarm the finalizer entry
+    this._rt._slots[this._slot] = 0; // disarm the finalizer entry
     this._rt._release(a);
   }
 
