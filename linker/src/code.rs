@@ -83,6 +83,12 @@ pub(crate) fn emit_body(
                     }
                 }
             }
+            // Frequent in compiler output; skip the generic reencoder.
+            Operator::GlobalGet { global_index } | Operator::GlobalSet { global_index } => {
+                let g = remap.global_index(global_index).map_err(message)?;
+                scratch.push(bytes[at]);
+                leb(scratch, g as u64);
+            }
             op => {
                 remap.instruction(op).map_err(message)?.encode(scratch);
             }

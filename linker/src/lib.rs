@@ -13,6 +13,7 @@ mod parse;
 mod remap;
 mod resolve;
 mod types;
+mod validate;
 
 pub use config::{Config, ExportConflict, ExportSpec, NamePrefix};
 pub use error::{Error, ErrorKind};
@@ -21,6 +22,23 @@ pub use error::{Error, ErrorKind};
 /// knows (GC, multi-memory, memory64, threads, exceptions, SIMD, ...).
 pub fn features() -> wasmparser::WasmFeatures {
     wasmparser::WasmFeatures::all()
+}
+
+/// Phase timings on stderr when `MULTIMEM_LINK_TIMINGS` is set (for
+/// benchmarking; off by default and free when off).
+pub(crate) struct Timer(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timer {
+    pub(crate) fn new() -> Timer {
+        Timer(std::env::var_os("MULTIMEM_LINK_TIMINGS").map(|_| std::cell::Cell::new(std::time::Instant::now())))
+    }
+    pub(crate) fn mark(&self, phase: &str) {
+        if let Some(t) = &self.0 {
+            let now = std::time::Instant::now();
+            eprintln!("multimem-link timing: {phase}: {:.1} ms", (now - t.get()).as_secs_f64() * 1e3);
+            t.set(now);
+        }
+    }
 }
 
 /// One input: its name and bytes.
@@ -65,10 +83,11 @@ impl Linker {
                 format!("module name `{name}` given twice"),
             ));
         }
-        let mut validator = wasmparser::Validator::new_with_features(features());
-        validator.validate_all(&wasm).map_err(|e| {
+        let timer = Timer::new();
+        validate::validate(&wasm).map_err(|e| {
             Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {e}"))
         })?;
+        timer.mark("validate input");
         self.inputs.push(Input { name: name.to_string(), bytes: wasm });
         Ok(())
     }
