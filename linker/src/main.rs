@@ -159,10 +159,8 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
     })
 }
 
-fn bundled_runtime() -> Result<Vec<u8>, String> {
-    // The bundle crate (runtime/bundle) is not published yet in this tree;
-    // see the crate README. Until then the flag says so instead of guessing.
-    Err("--with-runtime: this build of multimem-link has no bundled runtime.wasm; pass multimem=runtime.wasm instead".to_string())
+fn bundled_runtime() -> Vec<u8> {
+    multimem_runtime_wasm::RUNTIME_WASM.to_vec()
 }
 
 fn run(args: Vec<String>) -> Result<(), String> {
@@ -173,7 +171,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
         linker.add_module_owned(name, bytes).map_err(|e| e.to_string())?;
     }
     if a.with_runtime {
-        linker.add_module_owned("multimem", bundled_runtime()?).map_err(|e| e.to_string())?;
+        linker.add_module_owned("multimem", bundled_runtime()).map_err(|e| e.to_string())?;
     }
     let out = linker.link().map_err(|e| e.to_string())?;
     if !a.quiet {
