@@ -54,12 +54,18 @@ fn scan_forms(source: &str) -> Result<Vec<Form>, String> {
     let mut forms = Vec::new();
     // Open-paren offsets of the forms enclosing the current token.
     let mut stack: Vec<usize> = Vec::new();
-    while let Some(token) = lexer.parse(&mut pos).map_err(|e| format!("lexing failed: {e}"))? {
+    while let Some(token) = lexer
+        .parse(&mut pos)
+        .map_err(|e| format!("lexing failed: {e}"))?
+    {
         match token.kind {
             TokenKind::LParen => {
                 if stack.is_empty() {
                     // End filled in at the matching `)`.
-                    forms.push(Form { range: token.offset..0, children: Vec::new() });
+                    forms.push(Form {
+                        range: token.offset..0,
+                        children: Vec::new(),
+                    });
                 }
                 stack.push(token.offset);
             }
@@ -87,7 +93,11 @@ fn scan_forms(source: &str) -> Result<Vec<Form>, String> {
 
 /// `line` of byte `offset` in `source`, 1-based.
 fn line_of(source: &str, offset: usize) -> usize {
-    source[..offset.min(source.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    source[..offset.min(source.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// The source text of the `$id` token right after the `module` keyword (and
@@ -99,7 +109,10 @@ fn module_header(source: &str, form_start: usize) -> Result<(bool, Option<String
     let mut pos = form_start;
     let mut definition = false;
     let mut seen_module = false;
-    while let Some(token) = lexer.parse(&mut pos).map_err(|e| format!("lexing failed: {e}"))? {
+    while let Some(token) = lexer
+        .parse(&mut pos)
+        .map_err(|e| format!("lexing failed: {e}"))?
+    {
         let text = &source[token.offset..token.offset + token.len as usize];
         match token.kind {
             TokenKind::Whitespace | TokenKind::LineComment | TokenKind::BlockComment => {}
@@ -139,7 +152,9 @@ fn binary_module(definition: bool, id: Option<&str>, wasm: &[u8], original: &str
 
 /// Encodes a text or binary module of the script.
 fn encode_module(module: &mut Module<'_>) -> Result<Vec<u8>, String> {
-    module.encode().map_err(|e| format!("the wast crate could not encode the module: {e}"))
+    module
+        .encode()
+        .map_err(|e| format!("the wast crate could not encode the module: {e}"))
 }
 
 /// Encodes a `QuoteWat` (text, binary or quoted module). `None` for
@@ -148,9 +163,10 @@ fn encode_quote(wat: &mut QuoteWat<'_>) -> Option<Result<Vec<u8>, String>> {
     match wat {
         QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..) => None,
         QuoteWat::Wat(Wat::Module(m)) => Some(encode_module(m)),
-        QuoteWat::QuoteModule(..) => {
-            Some(wat.encode().map_err(|e| format!("the wast crate could not encode the quoted module: {e}")))
-        }
+        QuoteWat::QuoteModule(..) => Some(
+            wat.encode()
+                .map_err(|e| format!("the wast crate could not encode the quoted module: {e}")),
+        ),
     }
 }
 
@@ -197,7 +213,10 @@ pub fn rewrite(
             WastDirective::Module(wat) | WastDirective::ModuleDefinition(wat) => {
                 match encode_quote(wat) {
                     None => {
-                        failures.push(Failure { line, message: "harness: components are not supported".into() });
+                        failures.push(Failure {
+                            line,
+                            message: "harness: components are not supported".into(),
+                        });
                         continue;
                     }
                     Some(Err(e)) => {
@@ -209,16 +228,25 @@ pub fn rewrite(
             }
             // A module whose instantiation must trap: the linked module must
             // trap the same way (and leave the same side effects).
-            WastDirective::AssertTrap { exec: WastExecute::Wat(Wat::Module(m)), .. } => {
+            WastDirective::AssertTrap {
+                exec: WastExecute::Wat(Wat::Module(m)),
+                ..
+            } => {
                 let Some(child) = form.children.first() else {
-                    failures.push(Failure { line, message: "harness: assert_trap without a module form".into() });
+                    failures.push(Failure {
+                        line,
+                        message: "harness: assert_trap without a module form".into(),
+                    });
                     continue;
                 };
                 match encode_module(m) {
                     Ok(bytes) => (child.clone(), bytes),
                     Err(e) => {
                         let kind = if is_binary(m) { "binary" } else { "text" };
-                        failures.push(Failure { line, message: format!("{kind} module: {e}") });
+                        failures.push(Failure {
+                            line,
+                            message: format!("{kind} module: {e}"),
+                        });
                         continue;
                     }
                 }
@@ -241,8 +269,14 @@ pub fn rewrite(
             }
         };
         match link(&bytes) {
-            Ok(linked) => edits.push((range, binary_module(definition, id.as_deref(), &linked, original))),
-            Err(e) => failures.push(Failure { line, message: format!("link error: {e}") }),
+            Ok(linked) => edits.push((
+                range,
+                binary_module(definition, id.as_deref(), &linked, original),
+            )),
+            Err(e) => failures.push(Failure {
+                line,
+                message: format!("link error: {e}"),
+            }),
         }
     }
     if !failures.is_empty() {
@@ -287,14 +321,23 @@ pub fn run_script(engine: &wasmtime::Engine, filename: &str, text: &str) -> Resu
     let mut cx = WastContext::new(engine, Async::No, |_| {});
     cx.ignore_error_messages(true);
     let setup = cx
-        .register_spectest(&SpectestConfig { use_shared_memory: true, suppress_prints: true })
+        .register_spectest(&SpectestConfig {
+            use_shared_memory: true,
+            suppress_prints: true,
+        })
         .and_then(|()| cx.register_wasmtime());
     if let Err(e) = setup {
-        return Err(Failure { line: 0, message: format!("harness set-up: {e:?}") });
+        return Err(Failure {
+            line: 0,
+            message: format!("harness set-up: {e:?}"),
+        });
     }
     cx.run_wast(filename, text.as_bytes()).map_err(|e| {
         let message = format!("{e:?}");
-        Failure { line: failed_line(&message, filename).unwrap_or(0), message }
+        Failure {
+            line: failed_line(&message, filename).unwrap_or(0),
+            message,
+        }
     })
 }
 
@@ -302,7 +345,10 @@ pub fn run_script(engine: &wasmtime::Engine, filename: &str, text: &str) -> Resu
 fn failed_line(message: &str, filename: &str) -> Option<usize> {
     let marker = format!("failed directive on {filename}:");
     let at = message.find(&marker)? + marker.len();
-    let digits: String = message[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = message[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -316,13 +362,22 @@ mod tests {
         let forms = scan_forms(src).unwrap();
         assert_eq!(forms.len(), 2);
         assert_eq!(&src[forms[0].range.clone()], "(module $m (func))");
-        assert_eq!(&src[forms[1].children[0].clone()], "(module (memory 1) (data \")\"))");
+        assert_eq!(
+            &src[forms[1].children[0].clone()],
+            "(module (memory 1) (data \")\"))"
+        );
     }
 
     #[test]
     fn header_keeps_id_and_definition() {
-        assert_eq!(module_header("(module $a (func))", 0).unwrap(), (false, Some("$a".into())));
-        assert_eq!(module_header("( module definition $b)", 0).unwrap(), (true, Some("$b".into())));
+        assert_eq!(
+            module_header("(module $a (func))", 0).unwrap(),
+            (false, Some("$a".into()))
+        );
+        assert_eq!(
+            module_header("( module definition $b)", 0).unwrap(),
+            (true, Some("$b".into()))
+        );
         assert_eq!(module_header("(module (func))", 0).unwrap(), (false, None));
     }
 
@@ -354,6 +409,9 @@ mod tests {
         let err = run_script(&engine().unwrap(), "t.wast", &out).unwrap_err();
         assert_eq!(err.line, 2, "{}", err.message);
         let err = rewrite(src, "", &mut |_| Err("nope".into())).unwrap_err();
-        assert_eq!((err[0].line, err[0].message.as_str()), (1, "link error: nope"));
+        assert_eq!(
+            (err[0].line, err[0].message.as_str()),
+            (1, "link error: nope")
+        );
     }
 }

@@ -120,7 +120,9 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
     }
     let mut linker = Linker::new(config);
     let add = |linker: &mut Linker, name: &str, bytes: &[u8]| {
-        linker.add_module(name, bytes).map_err(|e| format!("add_module({name}): {e}"))
+        linker
+            .add_module(name, bytes)
+            .map_err(|e| format!("add_module({name}): {e}"))
     };
     match pass {
         Pass::Identity => return Ok(spec.to_vec()),
@@ -139,7 +141,12 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
         let (spec_counts, out_counts) = (defined_counts(spec)?, defined_counts(&out.wasm)?);
         // The unrelated module defines 1 memory, 5 functions, 1 table and
         // 1 tag; the runtime at least its own memory and some functions.
-        let min = [spec_counts[0] + 2, spec_counts[1] + 6, spec_counts[2] + 1, spec_counts[3] + 1];
+        let min = [
+            spec_counts[0] + 2,
+            spec_counts[1] + 6,
+            spec_counts[2] + 1,
+            spec_counts[3] + 1,
+        ];
         if (0..4).any(|i| out_counts[i] < min[i]) {
             return Err(format!(
                 "the linked module lacks the unrelated module or the runtime: \
@@ -175,10 +182,23 @@ const ENV_PRELUDE: &str =
 
 /// Runs one file through `pass`; the failures (none if it passes) and how
 /// many modules went through the link step.
-fn check_file(engine: &wasmtime::Engine, pass: Pass, unrelated: &[u8], path: &Path) -> (Vec<Failure>, usize) {
+fn check_file(
+    engine: &wasmtime::Engine,
+    pass: Pass,
+    unrelated: &[u8],
+    path: &Path,
+) -> (Vec<Failure>, usize) {
     let source = match std::fs::read_to_string(path) {
         Ok(s) => s,
-        Err(e) => return (vec![Failure { line: 0, message: format!("reading: {e}") }], 0),
+        Err(e) => {
+            return (
+                vec![Failure {
+                    line: 0,
+                    message: format!("reading: {e}"),
+                }],
+                0,
+            );
+        }
     };
     let prelude = match pass {
         Pass::WithRuntime => ENV_PRELUDE,
@@ -230,7 +250,9 @@ fn run_pass(sub: &str, pass: Pass) {
         for _ in 0..2 {
             scope.spawn(|| {
                 loop {
-                    let Some(path) = next.lock().unwrap().next() else { break };
+                    let Some(path) = next.lock().unwrap().next() else {
+                        break;
+                    };
                     let (failures, linked) = check_file(&engine, pass, &unrelated, path);
                     let name = format!("{sub}/{}", path.file_name().unwrap().to_string_lossy());
                     report.lock().unwrap().push((name, failures, linked));
@@ -245,7 +267,11 @@ fn run_pass(sub: &str, pass: Pass) {
     let mut summary = String::new();
     for (name, failures, _) in &failed {
         for f in failures.iter() {
-            summary.push_str(&format!("  {name}:{}: {}\n", f.line, f.message.replace('\n', "\n      ")));
+            summary.push_str(&format!(
+                "  {name}:{}: {}\n",
+                f.line,
+                f.message.replace('\n', "\n      ")
+            ));
         }
     }
     eprintln!(
@@ -255,7 +281,11 @@ fn run_pass(sub: &str, pass: Pass) {
     );
     // Every file of the suite defines modules; none linked means the
     // rewrite found nothing, and the pass would prove nothing.
-    assert!(linked >= report.len(), "only {linked} modules linked in {} files", report.len());
+    assert!(
+        linked >= report.len(),
+        "only {linked} modules linked in {} files",
+        report.len()
+    );
     assert!(
         failed.is_empty(),
         "{} of {} files in {sub}/ fail in pass {pass:?}:\n{summary}",

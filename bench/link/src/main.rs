@@ -22,10 +22,26 @@ use std::time::{Duration, Instant};
 const BEGIN: &str = "<!-- bench:link:begin (written by bench/link/run.sh; do not edit by hand) -->";
 const END: &str = "<!-- bench:link:end -->";
 
-/// One benchmark input: a label and the module's path.
+/// One benchmark input: a label, the module's path and the name under
+/// which it exports its memory (found by `memory_export`).
 struct Input {
     label: String,
     path: PathBuf,
+    memory_export: Option<String>,
+}
+
+/// The name of the first memory export of `wasm`, if any.
+fn memory_export(wasm: &[u8]) -> Option<String> {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let Ok(wasmparser::Payload::ExportSection(exports)) = payload {
+            for e in exports.into_iter().flatten() {
+                if e.kind == wasmparser::ExternalKind::Memory {
+                    return Some(e.name.to_string());
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Command-line options (see `usage`).
@@ -69,7 +85,11 @@ fn parse_args() -> Options {
             "--command" => o.command_line = value(),
             "--help" | "-h" => usage(),
             _ => match arg.split_once('=') {
-                Some((label, path)) => o.inputs.push(Input { label: label.into(), path: path.into() }),
+                Some((label, path)) => o.inputs.push(Input {
+                    label: label.into(),
+                    path: path.into(),
+                    memory_export: None,
+                }),
                 None => usage(),
             },
         }
@@ -106,26 +126,48 @@ fn measure(cmd: &mut Command) -> Result<Sample, String> {
         return Err(format!("{cmd:?} failed (wait status {status:#x})"));
     }
     // Linux reports ru_maxrss in KiB.
-    Ok(Sample { wall, peak_rss_bytes: usage.ru_maxrss as u64 * 1024 })
+    Ok(Sample {
+        wall,
+        peak_rss_bytes: usage.ru_maxrss as u64 * 1024,
+    })
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
 }
 
-/// The two tools, with the command that links `app` and `runtime` into `out`.
+/// The tools, with the command that links `app` and `runtime` into `out`.
 #[derive(Clone, Copy, PartialEq)]
 enum Tool {
-    MultimemLink,
+    /// The runtime's `external` memory is the app's own (exported) memory:
+    /// the app is the external library. The app's memory stays index 0.
+    MultimemLinkAppMemory,
+    /// Default `external` memory `env.memory`, which no input imports, so
+    /// the linker adds it as memory 0 and the app's memory becomes index 1
+    /// (every load, store and active segment of the app gains a memidx byte).
+    MultimemLinkEnvMemory,
     WasmMerge,
 }
 
 impl Tool {
     fn name(self) -> &'static str {
         match self {
-            Tool::MultimemLink => "multimem-link",
+            Tool::MultimemLinkAppMemory => "multimem-link (external = app memory)",
+            Tool::MultimemLinkEnvMemory => "multimem-link (external = added env.memory)",
+            Tool::WasmMerge => "wasm-merge",
+        }
+    }
+
+    fn file_tag(self) -> &'static str {
+        match self {
+            Tool::MultimemLinkAppMemory => "multimem-link-app-memory",
+            Tool::MultimemLinkEnvMemory => "multimem-link-env-memory",
             Tool::WasmMerge => "wasm-merge",
         }
     }
@@ -133,14 +175,18 @@ impl Tool {
     /// Comparable settings: all exports of the app kept, the runtime's
     /// conflicting ones (`memory`) skipped; no name section; no optimisation
     /// (wasm-merge runs none unless asked; it still goes through binaryen IR).
-    fn command(self, o: &Options, app: &Path, runtime: &Path, out: &Path) -> Command {
+    fn command(self, o: &Options, input: &Input, runtime: &Path, out: &Path) -> Command {
+        let app = &input.path;
         match self {
-            Tool::MultimemLink => {
+            Tool::MultimemLinkAppMemory | Tool::MultimemLinkEnvMemory => {
                 let mut c = Command::new(&o.multimem_link);
                 c.arg(format!("app={}", app.display()))
                     .arg(format!("multimem={}", runtime.display()))
-                    .args(["--skip-export-conflicts", "--strip-names", "-o"])
+                    .args(["--skip-conflicts", "--strip-names", "--quiet", "-o"])
                     .arg(out);
+                if let (Tool::MultimemLinkAppMemory, Some(mem)) = (self, &input.memory_export) {
+                    c.arg("--external-memory").arg(format!("app.{mem}"));
+                }
                 c
             }
             Tool::WasmMerge => {
@@ -174,7 +220,20 @@ fn main() {
     std::fs::create_dir_all(&o.work).expect("creating the work directory");
     let runtime = o.work.join("runtime.wasm");
     std::fs::write(&runtime, multimem_runtime_wasm::RUNTIME_WASM).expect("writing runtime.wasm");
-    let tools = [Tool::MultimemLink, Tool::WasmMerge];
+    let mut o = o;
+    for input in &mut o.inputs {
+        let bytes =
+            std::fs::read(&input.path).unwrap_or_else(|e| panic!("{}: {e}", input.path.display()));
+        input.memory_export = memory_export(&bytes);
+    }
+    let o = o;
+    let tools = [
+        Tool::MultimemLinkAppMemory,
+        Tool::MultimemLinkEnvMemory,
+        Tool::WasmMerge,
+    ];
+    // Index of the baseline in `tools`.
+    const BASE: usize = 2;
 
     let mut table = String::new();
     table.push_str(
@@ -194,8 +253,10 @@ fn main() {
                 if errors[t].is_some() {
                     continue;
                 }
-                let out = o.work.join(format!("{}.{}.wasm", input.label, tool.name()));
-                match measure(&mut tool.command(&o, &input.path, &runtime, &out)) {
+                let out = o
+                    .work
+                    .join(format!("{}.{}.wasm", input.label, tool.file_tag()));
+                match measure(&mut tool.command(&o, input, &runtime, &out)) {
                     Ok(s) => {
                         eprintln!(
                             "{} {} run {}: {:.3} s, {:.0} MB peak",
@@ -223,7 +284,9 @@ fn main() {
                 }
                 let wall_s = median(samples[t].iter().map(|s| s.wall.as_secs_f64()).collect());
                 let peak = median(samples[t].iter().map(|s| s.peak_rss_bytes as f64).collect());
-                let out = o.work.join(format!("{}.{}.wasm", input.label, tool.name()));
+                let out = o
+                    .work
+                    .join(format!("{}.{}.wasm", input.label, tool.file_tag()));
                 Some(Row {
                     wall_s,
                     mb_per_s: input_bytes as f64 / MB / wall_s,
@@ -237,12 +300,15 @@ fn main() {
             let cells = match &rows[t] {
                 None => {
                     failed = true;
-                    format!("failed: {} | | | | | |", errors[t].as_deref().unwrap_or("?").replace('|', "/"))
+                    format!(
+                        "failed: {} | | | | | |",
+                        errors[t].as_deref().unwrap_or("?").replace('|', "/")
+                    )
                 }
                 Some(r) => {
-                    let vs = match (&rows[t], &rows[1]) {
-                        (Some(r), Some(base)) if t == 0 => format!(
-                            "{:.1}x faster, output {:+.2}%",
+                    let vs = match (&rows[t], &rows[BASE]) {
+                        (Some(r), Some(base)) if t != BASE => format!(
+                            "speed {:.1}x, output {:+.2}%",
                             base.wall_s / r.wall_s,
                             (r.output_bytes as f64 / base.output_bytes as f64 - 1.0) * 100.0
                         ),
@@ -286,7 +352,11 @@ fn write_section(md: &Path, o: &Options, table: &str) {
          maximum resident set (wait4). Both tools run as processes that read and\n\
          write files; multimem-link is the release build, wasm-merge is binaryen's\n\
          npm package (an emscripten build run by `node`, i.e. wasm, not native code).\n\
-         Flags: multimem-link `--skip-export-conflicts --strip-names`; wasm-merge\n\
+         Flags: multimem-link `--skip-conflicts --strip-names --quiet`, once with\n\
+         `--external-memory app.<its memory export>` (the app is the external library,\n\
+         its memory stays index 0) and once with the default `env.memory`, which no\n\
+         input imports, so the linker adds it as memory 0 and the app's memory moves\n\
+         to index 1 (one more byte per load/store/active segment); wasm-merge\n\
          `--all-features --skip-export-conflicts` (no `-g`, so no name section; no\n\
          optimisation passes). Targets (issue 3): >= 150 MB/s, peak RSS <= 3x input,\n\
          output no larger than wasm-merge's.\n\n{table}{END}\n",
@@ -295,8 +365,15 @@ fn write_section(md: &Path, o: &Options, table: &str) {
         multimem_runtime_wasm::RUNTIME_WASM.len()
     );
     let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(b), Some(e)) if b < e => format!("{}{section}{}", &old[..b], &old[e + END.len()..].trim_start_matches('\n')),
-        _ => format!("{}\n{section}", old.trim_end_matches('\n').to_string() + "\n"),
+        (Some(b), Some(e)) if b < e => format!(
+            "{}{section}{}",
+            &old[..b],
+            &old[e + END.len()..].trim_start_matches('\n')
+        ),
+        _ => format!(
+            "{}\n{section}",
+            old.trim_end_matches('\n').to_string() + "\n"
+        ),
     };
     std::fs::write(md, new).expect("writing BENCHMARKS.md");
 }
