@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The JS glue's tests. Phases, in order:
 #   1. set-up: Node 24 and Node 26 from npm, js-glue's dev dependencies (scripts/env.sh);
-#   2. fixtures: runtime.wasm (multimem-runtime-wasm), the WAT apps in
+#   2. fixtures: runtime.wasm and the atomic-refcounts build (multimem-runtime-wasm), the WAT apps in
 #      js-glue/test/fixtures compiled by multimem-js-fixtures, and app.wasm
 #      linked with runtime.wasm by the real linker, into $CARGO_TARGET_DIR/js-fixtures;
 #   3. tsc: type-checks js-glue/src/index.d.ts against test/types/usage.ts;
@@ -17,6 +17,7 @@ out="$CARGO_TARGET_DIR/js-fixtures"
 mkdir -p "$out"
 echo "== js fixtures -> $out"
 cargo run -q -p multimem-runtime-wasm -- --variant default "$out/runtime.wasm"
+cargo run -q -p multimem-runtime-wasm -- --variant atomic "$out/runtime-atomic.wasm"
 cargo run -q -p multimem-js-fixtures -- js-glue/test/fixtures "$out"
 cargo run -q -p multimem-linker --bin multimem-link -- \
   app="$out/app.wasm" multimem="$out/runtime.wasm" -o "$out/app.linked.wasm"

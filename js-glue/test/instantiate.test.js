@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  ABI_VERSION, ERROR, Runtime, Uint8List, instantiate, instantiateUnlinked, supportsMultiMemory,
+  ABI_VERSION, ERROR, Runtime, Uint8List, instantiate, instantiateUnlinked, intrinsicImports, supportsMultiMemory,
 } from "../src/index.js";
 import { EXPECTED_VIEW_PATH, NODE_MAJOR, fixture, loadApp, loadLib } from "./helpers.js";
 
@@ -105,4 +105,63 @@ test("an unlinked runtime.wasm runs with the intrinsics implemented in JS", asyn
   // The external range is checked by the runtime (EXTERNAL_RANGE), which the glue decodes.
   assert.throws(() => runtime.exports.external_copy_in(list.address, 0, 65535, 5));
   assert.equal(runtime.exports.last_error(), ERROR.EXTERNAL_RANGE);
+});
+
+test("the atomic-refcounts runtime runs unlinked, with i32_atomic_rmw_add_own in JS", async () => {
+  const source = fixture("runtime-atomic.wasm");
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(source)).map((i) => i.name);
+  assert.ok(imports.includes("i32_atomic_rmw_add_own"), imports.join(" "));
+  const { runtime } = await instantiateUnlinked(source, new WebAssembly.Memory({ initial: 1 }));
+  const base = runtime.stats().liveBuffers;
+  const b = runtime.allocate(32);
+  const views = Array.from({ length: 5 }, () => Uint8List.view(b));
+  assert.equal(b.refcount, 6);
+  for (const v of views) v.dispose();
+  assert.equal(b.refcount, 1);
+  b.dispose();
+  assert.equal(runtime.stats().liveBuffers, base);
+});
+
+test("intrinsicImports behave like the instructions they stand for", () => {
+  const ext = new WebAssembly.Memory({ initial: 1 });
+  const own = new WebAssembly.Memory({ initial: 1 });
+  const f = intrinsicImports(ext, () => own);
+  const e = new DataView(ext.buffer);
+  const o = new Uint8Array(own.buffer);
+  o.set([1, 2, 3, 4], 100);
+  f.memory_copy_external_own(10, 100, 4); // own -> external
+  assert.deepEqual([...new Uint8Array(ext.buffer, 10, 4)], [1, 2, 3, 4]);
+  f.memory_copy_own_external(200, 10, 4); // external -> own
+  assert.deepEqual([...o.subarray(200, 204)], [1, 2, 3, 4]);
+  f.memory_fill_external(20, 0x1ff, 3);
+  assert.deepEqual([...new Uint8Array(ext.buffer, 20, 4)], [0xff, 0xff, 0xff, 0]);
+  assert.equal(f.memory_size_external(), 1);
+  f.i32_store8_external(30, 0x1ab);
+  assert.equal(f.i32_load8_u_external(30), 0xab);
+  f.i32_store_external(32, -2);
+  assert.equal(e.getInt32(32, true), -2);
+  assert.equal(f.i32_load_external(32), -2);
+  f.i64_store_external(40, -3n);
+  assert.equal(f.i64_load_external(40), -3n);
+  f.f32_store_external(48, 0.1);
+  assert.equal(f.f32_load_external(48), Math.fround(0.1));
+  f.f64_store_external(56, 0.1);
+  assert.equal(f.f64_load_external(56), 0.1);
+  new DataView(own.buffer).setInt32(64, 5, true);
+  assert.equal(f.i32_atomic_rmw_add_own(64, 3), 5);
+  assert.equal(new DataView(own.buffer).getInt32(64, true), 8);
+  // Out of bounds traps (RuntimeError) and writes nothing.
+  for (const bad of [
+    () => f.memory_copy_external_own(65535, 100, 2),
+    () => f.memory_copy_own_external(65535, 0, 2),
+    () => f.memory_fill_external(-1, 0, 1),
+    () => f.i32_load_external(65533),
+    () => f.i64_store_external(65530, 1n),
+    () => f.f64_load_external(-8),
+    () => f.i32_atomic_rmw_add_own(65536, 1),
+    () => f.i32_atomic_rmw_add_own(66, 1),
+  ]) {
+    assert.throws(bad, WebAssembly.RuntimeError);
+  }
+  assert.equal(new Uint8Array(ext.buffer)[65535], 0);
 });
