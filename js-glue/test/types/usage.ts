@@ -40,5 +40,18 @@ export async function demo(bytes: Uint8Array, lib: WebAssembly.Instance, respons
   const fn = instance.exports.sum as (kind: number, buffer: number, off: number, len: number) => bigint;
   const s: bigint = rt.call(fn, KIND.Uint8List, back, 0, back.lengthInBytes);
   const stats: Stats = rt.stats();
+  // The declarations must reject these (tsc fails on an unused @ts-expect-error).
+  // @ts-expect-error a Float64List view is a Float64Array
+  const wrong: Int32Array = list.view();
+  // @ts-expect-error Int64List elements are bigint
+  const notNumber: number = big.get(0);
+  // @ts-expect-error SIMD elements are lane arrays
+  simd.set(0, 1.5);
+  // @ts-expect-error the constructor is private: use create/view/allocate
+  new Uint8List();
+  // @ts-expect-error endian is "big" | "little"
+  bd.getUint16(0, "middle");
+  void wrong;
+  void notNumber;
   return x + copy.length + lanes[0] + u + n + stats.liveBuffers + Number(b) + Number(s) + v;
 }
