@@ -47,24 +47,40 @@ pub fn link(app: &[u8]) -> Result<multimem_linker::Output> {
     linker.link().context("linking the app with runtime.wasm")
 }
 
-/// Runs a compiled app's `main` and checks for leaks.
-pub fn run(app: &[u8], mode: Mode) -> Result<Outcome> {
-    let engine = HostOptions::engine()?;
-    let mut store: Store<Vec<String>> = Store::new(&engine, Vec::new());
-    let lib_module = w(Module::new(&engine, crate::EXTLIB_WASM)).context("compiling extlib.wasm")?;
-    let library = w(Instance::new(&mut store, &lib_module, &[])).context("instantiating extlib.wasm")?;
+/// An instantiated app, ready to call (possibly many times, as the
+/// benchmark does).
+pub struct Prepared {
+    /// The store; its data collects printed lines.
+    pub store: Store<Vec<String>>,
+    /// The app, its library and its runtime.
+    pub instance: multimem_host::Instantiated,
+    /// Size of the module that runs, in bytes.
+    pub module_bytes: usize,
+    /// Linker warnings, if linked.
+    pub warnings: Vec<String>,
+}
 
-    let mut linker = wasmtime::Linker::new(&engine);
+fn print_imports(linker: &mut wasmtime::Linker<Vec<String>>) -> Result<()> {
     linker.func_wrap(crate::codegen::HOST_MODULE, "print_i64", |mut c: Caller<'_, Vec<String>>, v: i64| {
         c.data_mut().push(v.to_string())
     })?;
     linker.func_wrap(crate::codegen::HOST_MODULE, "print_f64", |mut c: Caller<'_, Vec<String>>, v: f64| {
         c.data_mut().push(format!("{v:?}"))
     })?;
+    Ok(())
+}
+
+/// Links (or not) and instantiates `app` next to the external library.
+pub fn prepare(app: &[u8], mode: Mode) -> Result<Prepared> {
+    let engine = HostOptions::engine()?;
+    let mut store: Store<Vec<String>> = Store::new(&engine, Vec::new());
+    let lib_module = w(Module::new(&engine, crate::EXTLIB_WASM)).context("compiling extlib.wasm")?;
+    let library = w(Instance::new(&mut store, &lib_module, &[])).context("instantiating extlib.wasm")?;
+    let mut linker = wasmtime::Linker::new(&engine);
+    print_imports(&mut linker)?;
     let mut options = HostOptions::new();
     options.library_module(crate::codegen::LIB_MODULE);
-
-    let (inst, module_bytes, warnings) = match mode {
+    let (instance, module_bytes, warnings) = match mode {
         Mode::Linked => {
             let out = link(app)?;
             let module = w(Module::new(&engine, &out.wasm)).context("compiling the linked module")?;
@@ -78,6 +94,12 @@ pub fn run(app: &[u8], mode: Mode) -> Result<Outcome> {
             (inst, app.len(), Vec::new())
         }
     };
+    Ok(Prepared { store, instance, module_bytes, warnings })
+}
+
+/// Runs a compiled app's `main` and checks for leaks.
+pub fn run(app: &[u8], mode: Mode) -> Result<Outcome> {
+    let Prepared { mut store, instance: inst, module_bytes, warnings } = prepare(app, mode)?;
     inst.call::<(), ()>(&mut store, "main", ())?;
     let stats = inst.runtime.stats(&mut store)?;
     let leak_check = inst.runtime.check_no_leaks(&mut store).map(|_| ());
@@ -91,12 +113,7 @@ pub fn run_baseline(app: &[u8]) -> Result<Vec<String>> {
     let engine = HostOptions::engine()?;
     let mut store: Store<Vec<String>> = Store::new(&engine, Vec::new());
     let mut linker = wasmtime::Linker::new(&engine);
-    linker.func_wrap(crate::codegen::HOST_MODULE, "print_i64", |mut c: Caller<'_, Vec<String>>, v: i64| {
-        c.data_mut().push(v.to_string())
-    })?;
-    linker.func_wrap(crate::codegen::HOST_MODULE, "print_f64", |mut c: Caller<'_, Vec<String>>, v: f64| {
-        c.data_mut().push(format!("{v:?}"))
-    })?;
+    print_imports(&mut linker)?;
     let module = w(Module::new(&engine, app)).context("compiling the baseline module")?;
     let inst = w(linker.instantiate(&mut store, &module)).context("instantiating the baseline module")?;
     let main = w(inst.get_typed_func::<(), ()>(&mut store, "main"))?;

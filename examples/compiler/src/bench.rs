@@ -1,0 +1,146 @@
+//! `multimem-compiler-bench`: element access in code from the example
+//! compiler, multimem backend (lists in the runtime's linear memory, inline
+//! loads/stores) against the same programs compiled to plain WasmGC arrays,
+//! in the same process and the same run. Also prints the refcount sequence
+//! of a copied reference, in the generated wasm and in Cranelift's x86-64
+//! code (via `objdump` on the precompiled module), for BENCHMARKS.md.
+//!
+//! Usage: `multimem-compiler-bench [--runs N] [--no-disas]`
+
+use anyhow::{Context as _, Result, bail};
+use multimem_compiler::run::{Mode, prepare};
+use multimem_compiler::{Backend, Options, compile};
+use std::time::{Duration, Instant};
+use wasmtime::{Caller, Module, Store};
+
+const PROGRAMS: &[(&str, &str)] = &[
+    ("Int32List read (sum_loop.mm, 8.2M reads)", "sum_loop.mm"),
+    ("Float64List read-modify-write (bench_rmw.mm, 4.1M updates)", "bench_rmw.mm"),
+];
+
+fn programs_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("programs")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let mut runs = 15;
+    let mut disas = true;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--runs" => runs = args.next().context("--runs needs a number")?.parse()?,
+            "--no-disas" => disas = false,
+            _ => bail!("usage: multimem-compiler-bench [--runs N] [--no-disas]"),
+        }
+    }
+    println!("element access: multimem (linked, inline loads/stores on the runtime memory) vs plain WasmGC arrays");
+    println!("{runs} runs each, interleaved; medians of one `main` call\n");
+    println!("| program | WasmGC array | multimem | ratio |");
+    println!("|---|---|---|---|");
+    for (label, file) in PROGRAMS {
+        let src = std::fs::read_to_string(programs_dir().join(file))?;
+        let app = compile(&src, &Options::default())?;
+        let base = compile(&src, &Options { backend: Backend::GcArray, leak: false })?;
+
+        let mut p = prepare(&app, Mode::Linked)?;
+        let engine = p.store.engine().clone();
+        let mut bstore: Store<Vec<String>> = Store::new(&engine, Vec::new());
+        let mut linker = wasmtime::Linker::new(&engine);
+        linker.func_wrap("host", "print_i64", |mut c: Caller<'_, Vec<String>>, v: i64| c.data_mut().push(v.to_string()))?;
+        linker.func_wrap("host", "print_f64", |mut c: Caller<'_, Vec<String>>, v: f64| {
+            c.data_mut().push(format!("{v:?}"))
+        })?;
+        let bmodule = Module::new(&engine, &base).map_err(anyhow::Error::from)?;
+        let binst = linker.instantiate(&mut bstore, &bmodule).map_err(anyhow::Error::from)?;
+        let bmain = binst.get_typed_func::<(), ()>(&mut bstore, "main").map_err(anyhow::Error::from)?;
+
+        let (mut tm, mut tb) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let t = Instant::now();
+            p.instance.call::<(), ()>(&mut p.store, "main", ())?;
+            tm.push(t.elapsed());
+            let t = Instant::now();
+            bmain.call(&mut bstore, ()).map_err(anyhow::Error::from)?;
+            tb.push(t.elapsed());
+        }
+        // Same answers, and nothing leaked.
+        let (pm, pb) = (p.store.data().clone(), bstore.data().clone());
+        if pm != pb {
+            bail!("{file}: backends disagree: {:?} vs {:?}", pm.first(), pb.first());
+        }
+        p.instance.runtime.check_no_leaks(&mut p.store)?;
+        let (m, b) = (median(tm), median(tb));
+        println!(
+            "| {label} | {:.2} ms | {:.2} ms | {:.2}x |",
+            b.as_secs_f64() * 1e3,
+            m.as_secs_f64() * 1e3,
+            m.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+    if disas {
+        disassemble()?;
+    }
+    Ok(())
+}
+
+/// Prints the inline retain of `retain.mm` as wasm text and as x86-64.
+fn disassemble() -> Result<()> {
+    let src = std::fs::read_to_string(programs_dir().join("retain.mm"))?;
+    let app = compile(&src, &Options::default())?;
+    let wat = wasmprinter::print_bytes(&app)?;
+    let lines: Vec<&str> = wat.lines().collect();
+    println!("\n## retain.mm: `var b = a;` in the generated wasm (wasmprinter)\n```");
+    // The retain: local.tee; local.get; i32.load 1; i32.const 1; i32.add; i32.store 1.
+    let at = lines
+        .windows(4)
+        .position(|w| w[0].trim() == "i32.load 1" && w[1].trim() == "i32.const 1" && w[2].trim() == "i32.add")
+        .context("no inline retain found in the generated module")?;
+    for l in &lines[at.saturating_sub(6)..(at + 4).min(lines.len())] {
+        println!("{}", l.trim());
+    }
+    println!("```");
+
+    // Cranelift's code for the linked module: precompile, objdump, and show
+    // the instructions around the `add $0x1` on a 32-bit value.
+    let linked = multimem_compiler::run::link(&app)?;
+    let engine = multimem_host::Options::engine()?;
+    let cwasm = engine.precompile_module(&linked.wasm).map_err(anyhow::Error::from)?;
+    let path = std::env::temp_dir().join(format!("multimem-retain-{}.cwasm", std::process::id()));
+    std::fs::write(&path, &cwasm)?;
+    let out = std::process::Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn", "-M", "intel"])
+        .arg(&path)
+        .output()
+        .context("running objdump (binutils) on the precompiled module")?;
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let asm: Vec<&str> = text.lines().collect();
+    println!("\n## retain.mm in Cranelift's x86-64 (objdump -d of Engine::precompile_module)\n```");
+    let mut shown = false;
+    for (i, l) in asm.iter().enumerate() {
+        // `mov r, [base+addr]` ; `add r, 1` ; `mov [base+addr], r` ... find the add.
+        if l.contains("add") && l.trim_end().ends_with(",0x1") && i >= 3 {
+            let window = &asm[i.saturating_sub(8)..(i + 3).min(asm.len())];
+            if window.iter().any(|w| w.contains("mov") && w.contains("DWORD PTR")) {
+                for w in window {
+                    println!("{}", w.trim());
+                }
+                shown = true;
+                break;
+            }
+        }
+    }
+    if !shown {
+        println!("(pattern not found; full function list follows)");
+        for l in asm.iter().filter(|l| l.ends_with(">:")) {
+            println!("{l}");
+        }
+    }
+    println!("```");
+    Ok(())
+}
