@@ -140,7 +140,6 @@ test("inspector: allocate, drop, force GC, back to zero", async () => {
   s = await state();
   assert.equal(s.externalCopied, 65536);
   assert.equal(s.liveBuffers, 2100, "the copy's scratch buffer was disposed");
-  assert.equal(await page.evaluate(() => new Uint8Array(0).length), 0);
   await page.click("#grow");
   assert.equal((await state()).externalBytes, 2 * 65536);
 

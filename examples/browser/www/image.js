@@ -99,7 +99,7 @@ async function pipeline() {
   // adjust returns a buffer address with a reference for us: adopt it, view it.
   using rgbBuffer = runtime.adopt(runtime.call(app.adjust, gain, bias));
   using rgb = Uint8ClampedList.view(rgbBuffer);
-  step("widen, list_mul, list_add, clamp (app + runtime)", "stays in runtime memory", 0);
+  step("widen, list_mul, list_add, clamp (app + runtime)", "computed within runtime memory", 0);
   draw(document.getElementById("adjusted"), rgb.view(), width, height, 3);
 
   // 3. The external library, through cross-memory copies done by the app.
@@ -107,7 +107,7 @@ async function pipeline() {
   using rgbaBuffer = runtime.adopt(runtime.call(app.blur, rgb));
   using rgba = Uint8ClampedList.view(rgbaBuffer);
   step("external_copy_out (app → runtime)", "runtime memory → imagelib memory", app.copied_out() - out0);
-  step("blur_rgb_to_rgba (imagelib, Rust)", "stays in imagelib memory", 0);
+  step("blur_rgb_to_rgba (imagelib, Rust)", "computed in imagelib memory", 0);
   step("external_copy_in (app → runtime)", "imagelib memory → runtime memory", app.copied_in() - in0);
 
   // 4. Draw: ImageData wants its own Uint8ClampedArray, so one copy.

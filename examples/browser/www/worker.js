@@ -57,9 +57,11 @@ run(async () => {
     const flags = new Int32Array(external.buffer);
     const flag = address / 4 - 1;
     Atomics.store(flags, flag, 0);
-    const published = Atomics.waitAsync(flags, flag, 0, 10_000);
+    // Wait on the flag the worker's app stores atomically (engines without
+    // Atomics.waitAsync rely on the worker's reply, sent after the store).
+    const published = Atomics.waitAsync?.(flags, flag, 0, 10_000);
     await request({ type: "fill-shared", ...SHARED }, "filled-shared");
-    if ((await published.value) === "timed-out" || Atomics.load(flags, flag) !== length) {
+    if ((await published?.value) === "timed-out" || Atomics.load(flags, flag) !== length) {
       throw new Error("shared: the worker did not publish the values");
     }
     const view = new Int32Array(external.buffer, address, length); // the same bytes the worker wrote
