@@ -5,7 +5,7 @@
 //! of a copied reference, in the generated wasm and in Cranelift's x86-64
 //! code (via `objdump` on the precompiled module), for BENCHMARKS.md.
 //!
-//! Usage: `multimem-compiler-bench [--runs N] [--no-disas]`
+//! Usage: `multimem-compiler-bench [--runs N] [--no-disas] | --objdump FILE.wasm`
 
 use anyhow::{Context as _, Result, bail};
 use multimem_compiler::run::{Mode, prepare};
@@ -35,6 +35,12 @@ fn main() -> Result<()> {
         match a.as_str() {
             "--runs" => runs = args.next().context("--runs needs a number")?.parse()?,
             "--no-disas" => disas = false,
+            "--objdump" => {
+                // Print Cranelift's code for any module (with our engine config).
+                let file = args.next().context("--objdump needs a .wasm file")?;
+                print!("{}", objdump(&std::fs::read(&file)?)?);
+                return Ok(());
+            }
             _ => bail!("usage: multimem-compiler-bench [--runs N] [--no-disas]"),
         }
     }
@@ -108,17 +114,7 @@ fn disassemble() -> Result<()> {
     // Cranelift's code for the linked module: precompile, objdump, and show
     // the instructions around the `add $0x1` on a 32-bit value.
     let linked = multimem_compiler::run::link(&app)?;
-    let engine = multimem_host::Options::engine()?;
-    let cwasm = engine.precompile_module(&linked.wasm).map_err(anyhow::Error::from)?;
-    let path = std::env::temp_dir().join(format!("multimem-retain-{}.cwasm", std::process::id()));
-    std::fs::write(&path, &cwasm)?;
-    let out = std::process::Command::new("objdump")
-        .args(["-d", "--no-show-raw-insn", "-M", "intel"])
-        .arg(&path)
-        .output()
-        .context("running objdump (binutils) on the precompiled module")?;
-    let _ = std::fs::remove_file(&path);
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = objdump(&linked.wasm)?;
     let asm: Vec<&str> = text.lines().collect();
     println!("\n## retain.mm in Cranelift's x86-64 (objdump -d of Engine::precompile_module)\n```");
     let mut shown = false;
@@ -143,4 +139,20 @@ fn disassemble() -> Result<()> {
     }
     println!("```");
     Ok(())
+}
+
+/// x86-64 disassembly (objdump, Intel syntax) of `wasm` as Cranelift
+/// compiles it with the host's engine configuration.
+fn objdump(wasm: &[u8]) -> Result<String> {
+    let engine = multimem_host::Options::engine()?;
+    let cwasm = engine.precompile_module(wasm).map_err(anyhow::Error::from)?;
+    let path = std::env::temp_dir().join(format!("multimem-bench-{}.cwasm", std::process::id()));
+    std::fs::write(&path, &cwasm)?;
+    let out = std::process::Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn", "-M", "intel"])
+        .arg(&path)
+        .output()
+        .context("running objdump (binutils) on the precompiled module")?;
+    let _ = std::fs::remove_file(&path);
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
