@@ -33,7 +33,9 @@ pub mod status {
 /// Returns `status::BAD_ARGUMENT` if the slices are not exactly
 /// `width * height * 3` and `width * height * 4` bytes long.
 pub fn blur_rgb_to_rgba_slices(src: &[u8], dst: &mut [u8], width: usize, height: usize) -> i32 {
-    let Some(pixels) = width.checked_mul(height) else { return status::BAD_ARGUMENT };
+    let Some(pixels) = width.checked_mul(height) else {
+        return status::BAD_ARGUMENT;
+    };
     if pixels == 0
         || pixels.checked_mul(3) != Some(src.len())
         || pixels.checked_mul(4) != Some(dst.len())
@@ -94,7 +96,9 @@ mod exports {
     pub extern "C" fn alloc(length: u32) -> u32 {
         // SAFETY: single-threaded wasm; NEXT is only touched by alloc/reset.
         let next = unsafe { if NEXT == 0 { heap_base() } else { NEXT } };
-        let Some(end) = next.checked_add(length as usize) else { return 0 };
+        let Some(end) = next.checked_add(length as usize) else {
+            return 0;
+        };
         let end = match end.checked_add(15) {
             Some(e) => e & !15,
             None => return 0,
@@ -121,7 +125,9 @@ mod exports {
     #[unsafe(no_mangle)]
     pub extern "C" fn blur_rgb_to_rgba(src: u32, dst: u32, width: u32, height: u32) -> i32 {
         let (src, dst, w, h) = (src as usize, dst as usize, width as usize, height as usize);
-        let Some(pixels) = w.checked_mul(h) else { return status::BAD_ARGUMENT };
+        let Some(pixels) = w.checked_mul(h) else {
+            return status::BAD_ARGUMENT;
+        };
         let (Some(n3), Some(n4)) = (pixels.checked_mul(3), pixels.checked_mul(4)) else {
             return status::BAD_ARGUMENT;
         };
@@ -181,9 +187,18 @@ mod tests {
     fn wrong_sizes_are_rejected_without_writing() {
         let src = [1u8; 9];
         let mut dst = [7u8; 12];
-        assert_eq!(blur_rgb_to_rgba_slices(&src, &mut dst, 2, 1), status::BAD_ARGUMENT);
-        assert_eq!(blur_rgb_to_rgba_slices(&src, &mut dst, 0, 3), status::BAD_ARGUMENT);
-        assert_eq!(blur_rgb_to_rgba_slices(&src, &mut dst, usize::MAX, 2), status::BAD_ARGUMENT);
+        assert_eq!(
+            blur_rgb_to_rgba_slices(&src, &mut dst, 2, 1),
+            status::BAD_ARGUMENT
+        );
+        assert_eq!(
+            blur_rgb_to_rgba_slices(&src, &mut dst, 0, 3),
+            status::BAD_ARGUMENT
+        );
+        assert_eq!(
+            blur_rgb_to_rgba_slices(&src, &mut dst, usize::MAX, 2),
+            status::BAD_ARGUMENT
+        );
         assert_eq!(dst, [7u8; 12]);
     }
 }
