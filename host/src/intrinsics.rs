@@ -129,7 +129,7 @@ pub fn define<T: 'static>(linker: &mut wasmtime::Linker<T>, external_memory: Opt
             write(&mut c, external(e)?, a, v.to_le_bytes())
         })?;
         linker.func_wrap(M, "i32_atomic_rmw_add_own", move |mut c: Caller<'_, T>, a: u32, v: i32| -> WResult<i32> {
-            if a % 4 != 0 {
+            if !a.is_multiple_of(4) {
                 return Err(Trap::HeapMisaligned.into());
             }
             let o = own(&mut c)?;
