@@ -7,7 +7,7 @@
 
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::Encode;
-use wasmparser::{FunctionBody, Operator};
+use wasmparser::{FunctionBody, Operator, VisitOperator, VisitSimdOperator};
 
 use crate::remap::{message, Remap, INTRINSIC};
 
@@ -54,42 +54,45 @@ pub(crate) fn emit_body(
     let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
     let bytes = cx.bytes;
     let mut run = ops.original_position();
+    let mut classify = Classify { copy: false };
     while !ops.eof() {
         let at = ops.original_position();
-        let op = ops.read().map_err(|e| e.to_string())?;
-        if copyable(bytes, at, cx.memory0_identity) {
+        // Decide from the opcode bytes whether the operator can be copied;
+        // the visitor then only advances past it without building an
+        // `Operator` value.
+        classify.copy = copyable(bytes, at, cx.memory0_identity);
+        let step = ops.visit_operator(&mut classify).map_err(|e| e.to_string())?;
+        if let Step::Copy = step {
             continue;
         }
         // Flush the verbatim run before this operator.
         scratch.extend_from_slice(&bytes[run..at]);
-        match op {
-            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
-                let tail = matches!(op, Operator::ReturnCall { .. });
-                match remap.maps.items[0].get(function_index as usize) {
-                    Some(&INTRINSIC) => {
-                        let code = cx.lowered.get(function_index as usize).and_then(|c| c.as_ref());
-                        match code {
-                            Some(code) => scratch.extend_from_slice(code),
-                            None => return Err(format!("internal: intrinsic {function_index} not lowered")),
-                        }
-                        if tail {
-                            scratch.push(0x0f); // return
-                        }
+        match step {
+            Step::Copy => {}
+            Step::Call(function_index, tail) => match remap.maps.items[0].get(function_index as usize) {
+                Some(&INTRINSIC) => {
+                    let code = cx.lowered.get(function_index as usize).and_then(|c| c.as_ref());
+                    match code {
+                        Some(code) => scratch.extend_from_slice(code),
+                        None => return Err(format!("internal: intrinsic {function_index} not lowered")),
                     }
-                    _ => {
-                        let f = remap.function_index(function_index).map_err(message)?;
-                        scratch.push(if tail { 0x12 } else { 0x10 });
-                        leb(scratch, f as u64);
+                    if tail {
+                        scratch.push(0x0f); // return
                     }
                 }
-            }
+                _ => {
+                    let f = remap.function_index(function_index).map_err(message)?;
+                    scratch.push(if tail { 0x12 } else { 0x10 });
+                    leb(scratch, f as u64);
+                }
+            },
             // Frequent in compiler output; skip the generic reencoder.
-            Operator::GlobalGet { global_index } | Operator::GlobalSet { global_index } => {
+            Step::Global(global_index) => {
                 let g = remap.global_index(global_index).map_err(message)?;
                 scratch.push(bytes[at]);
                 leb(scratch, g as u64);
             }
-            op => {
+            Step::Other(op) => {
                 remap.instruction(op).map_err(message)?.encode(scratch);
             }
         }
@@ -134,4 +137,56 @@ fn copyable(bytes: &[u8], at: usize, memory0_identity: bool) -> bool {
         }
         _ => false,
     }
+}
+
+/// What the body rewriter does with one operator.
+enum Step<'a> {
+    /// Copy its bytes unchanged.
+    Copy,
+    /// `call` (false) or `return_call` (true) of a function index.
+    Call(u32, bool),
+    /// `global.get` or `global.set` of a global index (opcode from the bytes).
+    Global(u32),
+    /// Anything else: reencode.
+    Other(Operator<'a>),
+}
+
+/// A visitor that decodes one operator into a [`Step`], building an
+/// [`Operator`] only when it must be reencoded.
+struct Classify {
+    copy: bool,
+}
+
+macro_rules! define_classify {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[inline]
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Step<'a> {
+                if self.copy {
+                    return Step::Copy;
+                }
+                define_classify!(@build $op $($($arg)*)?)
+            }
+        )*
+    };
+    (@build Call $i:ident) => (Step::Call($i, false));
+    (@build ReturnCall $i:ident) => (Step::Call($i, true));
+    (@build GlobalGet $i:ident) => (Step::Global($i));
+    (@build GlobalSet $i:ident) => (Step::Global($i));
+    (@build $op:ident) => (Step::Other(Operator::$op));
+    (@build $op:ident $($arg:ident)*) => (Step::Other(Operator::$op { $($arg),* }));
+}
+
+impl<'a> VisitOperator<'a> for Classify {
+    type Output = Step<'a>;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(define_classify);
+}
+
+impl<'a> VisitSimdOperator<'a> for Classify {
+    wasmparser::for_each_visit_simd_operator!(define_classify);
 }
