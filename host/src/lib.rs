@@ -22,6 +22,32 @@
 //! - [`intrinsics`]: host implementations of the `multimem:intrinsics`
 //!   imports, for running `runtime.wasm` unlinked (as `docs/ABI.md` allows).
 //!
+//! # Example
+//!
+//! `runtime.wasm` on its own (host intrinsics, no library); a linked app
+//! goes through [`instantiate`] instead and is used the same way.
+//!
+//! ```
+//! use multimem_host::{Kind, Options, Runtime, intrinsics};
+//! # fn main() -> anyhow::Result<()> {
+//! let engine = Options::engine()?;
+//! let mut store = wasmtime::Store::new(&engine, ());
+//! let module = wasmtime::Module::new(&engine, multimem_runtime_wasm::RUNTIME_WASM).map_err(anyhow::Error::from)?;
+//! let mut linker = wasmtime::Linker::new(&engine);
+//! intrinsics::define(&mut linker, None)?;
+//! let instance = linker.instantiate(&mut store, &module).map_err(anyhow::Error::from)?;
+//! let rt = Runtime::new(&mut store, &instance, &Options::default())?;
+//!
+//! let list = rt.list_new(&mut store, Kind::Float64List, 4)?; // Float64List(4)
+//! rt.elements_mut::<f64, ()>(&mut store, &list)?.copy_from_slice(&[1.0, 2.0, 3.0, 4.0]);
+//! let tail = rt.sublist_view(&mut store, &list, 2, 4)?;      // shares bytes, +1 reference
+//! assert_eq!(rt.elements::<f64, ()>(&store, &tail)?, &[3.0, 4.0]);
+//! drop((list, tail));                                          // releases queued...
+//! assert_eq!(rt.check_no_leaks(&mut store)?.live_buffers, 0);  // ...and applied here
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # How `Drop` reaches the store
 //!
 //! A handle cannot call into wasm from `Drop` (it has no store). Every handle
@@ -43,6 +69,7 @@
 //! on each access and borrow the store for the slice's lifetime, so the
 //! borrow checker forbids calling into wasm while a slice is alive.
 #![cfg(target_endian = "little")]
+#![deny(missing_docs)]
 
 mod buffer;
 mod config;

@@ -29,6 +29,8 @@
 //! `Endian.little`, `sum(list)`, `print(x)` and `lib.NAME(list, ints...)`.
 //! Out-of-range indices, views and lengths trap (Dart would throw).
 
+#![deny(missing_docs)]
+
 pub mod ast;
 pub mod codegen;
 pub mod lexer;
