@@ -162,3 +162,57 @@ fn compile_errors_name_the_position() {
         assert!(format!("{e:#}").contains(want), "{src}: {e:#}");
     }
 }
+
+#[test]
+fn language_semantics() {
+    let src = r#"
+        var a = Uint8List(10);
+        for (var i = 0; i < 10; i++) { a[i] = i; }
+        a = Uint8List.sublistView(a, 2);        // reassign from a view of itself
+        a = Uint8List.sublistView(a, 1, 5);
+        print(sum(a));
+        print(a.offsetInBytes);
+        var c = 0;
+        for (var i = 0; i < 20; i++) {
+          if (i % 3 == 0 && i > 0) { c += 1; } else if (i == 7) { c += 100; } else { c -= 1; }
+        }
+        print(c);
+        print(-7 % 3);
+        print(7 ~/ 2);
+        print(ByteData(4).lengthInBytes);
+        print(sum(Float64List(3)));
+        var b = ByteData(8);
+        b.setInt32(0, -2);
+        print(b.getInt32(0));
+        print(b.getUint8(3));
+        print(b.getInt8(0));
+        var u = Uint8List(2);
+        u[0] = 300;
+        print(u[0]);
+    "#;
+    let mut c = 0i64;
+    for i in 0..20 {
+        if i % 3 == 0 && i > 0 {
+            c += 1
+        } else if i == 7 {
+            c += 100
+        } else {
+            c -= 1
+        }
+    }
+    let be = (-2i32).to_be_bytes();
+    let want = vec![
+        s((3..7).sum::<i64>()),
+        s(3),
+        s(c),
+        s((-7i64).rem_euclid(3)),
+        s(7 / 2),
+        s(4),
+        format!("{:?}", 0.0f64),
+        s(-2),
+        s(be[3]),
+        s(be[0] as i8),
+        s(300u32 as u8),
+    ];
+    assert_eq!(run_both(src), want);
+}
