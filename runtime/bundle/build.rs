@@ -2,8 +2,9 @@
 //!
 //! Phases:
 //! 1. for each variant (default, scalar, checked, atomic), run a nested
-//!    `cargo build -p multimem-runtime --target wasm32-unknown-unknown
-//!    --profile wasm-runtime` with that variant's features and rustflags,
+//!    `cargo rustc -p multimem-runtime --crate-type cdylib --target
+//!    wasm32-unknown-unknown --profile wasm-runtime` with that variant's
+//!    features and rustflags,
 //!    into its own directory under the outer target dir (so variants never
 //!    evict each other and the nested build never waits on the outer
 //!    build's lock);
@@ -59,7 +60,8 @@ fn main() {
 fn build(cargo: &str, root: &Path, dir: &Path, features: &str, rustflags: &str) -> PathBuf {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "-p", "multimem-runtime", "--lib", "--target", "wasm32-unknown-unknown"])
+        .args(["rustc", "-p", "multimem-runtime", "--lib", "--crate-type", "cdylib"])
+        .args(["--target", "wasm32-unknown-unknown"])
         .args(["--profile", "wasm-runtime", "--target-dir"])
         .arg(dir);
     if !features.is_empty() {

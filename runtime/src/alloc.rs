@@ -42,6 +42,10 @@ use multimem_abi::{ErrorCode, FREED_TAG, PAGE_SIZE};
 pub const MIN_BLOCK: u32 = 32;
 /// Largest block size served by the quick lists.
 pub const QUICK_MAX: u32 = 1024;
+/// Most bytes the quick lists may hold; beyond it small blocks are freed
+/// into the coalescing heap, so quick-listed blocks cannot fragment the
+/// heap by more than this.
+pub const QUICK_BUDGET: u32 = 2 * 1024;
 const QUICK_CLASSES: usize = (QUICK_MAX / 16 - 1) as usize;
 // Array lengths are powers of two and indices are masked with `len - 1`, so
 // no bounds check (and no panic path with its formatting code) is emitted.
@@ -51,8 +55,11 @@ const FREE: u32 = 1;
 const PREV_FREE: u32 = 2;
 const FLAGS: u32 = 15;
 
+/// Blocks of the request's own bucket looked at before falling back to
+/// the next bucket up (see `tlsf_take`).
+const EXACT_SCAN: u32 = 8;
 /// log2 of the number of second-level lists per power of two.
-const SL_BITS: u32 = 3;
+const SL_BITS: u32 = 5;
 const SL_COUNT: usize = 1 << SL_BITS;
 /// First-level classes: sizes up to 2^32 in 16-byte units (26 used).
 const FL_COUNT: usize = 26;
@@ -71,8 +78,8 @@ pub struct State {
     sl_bitmap: [u32; FL_SLOTS],
     heads: [u32; FL_SLOTS * SL_COUNT],
     quick: [u32; QUICK_SLOTS],
-    /// Blocks currently on quick lists (reclaim is skipped when 0).
-    quick_blocks: u32,
+    /// Bytes of the blocks on quick lists (at most QUICK_BUDGET).
+    quick_bytes: u32,
     /// Code recorded by the last trapping export.
     pub last_error: u32,
     /// Live buffers.
@@ -99,7 +106,7 @@ pub fn state() -> *mut State {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        const { assert!(16 + core::mem::size_of::<State>() as u32 <= 4096) };
+        const { assert!(16 + core::mem::size_of::<State>() as u32 <= 8192) };
         memory::ptr(16) as *mut State
     }
 }
@@ -132,7 +139,7 @@ pub fn alloc(size: u32) -> Result<u32> {
         let b = s.quick[class & (QUICK_SLOTS - 1)];
         if b != 0 {
             s.quick[class & (QUICK_SLOTS - 1)] = load32(b + 8);
-            s.quick_blocks -= 1;
+            s.quick_bytes -= size;
             return Ok(b);
         }
     }
@@ -148,12 +155,12 @@ pub fn free(b: u32) {
     let s = st!();
     let size = load32(b) & !FLAGS;
     store32(b + 4, FREED_TAG);
-    if size <= QUICK_MAX {
+    if size <= QUICK_MAX && s.quick_bytes + size <= QUICK_BUDGET {
         let class = (size / 16 - 2) as usize;
         store32(b + 8, s.quick[class & (QUICK_SLOTS - 1)]);
         store32(b + 12, 0);
         s.quick[class & (QUICK_SLOTS - 1)] = b;
-        s.quick_blocks += 1;
+        s.quick_bytes += size;
     } else {
         tlsf_free(b, size);
     }
@@ -183,7 +190,7 @@ fn alloc_slow(size: u32) -> u32 {
         init();
     }
     let mut b = tlsf_take(size);
-    if b == 0 && s.quick_blocks != 0 {
+    if b == 0 && s.quick_bytes != 0 {
         reclaim();
         b = tlsf_take(size);
     }
@@ -253,7 +260,7 @@ pub fn reclaim() {
             b = next;
         }
     }
-    s.quick_blocks = 0;
+    s.quick_bytes = 0;
 }
 
 /// Bucket of a free block of `size` bytes (rounding down).
@@ -358,6 +365,22 @@ fn tlsf_free(mut b: u32, mut size: u32) {
 /// splitting off the rest; 0 when no free block is large enough.
 fn tlsf_take(size: u32) -> u32 {
     let s = st!();
+    // First a bounded look at the request's own bucket (rounded down): its
+    // blocks may fit, and taking one avoids splitting a larger block. The
+    // scan is capped, so the cost stays O(1); it keeps the footprint close
+    // to a best-fit allocator's.
+    let (fl0, sl0) = mapping(size);
+    let mut b = s.heads[(fl0 * SL_COUNT + sl0) & (FL_SLOTS * SL_COUNT - 1)];
+    let mut budget = EXACT_SCAN;
+    while b != 0 && budget != 0 {
+        let bsize = load32(b) & !FLAGS;
+        if bsize >= size {
+            remove(b, bsize);
+            return split(b, size);
+        }
+        b = load32(b + 8);
+        budget -= 1;
+    }
     let (mut fl, sl) = mapping_search(size);
     if fl >= FL_COUNT {
         return 0;
@@ -481,7 +504,7 @@ pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
     Ok(walk)
 }
 
-/// Blocks currently on quick lists.
-pub fn quick_blocks() -> u32 {
-    st!().quick_blocks
+/// Bytes held by quick-listed blocks.
+pub fn quick_bytes() -> u32 {
+    st!().quick_bytes
 }

@@ -1,5 +1,9 @@
 //! The `checked` build's exact buffer accounting.
 //!
+//! The entry points are `#[inline(never)]` and return at most a
+//! `Result<()>` (one register), so the export wrappers that call them need
+//! no shadow-stack frame of their own (see `export`).
+//!
 //! Three structures, all allocated from the runtime's own heap (blocks of
 //! the same allocator, tagged so they are never mistaken for buffers):
 //! - `live`: a hashbrown set of every live buffer address, so forged
@@ -128,11 +132,13 @@ fn tables() -> Result<&'static mut Tables> {
 }
 
 /// Allocates the tables if they do not exist yet.
+#[inline(never)]
 pub fn ensure() -> Result<()> {
     tables().map(|_| ())
 }
 
 /// Exact liveness of `buffer`.
+#[inline(never)]
 pub fn check(buffer: u32) -> Result<()> {
     let t = tables()?;
     if t.live.contains(&buffer) {
@@ -145,6 +151,7 @@ pub fn check(buffer: u32) -> Result<()> {
 }
 
 /// Records a new buffer at `buffer` (before its header is written).
+#[inline(never)]
 pub fn on_new(buffer: u32) -> Result<()> {
     let t = tables()?;
     t.live.try_reserve(1).map_err(|_| ErrorCode::OutOfMemory)?;
@@ -155,6 +162,7 @@ pub fn on_new(buffer: u32) -> Result<()> {
 
 /// Records that `buffer` was freed; quarantines its block and releases the
 /// oldest quarantined one to the allocator when the ring is full.
+#[inline(never)]
 pub fn on_free(buffer: u32) {
     let Ok(t) = tables() else { return };
     t.live.remove(&buffer);
@@ -177,6 +185,7 @@ pub fn on_free(buffer: u32) {
 
 /// Releases every quarantined block to the allocator (tests use it to
 /// check that the heap returns to its free state).
+#[inline(never)]
 pub fn flush_quarantine() {
     let Ok(t) = tables() else { return };
     while t.ring_len > 0 {

@@ -111,7 +111,7 @@ mod imp {
     pub const INITIAL_PAGES: u32 = 1;
     /// Where the heap starts natively: above the allocator state, which
     /// natively lives in the simulated memory (see `alloc::state`).
-    pub const HEAP_START: u32 = 4096;
+    pub const HEAP_START: u32 = 8192;
 
     pub struct Region {
         base: Cell<*mut u8>,

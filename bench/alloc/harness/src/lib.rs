@@ -1,0 +1,296 @@
+//! Allocator benchmark harness (wasm32, `no_std`): three workloads over one
+//! allocator chosen by cargo feature, so multimem, talc and dlmalloc run the
+//! very same driver code in the same engine.
+//!
+//! Equal work: every allocation returns zero-filled memory aligned to 16
+//! (multimem's `buffer::new`; `alloc_zeroed`/`calloc` with align 16 for the
+//! others) and is touched once. For retain+release the alternatives keep a
+//! plain refcount word in the block, as an `Rc` would; multimem's
+//! `retain`/`release` also validate the address.
+//!
+//! Exports: `run_small(ops)`, `run_mixed(ops)`, `run_retain(ops)` (each
+//! returns a checksum so nothing is optimised away) and `pages()`.
+#![no_std]
+
+#[cfg(not(any(feature = "multimem", feature = "talc", feature = "dlmalloc")))]
+compile_error!("choose one allocator feature: multimem, talc or dlmalloc");
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// Blocks kept live in the mixed and retain workloads (and as background
+/// in the small one).
+const LIVE: usize = 1024;
+
+#[cfg(feature = "multimem")]
+mod heap {
+    use multimem_runtime::buffer;
+
+    #[inline(always)]
+    pub fn alloc(len: u32) -> u32 {
+        match buffer::new(len) {
+            Ok(b) => b,
+            Err(_) => core::arch::wasm32::unreachable(),
+        }
+    }
+    #[inline(always)]
+    pub fn free(b: u32, _len: u32) {
+        if buffer::release(b).is_err() {
+            core::arch::wasm32::unreachable()
+        }
+    }
+    #[inline(always)]
+    pub fn retain(b: u32) {
+        if buffer::retain(b).is_err() {
+            core::arch::wasm32::unreachable()
+        }
+    }
+    #[inline(always)]
+    pub fn release(b: u32, len: u32) {
+        free(b, len)
+    }
+}
+
+#[cfg(feature = "talc")]
+mod heap {
+    use core::alloc::{GlobalAlloc, Layout};
+    use talc::wasm::{WasmDynamicTalc, new_wasm_dynamic_allocator};
+
+    // talc links Rust's `alloc` crate, which needs a global allocator; it
+    // is talc itself (the harness calls it directly either way).
+    #[global_allocator]
+    static TALC: WasmDynamicTalc = new_wasm_dynamic_allocator();
+
+    #[inline(always)]
+    fn layout(len: u32) -> Layout {
+        // +4: room for the refcount word the retain workload keeps.
+        unsafe { Layout::from_size_align_unchecked(len as usize + 4, 16) }
+    }
+    #[inline(always)]
+    pub fn alloc(len: u32) -> u32 {
+        let p = unsafe { TALC.alloc_zeroed(layout(len)) };
+        if p.is_null() {
+            core::arch::wasm32::unreachable()
+        }
+        unsafe { (p.add(len as usize) as *mut u32).write_unaligned(1) };
+        p as u32
+    }
+    #[inline(always)]
+    pub fn free(b: u32, len: u32) {
+        unsafe { TALC.dealloc(b as *mut u8, layout(len)) }
+    }
+    #[inline(always)]
+    pub fn retain(b: u32) {
+        super::rc_retain(b)
+    }
+    #[inline(always)]
+    pub fn release(b: u32, len: u32) {
+        super::rc_release(b, len)
+    }
+}
+
+#[cfg(feature = "dlmalloc")]
+mod heap {
+    use dlmalloc::Dlmalloc;
+
+    static mut DL: Dlmalloc = Dlmalloc::new();
+
+    #[inline(always)]
+    pub fn alloc(len: u32) -> u32 {
+        let p = unsafe { (*(&raw mut DL)).calloc(len as usize + 4, 16) };
+        if p.is_null() {
+            core::arch::wasm32::unreachable()
+        }
+        unsafe { (p.add(len as usize) as *mut u32).write_unaligned(1) };
+        p as u32
+    }
+    #[inline(always)]
+    pub fn free(b: u32, len: u32) {
+        unsafe { (*(&raw mut DL)).free(b as *mut u8, len as usize + 4, 16) }
+    }
+    #[inline(always)]
+    pub fn retain(b: u32) {
+        super::rc_retain(b)
+    }
+    #[inline(always)]
+    pub fn release(b: u32, len: u32) {
+        super::rc_release(b, len)
+    }
+}
+
+/// The `Rc`-style count of the alternatives: one word after the data (its
+/// position is found through the length, as an `Rc<[u8]>` knows its own).
+#[cfg(not(feature = "multimem"))]
+static mut LENS: [u32; LIVE] = [0; LIVE];
+
+#[cfg(not(feature = "multimem"))]
+#[inline(always)]
+fn rc_slot(b: u32) -> *mut u32 {
+    // The retain workload passes the slot index in the low bits' place:
+    // see `run_retain`, which records each block's length in LENS.
+    b as *mut u32
+}
+
+#[cfg(not(feature = "multimem"))]
+#[inline(always)]
+fn rc_retain(counter: u32) {
+    unsafe {
+        let p = rc_slot(counter);
+        let c = p.read_unaligned();
+        if c == u32::MAX {
+            core::arch::wasm32::unreachable()
+        }
+        p.write_unaligned(c + 1);
+    }
+}
+
+#[cfg(not(feature = "multimem"))]
+#[inline(always)]
+fn rc_release(counter: u32, _len: u32) {
+    unsafe {
+        let p = rc_slot(counter);
+        let c = p.read_unaligned() - 1;
+        p.write_unaligned(c);
+        if c == 0 {
+            core::arch::wasm32::unreachable() // never reaches 0 in the workload
+        }
+    }
+}
+
+/// A small LCG: the same sequence for every allocator.
+struct Rng(u32);
+impl Rng {
+    #[inline(always)]
+    fn next(&mut self) -> u32 {
+        self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        self.0 >> 8
+    }
+}
+
+static mut BLOCKS: [(u32, u32); LIVE] = [(0, 0); LIVE];
+
+#[inline(always)]
+fn touch(b: u32, len: u32) -> u32 {
+    if len == 0 {
+        return 0;
+    }
+    unsafe {
+        let p = b as *mut u8;
+        let first = p.read_volatile();
+        p.write_volatile(first.wrapping_add(1));
+        first as u32
+    }
+}
+
+/// Size of a mixed block: log-uniform from 16 B to 64 KiB.
+#[inline(always)]
+fn mixed_len(rng: &mut Rng) -> u32 {
+    let r = rng.next();
+    let shift = r % 13; // 16 << 0..=12: 16 B ..= 64 KiB
+    let base = 16u32 << shift;
+    base + (rng.next() % base.max(1)) / 2
+}
+
+fn fill(rng: &mut Rng, small: bool) {
+    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
+    for slot in blocks.iter_mut() {
+        if slot.1 == 0 && slot.0 == 0 {
+            let len = if small { 16 + rng.next() % 241 } else { mixed_len(rng) };
+            *slot = (heap::alloc(len), len);
+        }
+    }
+}
+
+/// `ops` alloc+release pairs of 16..=256 bytes, with LIVE small blocks live
+/// around them.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_small(ops: u32) -> u32 {
+    let mut rng = Rng(1);
+    fill(&mut rng, true);
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let len = 16 + rng.next() % 241;
+        let b = heap::alloc(len);
+        sum = sum.wrapping_add(touch(b, len));
+        heap::free(b, len);
+    }
+    sum
+}
+
+/// `ops` replacements (release one of LIVE blocks, allocate a new one) with
+/// sizes log-uniform in 16 B..64 KiB.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_mixed(ops: u32) -> u32 {
+    let mut rng = Rng(2);
+    fill(&mut rng, false);
+    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let i = rng.next() as usize % LIVE;
+        let (b, len) = blocks[i];
+        heap::free(b, len);
+        let len = mixed_len(&mut rng);
+        let b = heap::alloc(len);
+        sum = sum.wrapping_add(touch(b, len));
+        blocks[i] = (b, len);
+    }
+    sum
+}
+
+/// Scratch area for `run_fill`.
+static mut SCRATCH: [u8; 100 * 1024] = [0; 100 * 1024];
+
+/// The zero-fill share of `run_mixed`: the same size sequence, each size
+/// zero-filled into one scratch area and touched, with no allocator. The
+/// runner subtracts it to show the allocators' own cost.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_fill(ops: u32) -> u32 {
+    let mut rng = Rng(2);
+    let scratch = &raw mut SCRATCH as *mut u8;
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let _slot = rng.next();
+        let len = mixed_len(&mut rng);
+        unsafe { core::ptr::write_bytes(scratch, 0, len as usize) };
+        sum = sum.wrapping_add(touch(scratch as u32, len));
+    }
+    sum
+}
+
+/// `ops` retain+release pairs on LIVE live blocks.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_retain(ops: u32) -> u32 {
+    let mut rng = Rng(3);
+    fill(&mut rng, true);
+    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
+    // The alternatives address their count word directly (data + len).
+    #[cfg(not(feature = "multimem"))]
+    let handles: [u32; LIVE] = {
+        let lens = unsafe { &mut *(&raw mut LENS) };
+        let mut h = [0; LIVE];
+        for (i, (b, len)) in blocks.iter().enumerate() {
+            lens[i] = *len;
+            h[i] = b + len;
+        }
+        h
+    };
+    #[cfg(feature = "multimem")]
+    let handles: [u32; LIVE] = core::array::from_fn(|i| blocks[i].0);
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let i = rng.next() as usize % LIVE;
+        let h = handles[i];
+        heap::retain(h);
+        heap::release(h, 0);
+        sum = sum.wrapping_add(h);
+    }
+    sum
+}
+
+/// Current memory size in pages.
+#[unsafe(no_mangle)]
+pub extern "C" fn pages() -> u32 {
+    core::arch::wasm32::memory_size(0) as u32
+}

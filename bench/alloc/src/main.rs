@@ -1,0 +1,170 @@
+//! The runtime allocator benchmark: multimem's allocator against talc (v5)
+//! and Rust's dlmalloc, all three built into the same wasm harness
+//! (`bench/alloc/harness`) and run in wasmtime in one process.
+//!
+//! Phases:
+//! 1. build the harness once per allocator (`cargo build --release
+//!    --target wasm32-unknown-unknown --features <allocator>`, simd128, a
+//!    64 KiB stack), each into its own target subdirectory;
+//! 2. for each workload and run, for each allocator in turn (interleaved,
+//!    so machine noise hits all three alike): a fresh instance, an untimed
+//!    call that sets up the live blocks, then the timed call;
+//! 3. print the medians, ratios, module bytes and pages grown, and write
+//!    them into BENCHMARKS.md between the `bench-alloc` markers.
+//!
+//! Usage: `bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT]`.
+//! Not a test: it asserts nothing about speed; it reports.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+use wasmtime::{Config, Engine, Instance, Module, Store};
+
+const ALLOCATORS: &[&str] = &["multimem", "talc", "dlmalloc"];
+
+/// (export, ops per run, description, target ratio vs talc)
+const WORKLOADS: &[(&str, u32, &str, Option<f64>)] = &[
+    ("run_small", 1_000_000, "alloc+release pairs, 16-256 B (1024 blocks live)", Some(0.5)),
+    ("run_mixed", 100_000, "mixed 16 B-64 KiB, 1024 blocks live (release one, alloc one)", Some(0.6)),
+    ("run_retain", 2_000_000, "retain+release pairs on 1024 live blocks", None),
+    ("run_fill", 100_000, "zero-fill alone of the mixed sizes, no allocator (baseline)", None),
+];
+/// Index of `run_mixed` and `run_fill` in WORKLOADS.
+const MIXED: usize = 1;
+const FILL: usize = 3;
+
+const BEGIN: &str = "<!-- bench-alloc:begin -->";
+const END: &str = "<!-- bench-alloc:end -->";
+
+fn main() -> wasmtime::Result<()> {
+    let mut runs = 7usize;
+    let mut md: Option<PathBuf> = None;
+    let mut command = "bench/alloc/run.sh".to_string();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
+            "--benchmarks-md" => md = Some(args.next().expect("--benchmarks-md PATH").into()),
+            "--command" => command = args.next().expect("--command TEXT"),
+            other => wasmtime::bail!("unknown argument `{other}` (usage: bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT])"),
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+
+    // Phase 1: one harness per allocator.
+    let engine = Engine::new(&Config::new())?;
+    let mut modules = vec![];
+    for name in ALLOCATORS {
+        let wasm = build_harness(&root, &target, name)?;
+        println!("harness ({name}): {} bytes", wasm.len());
+        modules.push((*name, wasm.len(), Module::new(&engine, &wasm)?));
+    }
+
+    // Phase 2: interleaved runs.
+    // results[workload][allocator] = (ns/op per run, pages grown)
+    let mut results = vec![vec![(Vec::new(), 0u32); ALLOCATORS.len()]; WORKLOADS.len()];
+    for run in 0..runs {
+        for (w, (export, ops, _, _)) in WORKLOADS.iter().enumerate() {
+            for (a, (_, _, module)) in modules.iter().enumerate() {
+                let mut store = Store::new(&engine, ());
+                let instance = Instance::new(&mut store, module, &[])?;
+                let f = instance.get_typed_func::<u32, u32>(&mut store, export)?;
+                let pages = instance.get_typed_func::<(), u32>(&mut store, "pages")?;
+                let p0 = pages.call(&mut store, ())?;
+                f.call(&mut store, 0)?; // set up the live blocks, untimed
+                let t = Instant::now();
+                let sum = f.call(&mut store, *ops)?;
+                let ns = t.elapsed().as_nanos() as f64 / *ops as f64;
+                std::hint::black_box(sum);
+                let grown = pages.call(&mut store, ())? - p0;
+                results[w][a].0.push(ns);
+                results[w][a].1 = results[w][a].1.max(grown);
+            }
+        }
+        eprintln!("run {}/{runs} done", run + 1);
+    }
+
+    // Phase 3: report.
+    let mut table = String::new();
+    table.push_str(&format!(
+        "Median of {runs} runs, wasmtime 48 (Cranelift), one process; ns per operation (one op = one pair).\n\n"
+    ));
+    table.push_str("| workload | multimem ns/op | talc ns/op | dlmalloc ns/op | multimem / talc | target | pages grown (multimem / talc / dlmalloc) |\n");
+    table.push_str("|---|---|---|---|---|---|---|\n");
+    for (w, (_, _, desc, target)) in WORKLOADS.iter().enumerate() {
+        let med: Vec<f64> = results[w].iter().map(|(v, _)| median(v)).collect();
+        let ratio = med[0] / med[1];
+        let target = match target {
+            Some(t) => format!("<= {t}x talc: {}", if ratio <= *t { "met" } else { "missed" }),
+            None => "-".into(),
+        };
+        let pages: Vec<String> = results[w].iter().map(|(_, p)| p.to_string()).collect();
+        table.push_str(&format!(
+            "| {desc} | {:.1} | {:.1} | {:.1} | {ratio:.2}x | {target} | {} |\n",
+            med[0],
+            med[1],
+            med[2],
+            pages.join(" / ")
+        ));
+    }
+    let net: Vec<f64> = (0..ALLOCATORS.len()).map(|a| median(&results[MIXED][a].0) - median(&results[FILL][a].0)).collect();
+    table.push_str(&format!(
+        "| mixed minus the zero-fill baseline (the allocators' own cost) | {:.1} | {:.1} | {:.1} | {:.2}x | <= 0.6x talc: {} | - |\n",
+        net[0],
+        net[1],
+        net[2],
+        net[0] / net[1],
+        if net[0] / net[1] <= 0.6 { "met" } else { "missed" }
+    ));
+    table.push_str("\nHarness module bytes (same driver code, allocator linked in): ");
+    let sizes: Vec<String> = modules.iter().map(|(n, s, _)| format!("{n} {s}")).collect();
+    table.push_str(&sizes.join(", "));
+    table.push_str(".\n");
+    println!("\n{table}");
+    if let Some(md) = md {
+        write_section(&md, &command, &table)?;
+        println!("wrote {}", md.display());
+    }
+    Ok(())
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Builds the harness with one allocator feature; returns the module bytes.
+fn build_harness(root: &Path, target: &Path, allocator: &str) -> wasmtime::Result<Vec<u8>> {
+    let dir = target.join("bench-alloc").join(allocator);
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root.join("bench/alloc/harness"))
+        .args(["build", "-q", "--release", "--target", "wasm32-unknown-unknown", "--features", allocator])
+        .arg("--target-dir")
+        .arg(&dir);
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", ["-C", "target-feature=+simd128", "-C", "link-arg=-zstack-size=65536"].join("\x1f"));
+    let status = cmd.status()?;
+    if !status.success() {
+        wasmtime::bail!("building the {allocator} harness failed: {status}");
+    }
+    let wasm = dir.join("wasm32-unknown-unknown/release/multimem_bench_alloc_harness.wasm");
+    Ok(std::fs::read(&wasm).map_err(|e| wasmtime::format_err!("reading {}: {e}", wasm.display()))?)
+}
+
+/// Replaces (or appends) the section between the markers.
+fn write_section(md: &Path, command: &str, table: &str) -> wasmtime::Result<()> {
+    let text = std::fs::read_to_string(md).unwrap_or_default();
+    let section = format!(
+        "{BEGIN}\n## Runtime allocator (issue 2)\n\nCommand: `{command}` (source: `bench/alloc/`).\n\n{table}{END}"
+    );
+    let new = match (text.find(BEGIN), text.find(END)) {
+        (Some(b), Some(e)) if e > b => format!("{}{section}{}", &text[..b], &text[e + END.len()..]),
+        _ => format!("{}\n{section}\n", text.trim_end()),
+    };
+    std::fs::write(md, new)?;
+    Ok(())
+}
