@@ -105,6 +105,12 @@ fn sum_loop_matches_gc_array_baseline() {
     assert_eq!(run_both(&src), vec![s(total)]);
     let baseline = compile(&src, &Options { backend: Backend::GcArray, leak: false }).unwrap();
     assert_eq!(run_baseline(&baseline).unwrap(), vec![s(total)]);
+
+    let total: i64 = 1000 * (0..4096i64).map(|i| (i * 3 - 7) + (5 - i)).sum::<i64>();
+    let src = program("bench_alias.mm");
+    assert_eq!(run_both(&src), vec![s(total)]);
+    let baseline = compile(&src, &Options { backend: Backend::GcArray, leak: false }).unwrap();
+    assert_eq!(run_baseline(&baseline).unwrap(), vec![s(total)]);
 }
 
 fn run_linked(src: &str, leak: bool) -> anyhow::Result<Outcome> {

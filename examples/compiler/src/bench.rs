@@ -16,6 +16,7 @@ use wasmtime::{Caller, Module, Store};
 const PROGRAMS: &[(&str, &str)] = &[
     ("Int32List read (sum_loop.mm, 8.2M reads)", "sum_loop.mm"),
     ("Float64List read-modify-write (bench_rmw.mm, 4.1M updates)", "bench_rmw.mm"),
+    ("Int32List read through a variable holding one of two lists (bench_alias.mm, 8.2M reads)", "bench_alias.mm"),
 ];
 
 fn programs_dir() -> std::path::PathBuf {
