@@ -8,7 +8,7 @@
 //   3. readInto(response) vs response.arrayBuffer() + one set(): time, and
 //      peak memory measured in separate child processes (target: at least as
 //      fast, half the peak memory).
-// Usage: node --expose-gc bench.js [--json]   (MULTIMEM_JS_FIXTURES must point at
+// Usage: node --expose-gc bench.js [--only part]   (MULTIMEM_JS_FIXTURES must point at
 // the built fixtures; js-glue/bench/run.sh does all of it).
 // Child mode: node --expose-gc bench.js --peak readInto|arrayBuffer <bytes>
 import { readFileSync, writeFileSync } from "node:fs";
@@ -130,14 +130,27 @@ async function elementLoop(runtime) {
 // ---------------------------------------------------------------------------
 // 2. Wrapper churn
 
-function churnExplicit(runtime, n, shared) {
+/**
+ * GC until every registry entry but `keep` has run: disposed wrappers still
+ * get a (no-op) finalizer callback, which belongs to their cost.
+ */
+async function settle(runtime, keep) {
+  while (runtime.stats().registered > keep) {
+    globalThis.gc();
+    await turn();
+  }
+}
+
+/** `make()` creates and disposes one wrapper; time until its registry entry has also run. */
+async function churnExplicit(runtime, n, make) {
+  const keep = runtime.stats().registered;
   const t0 = now();
-  for (let i = 0; i < n; i++) Uint8List.view(shared, 0, 16).dispose();
-  const viewMs = ms(t0, now());
-  const t1 = now();
-  for (let i = 0; i < n; i++) Uint8List.create(runtime, 16).dispose();
-  const createMs = ms(t1, now());
-  return { viewPerSec: n / (viewMs / 1e3), createPerSec: n / (createMs / 1e3) };
+  for (let b = 0; b < n / 10000; b++) {
+    for (let i = 0; i < 10000; i++) make();
+    await turn();
+  }
+  await settle(runtime, keep);
+  return n / (ms(t0, now()) / 1e3);
 }
 
 async function churnFinalizer(runtime, n, shared) {
@@ -155,25 +168,32 @@ async function churnFinalizer(runtime, n, shared) {
   }
   const total = ms(t0, now());
   if (shared.refcount !== 1) throw new Error(`refcount ${shared.refcount} after finalizer churn`);
-  return { perSec: n / (total / 1e3), sink };
+  if (sink !== n * 16) throw new Error("sink");
+  return n / (total / 1e3);
 }
 
 async function churn(runtime) {
   const n = 1_000_000;
   const shared = runtime.allocate(64);
-  churnExplicit(runtime, 100_000, shared); // warm-up
-  const explicit = [];
-  const finalizer = [];
-  for (let r = 0; r < 5; r++) {
-    explicit.push(churnExplicit(runtime, n, shared));
-    finalizer.push(await churnFinalizer(runtime, n, shared));
+  const keep = runtime.stats().registered;
+  const view = () => Uint8List.view(shared, 0, 16).dispose();
+  const create = () => Uint8List.create(runtime, 16).dispose();
+  await churnExplicit(runtime, 100_000, view); // warm-up
+  await churnFinalizer(runtime, 100_000, shared);
+  const r = { view: [], create: [], finalizer: [] };
+  for (let round = 0; round < 5; round++) {
+    await settle(runtime, keep);
+    r.view.push(await churnExplicit(runtime, n, view));
+    r.create.push(await churnExplicit(runtime, n, create));
+    await settle(runtime, keep);
+    r.finalizer.push(await churnFinalizer(runtime, n, shared));
   }
   shared.dispose();
   return {
     wrappers: n,
-    explicitViewPerSec: median(explicit.map((e) => e.viewPerSec)),
-    explicitCreatePerSec: median(explicit.map((e) => e.createPerSec)),
-    finalizerPerSec: median(finalizer.map((e) => e.perSec)),
+    explicitViewPerSec: median(r.view),
+    explicitCreatePerSec: median(r.create),
+    finalizerPerSec: median(r.finalizer),
   };
 }
 
@@ -288,13 +308,11 @@ if (process.argv[2] === "--peak") {
   await peakChild(process.argv[3], Number(process.argv[4]));
 } else {
   if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc");
+  // `--only elementLoop|churn|streams` runs one part (for working on it).
+  const only = process.argv[2] === "--only" ? process.argv[3] : null;
+  const parts = { elementLoop, churn, streams };
   const { runtime } = await load();
-  const result = {
-    node: process.version,
-    viewPath: runtime.viewPath,
-    elementLoop: await elementLoop(runtime),
-    churn: await churn(runtime),
-    streams: await streams(runtime),
-  };
+  const result = { node: process.version, viewPath: runtime.viewPath };
+  for (const [name, run] of Object.entries(parts)) if (only === null || only === name) result[name] = await run(runtime);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

@@ -91,6 +91,8 @@ export interface Stats {
   finalized: number;
   /** Releases from the finalizer that the runtime refused (should stay 0). */
   finalizerErrors: number;
+  /** Wrappers whose FinalizationRegistry entry has not run yet (live, or disposed and not yet collected). */
+  registered: number;
   /** Chunk copies done by readInto. */
   streamCopies: number;
   /** Bytes copied by readInto. */

@@ -609,7 +609,8 @@ export class Runtime {
   /**
    * Heap figures read from the runtime (liveBuffers, liveBytes, heapBytes,
    * pages) and the glue's own counters (retains, releases, finalized:
-   * releases done by the finalizer, stream copies).
+   * releases done by the finalizer, registered: wrappers whose finalizer
+   * entry has not run yet, live or disposed; stream copies).
    */
   stats() {
     const x = this.exports;
@@ -623,6 +624,7 @@ export class Runtime {
       releases: this._releases,
       finalized: this._finalized,
       finalizerErrors: this._finalizerErrors,
+      registered: this._nextSlot - 1 - this._freeTop,
       streamCopies: this._streamCopies,
       streamBytes: this._streamBytes,
       streamGrowths: this._streamGrowths,
