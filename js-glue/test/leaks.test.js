@@ -62,6 +62,9 @@ test(`${TOTAL} wrappers across event-loop turns: back to baseline, each released
   assert.equal(s.finalized - base.finalized, TOTAL - disposed, "the finalizer released exactly the dropped ones");
   assert.equal(s.finalizerErrors, 0, "no release was refused (no double release)");
   assert.equal(shared.refcount, 1, "the shared buffer's runtime refcount is back to 1");
+  // Every registry entry runs, disposed wrappers' (no-op) ones included:
+  // the glue's slot table does not grow without bound.
+  assert.ok(await gcUntil(() => rt.stats().registered === base.registered, 500), `registered ${rt.stats().registered} vs ${base.registered}`);
   // More GC turns change nothing.
   for (let i = 0; i < 3; i++) await gcUntil(() => false, 1);
   assert.equal(rt.stats().releases - base.releases, TOTAL);
