@@ -14,8 +14,9 @@ pub struct RuntimeError {
     pub code: ErrorCode,
     /// The runtime export (or app function) that stopped with it.
     pub export: &'static str,
-    /// True when the code was read after a trap in *app* code, where
-    /// `last_error` may still hold the code of an earlier trap.
+    /// True when the trap happened in *app* code and `last_error` already
+    /// held this code before the call: the trap may be the app's own (for
+    /// example a bounds check) and the code left over from an earlier one.
     pub maybe_stale: bool,
 }
 
@@ -30,7 +31,7 @@ impl fmt::Display for RuntimeError {
             self.code.meaning()
         )?;
         if self.maybe_stale {
-            write!(f, " (read from `last_error` after a trap in app code; may be stale)")?;
+            write!(f, " (`last_error` held this code before the call; may be stale)")?;
         }
         Ok(())
     }

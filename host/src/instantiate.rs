@@ -44,8 +44,11 @@ impl Instantiated {
             .get_typed_func::<P, R>(store.as_context_mut(), name)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("resolving app export `{name}`"))?;
+        // `last_error` keeps the most recent code; remember it, so a trap
+        // whose code did not change is reported as possibly stale.
+        let before = self.runtime.last_error(&mut store)?;
         f.call(store.as_context_mut(), args)
-            .map_err(|e| self.runtime.decode_trap(&mut store, name, e, true))
+            .map_err(|e| self.runtime.decode_trap(&mut store, name, e, Some(before)))
             .with_context(|| format!("running app function `{name}`"))
     }
 }

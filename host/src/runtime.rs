@@ -130,19 +130,21 @@ impl Runtime {
     ) -> Result<R> {
         match f.call(store.as_context_mut(), args) {
             Ok(r) => Ok(r),
-            Err(e) => Err(self.decode_trap(store, export, e, false)),
+            Err(e) => Err(self.decode_trap(store, export, e, None)),
         }
     }
 
     /// Turns a wasmtime error from a call into an error with the runtime's
-    /// code when the call trapped after recording one. `app` marks calls into
-    /// app code, where the recorded code may be older than this trap.
+    /// code when the call trapped after recording one. `before` is the code
+    /// `last_error` held before a call into *app* code (`None` for a direct
+    /// call of a runtime export, whose trap is always the runtime's own):
+    /// if the code did not change, the trap may not be the runtime's.
     pub(crate) fn decode_trap(
         &self,
         mut store: impl AsContextMut,
         export: &'static str,
         e: wasmtime::Error,
-        app: bool,
+        before: Option<Option<ErrorCode>>,
     ) -> anyhow::Error {
         let trapped = e.downcast_ref::<Trap>().is_some();
         let e = anyhow::Error::from(e);
@@ -151,7 +153,8 @@ impl Runtime {
             && let Some(code) = ErrorCode::from_code(code as u32)
             && code != ErrorCode::Ok
         {
-            return anyhow::Error::new(RuntimeError { code, export, maybe_stale: app })
+            let maybe_stale = before.is_some_and(|b| b == Some(code));
+            return anyhow::Error::new(RuntimeError { code, export, maybe_stale })
                 .context(format!("{e:#}"));
         }
         e.context(format!("calling `{export}`"))

@@ -135,6 +135,7 @@ fn a_leaking_program_is_caught_by_the_stats_check() {
 fn runtime_errors_in_app_code_are_decoded() {
     let e = run_linked("var a = Uint8List(-1);", false).unwrap_err();
     assert_eq!(multimem_host::error_code(&e), Some(ErrorCode::BadLength), "{e:#}");
+    assert!(!format!("{e:#}").contains("may be stale"), "a fresh code: {e:#}");
     assert!(format!("{e:#}").contains("running app function `main`"), "{e:#}");
     let e = run_linked("var b = ByteData(4); print(b.getUint32(1));", false).unwrap_err();
     assert_eq!(multimem_host::error_code(&e), Some(ErrorCode::Range), "{e:#}");
@@ -221,4 +222,22 @@ fn language_semantics() {
         s(300u32 as u8),
     ];
     assert_eq!(run_both(src), want);
+}
+
+#[test]
+fn stale_runtime_codes_are_flagged() {
+    // An app that traps on its own bounds check (no runtime error involved).
+    let app = compile("var a = Uint8List(2); print(a[5]);", &Options::default()).unwrap();
+    let mut p = multimem_compiler::run::prepare(&app, Mode::Linked).unwrap();
+    let runtime_error = |e: &anyhow::Error| e.chain().find_map(|c| c.downcast_ref::<multimem_host::RuntimeError>()).copied();
+    let e = p.instance.call::<(), ()>(&mut p.store, "main", ()).unwrap_err();
+    assert_eq!(runtime_error(&e), None, "no runtime code recorded yet: {e:#}");
+    // A real runtime error, fresh.
+    let e = p.instance.runtime.buffer_new(&mut p.store, 0x8000_0000).unwrap_err();
+    assert_eq!(runtime_error(&e).map(|r| (r.code, r.maybe_stale)), Some((ErrorCode::BadLength, false)));
+    // The app's own trap again: last_error still says BAD_LENGTH, flagged as possibly stale.
+    let e = p.instance.call::<(), ()>(&mut p.store, "main", ()).unwrap_err();
+    let r = runtime_error(&e).unwrap();
+    assert!(r.code == ErrorCode::BadLength && r.maybe_stale, "{e:#}");
+    assert!(format!("{e:#}").contains("may be stale"), "{e:#}");
 }
