@@ -6,6 +6,8 @@ setup_rust
 cd "$MULTIMEM_ROOT"
 echo "== cargo test --workspace"
 cargo test --workspace
+echo "== runtime natively in its checked + atomic-refcounts build"
+cargo test -p multimem-runtime --features checked,atomic-refcounts
 echo "== JS glue: node:test on Node 24 and Node 26, tsc (scripts/test-js.sh)"
 scripts/test-js.sh
 echo "== browser examples in Chromium (scripts/test-browser.sh)"
