@@ -91,9 +91,10 @@ fn parse_err(m: &str, e: impl std::fmt::Display) -> Error {
 impl Marker<'_, '_, '_> {
     fn mark(&mut self, m: usize, kind: Kind, index: u32) -> Result<(), Error> {
         if let Target::Defined { module, index } = self.resolver.item(m, kind, index)? {
-            let d = (index - self.parsed[module].num_imported(kind)) as usize;
-            let slot = &mut self.live.items[module][kind as usize][d];
-            if !*slot {
+            let d = index.saturating_sub(self.parsed[module].num_imported(kind)) as usize;
+            if let Some(slot) = self.live.items[module][kind as usize].get_mut(d)
+                && !*slot
+            {
                 *slot = true;
                 self.work.push(Work::Item(module, kind, index));
             }
@@ -102,11 +103,11 @@ impl Marker<'_, '_, '_> {
     }
 
     fn mark_elem(&mut self, m: usize, e: u32) {
-        if let Some(slot) = self.live.elems[m].get_mut(e as usize) {
-            if !*slot {
-                *slot = true;
-                self.work.push(Work::Elem(m, e));
-            }
+        if let Some(slot) = self.live.elems[m].get_mut(e as usize)
+            && !*slot
+        {
+            *slot = true;
+            self.work.push(Work::Elem(m, e));
         }
     }
 

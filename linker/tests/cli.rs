@@ -60,7 +60,9 @@ fn links_binary_and_text_inputs() {
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.starts_with("(module"));
-    assert_eq!(wat::parse_str(&text).unwrap().len() > 0, true);
+    let reparsed = wat::parse_str(&text).unwrap();
+    wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&reparsed).unwrap();
+    assert_eq!(wasmprinter::print_bytes(&reparsed).unwrap(), text, "text output round-trips");
 }
 
 #[test]
