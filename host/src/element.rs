@@ -74,8 +74,16 @@ mod tests {
         // Every kind can be viewed by some element type.
         for &k in Kind::ALL {
             let any = [
-                u8::views(k), i8::views(k), i16::views(k), u16::views(k), i32::views(k),
-                u32::views(k), i64::views(k), u64::views(k), f32::views(k), f64::views(k),
+                u8::views(k),
+                i8::views(k),
+                i16::views(k),
+                u16::views(k),
+                i32::views(k),
+                u32::views(k),
+                i64::views(k),
+                u64::views(k),
+                f32::views(k),
+                f64::views(k),
             ];
             assert!(any.iter().any(|&b| b), "{k:?} has no element type");
         }

@@ -87,10 +87,8 @@ pub fn instantiate<T: 'static>(
 ) -> Result<Instantiated> {
     linker.allow_shadowing(true);
     let external_memory = wire_library(store, linker, library, options)?;
-    let instance = linker
-        .instantiate(&mut *store, app)
-        .map_err(anyhow::Error::from)
-        .context("instantiating the linked app")?;
+    let instance =
+        linker.instantiate(&mut *store, app).map_err(anyhow::Error::from).context("instantiating the linked app")?;
     let runtime = Runtime::new(&mut *store, &instance, options).context("finding the runtime in the linked app")?;
     Ok(Instantiated { app: instance, library, external_memory, runtime })
 }
@@ -120,10 +118,8 @@ pub fn instantiate_unlinked<T: 'static>(
         .instance(&mut *store, "multimem", rt)
         .map_err(anyhow::Error::from)
         .context("offering the runtime as module `multimem`")?;
-    let instance = linker
-        .instantiate(&mut *store, app)
-        .map_err(anyhow::Error::from)
-        .context("instantiating the unlinked app")?;
+    let instance =
+        linker.instantiate(&mut *store, app).map_err(anyhow::Error::from).context("instantiating the unlinked app")?;
     let runtime = Runtime::new(&mut *store, &rt, options).context("finding the runtime's exports")?;
     Ok(Instantiated { app: instance, library, external_memory, runtime })
 }

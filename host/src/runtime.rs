@@ -14,8 +14,8 @@ use crate::{Options, Result};
 use anyhow::{Context as _, anyhow, bail};
 use multimem_abi::{ErrorCode, Kind};
 use wasmtime::{
-    AsContext, AsContextMut, ExternRef, Instance, Memory, Rooted, StoreContext, Trap, TypedFunc,
-    WasmParams, WasmResults,
+    AsContext, AsContextMut, ExternRef, Instance, Memory, Rooted, StoreContext, Trap, TypedFunc, WasmParams,
+    WasmResults,
 };
 
 /// Counters exported by the runtime (`stats_*` in `docs/ABI.md`).
@@ -154,8 +154,7 @@ impl Runtime {
             && code != ErrorCode::Ok
         {
             let maybe_stale = before.is_some_and(|b| b == Some(code));
-            return anyhow::Error::new(RuntimeError { code, export, maybe_stale })
-                .context(format!("{e:#}"));
+            return anyhow::Error::new(RuntimeError { code, export, maybe_stale }).context(format!("{e:#}"));
         }
         e.context(format!("calling `{export}`"))
     }
@@ -309,8 +308,9 @@ impl Runtime {
         if check != 0 {
             let code = ErrorCode::from_code(check as u32)
                 .ok_or_else(|| anyhow!("`view_check` returned unknown code {check}"))?;
-            return Err(anyhow::Error::new(RuntimeError { code, export: "view_check", maybe_stale: false })
-                .context(what()));
+            return Err(
+                anyhow::Error::new(RuntimeError { code, export: "view_check", maybe_stale: false }).context(what())
+            );
         }
         let buffer = self.retain(&mut store, buffer)?;
         Ok(TypedList { buffer, offset_in_bytes, length, kind })
@@ -318,14 +318,24 @@ impl Runtime {
 
     /// Dart's `sublistView(list, start, end)`: same buffer and kind, elements
     /// `start..end`; adds a reference.
-    pub fn sublist_view(&self, mut store: impl AsContextMut, list: &TypedList, start: u32, end: u32) -> Result<TypedList> {
+    pub fn sublist_view(
+        &self,
+        mut store: impl AsContextMut,
+        list: &TypedList,
+        start: u32,
+        end: u32,
+    ) -> Result<TypedList> {
         if start > end || end > list.length {
             return Err(anyhow::Error::new(RuntimeError {
                 code: ErrorCode::Range,
                 export: "sublistView",
                 maybe_stale: false,
             })
-            .context(format!("sublistView({start}, {end}) of a {} of length {}", list.kind.name(), list.length)));
+            .context(format!(
+                "sublistView({start}, {end}) of a {} of length {}",
+                list.kind.name(),
+                list.length
+            )));
         }
         let offset = list.offset_in_bytes + start * list.kind.element_size();
         self.view(&mut store, &list.buffer, list.kind, offset, end - start)
@@ -355,11 +365,7 @@ impl Runtime {
     fn list_range<E: Element>(&self, list: &TypedList) -> Result<(usize, usize)> {
         self.check_mine(&list.buffer)?;
         if !E::views(list.kind) {
-            bail!(
-                "a {} cannot be viewed as a slice of {}",
-                list.kind.name(),
-                std::any::type_name::<E>()
-            );
+            bail!("a {} cannot be viewed as a slice of {}", list.kind.name(), std::any::type_name::<E>());
         }
         debug_assert_eq!(lane_size(list.kind) as usize, std::mem::size_of::<E>());
         let start = list.buffer.address as usize + list.offset_in_bytes as usize;
@@ -457,11 +463,7 @@ impl Runtime {
     pub fn check_no_leaks(&self, store: impl AsContextMut) -> Result<Stats> {
         let stats = self.stats(store)?;
         if stats.live_buffers != 0 || stats.live_bytes != 0 {
-            bail!(
-                "leak: {} buffer(s) holding {} bytes are still live at exit",
-                stats.live_buffers,
-                stats.live_bytes
-            );
+            bail!("leak: {} buffer(s) holding {} bytes are still live at exit", stats.live_buffers, stats.live_bytes);
         }
         Ok(stats)
     }

@@ -52,8 +52,13 @@ fn main_ops(wasm: &[u8]) -> (Vec<Operator<'_>>, Option<u32>, Vec<(String, String
 fn memory_of(op: &Operator) -> Option<u32> {
     use Operator::*;
     match op {
-        I32Load { memarg } | I32Load8U { memarg } | I32Store { memarg } | I32Store8 { memarg } | I64Load { memarg }
-        | F64Load { memarg } | F64Store { memarg } => Some(memarg.memory),
+        I32Load { memarg }
+        | I32Load8U { memarg }
+        | I32Store { memarg }
+        | I32Store8 { memarg }
+        | I64Load { memarg }
+        | F64Load { memarg }
+        | F64Store { memarg } => Some(memarg.memory),
         _ => None,
     }
 }

@@ -229,7 +229,8 @@ fn stale_runtime_codes_are_flagged() {
     // An app that traps on its own bounds check (no runtime error involved).
     let app = compile("var a = Uint8List(2); print(a[5]);", &Options::default()).unwrap();
     let mut p = multimem_compiler::run::prepare(&app, Mode::Linked).unwrap();
-    let runtime_error = |e: &anyhow::Error| e.chain().find_map(|c| c.downcast_ref::<multimem_host::RuntimeError>()).copied();
+    let runtime_error =
+        |e: &anyhow::Error| e.chain().find_map(|c| c.downcast_ref::<multimem_host::RuntimeError>()).copied();
     let e = p.instance.call::<(), ()>(&mut p.store, "main", ()).unwrap_err();
     assert_eq!(runtime_error(&e), None, "no runtime code recorded yet: {e:#}");
     // A real runtime error, fresh.

@@ -82,7 +82,8 @@ fn check_kind<E: multimem_host::Element + PartialEq + std::fmt::Debug>(
             Number::Bytes => {
                 let f: TypedFunc<(i32, i32, i32, i32, i32, i32), i64> =
                     instance.get_typed_func(&mut *store, "bytedata_get_i64").unwrap();
-                let t = if std::mem::size_of::<E>() == 1 && to_f64(*v) < 0.0 { Kind::Int8List } else { Kind::Uint8List };
+                let t =
+                    if std::mem::size_of::<E>() == 1 && to_f64(*v) < 0.0 { Kind::Int8List } else { Kind::Uint8List };
                 f.call(&mut *store, (b, off, len, i as i32, t.code() as i32, 1)).unwrap() as f64
             }
         };

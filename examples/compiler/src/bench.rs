@@ -58,7 +58,9 @@ fn main() -> Result<()> {
         let engine = p.store.engine().clone();
         let mut bstore: Store<Vec<String>> = Store::new(&engine, Vec::new());
         let mut linker = wasmtime::Linker::new(&engine);
-        linker.func_wrap("host", "print_i64", |mut c: Caller<'_, Vec<String>>, v: i64| c.data_mut().push(v.to_string()))?;
+        linker.func_wrap("host", "print_i64", |mut c: Caller<'_, Vec<String>>, v: i64| {
+            c.data_mut().push(v.to_string())
+        })?;
         linker.func_wrap("host", "print_f64", |mut c: Caller<'_, Vec<String>>, v: f64| {
             c.data_mut().push(format!("{v:?}"))
         })?;

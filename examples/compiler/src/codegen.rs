@@ -156,8 +156,8 @@ pub fn generate(program: &[Stmt], opts: &Options) -> Result<Vec<u8>> {
     }
 
     let mut types = TypeSection::new();
-    let list_fields = [F_BUF, F_OFF, F_LEN]
-        .map(|_| FieldType { element_type: StorageType::Val(ValType::I32), mutable: false });
+    let list_fields =
+        [F_BUF, F_OFF, F_LEN].map(|_| FieldType { element_type: StorageType::Val(ValType::I32), mutable: false });
     types.ty().struct_(list_fields);
     types.ty().array(&StorageType::I8, true);
     types.ty().array(&StorageType::Val(ValType::I32), true);
@@ -334,10 +334,9 @@ impl Gen {
             Ty::Int => ValType::I64,
             Ty::Double => ValType::F64,
             Ty::Bool => ValType::I32,
-            Ty::List(k) => ValType::Ref(RefType {
-                nullable: true,
-                heap_type: HeapType::Concrete(self.list_type_index(k)),
-            }),
+            Ty::List(k) => {
+                ValType::Ref(RefType { nullable: true, heap_type: HeapType::Concrete(self.list_type_index(k)) })
+            }
             Ty::Endian | Ty::Void => bail!("a value of type {} cannot be stored", ty_name(t)),
         })
     }
@@ -398,7 +397,9 @@ impl Gen {
     fn list_operand(&mut self, e: &Expr, what: &str) -> Result<(u32, Kind, bool)> {
         if let ExprKind::Var(name) = &e.kind {
             let (l, t) = self.lookup(name, e.pos)?;
-            let Ty::List(k) = t else { bail!("{}: {what} needs a typed-data object, `{name}` is {}", e.pos, ty_name(t)) };
+            let Ty::List(k) = t else {
+                bail!("{}: {what} needs a typed-data object, `{name}` is {}", e.pos, ty_name(t))
+            };
             return Ok((l, k, false));
         }
         let (t, owned) = self.expr(e)?;

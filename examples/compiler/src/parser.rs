@@ -60,11 +60,7 @@ impl Parser {
         }
     }
     fn expect(&mut self, p: &str) -> Result<()> {
-        if self.eat(p) {
-            Ok(())
-        } else {
-            bail!("{}: expected `{p}`, found {}", self.pos(), describe(self.peek()))
-        }
+        if self.eat(p) { Ok(()) } else { bail!("{}: expected `{p}`, found {}", self.pos(), describe(self.peek())) }
     }
     fn ident(&mut self) -> Result<String> {
         let pos = self.pos();
@@ -151,7 +147,11 @@ impl Parser {
                     _ => {
                         let rhs = self.expr()?;
                         let bin = &op[..1];
-                        let bin: &'static str = match bin { "+" => "+", "-" => "-", _ => "*" };
+                        let bin: &'static str = match bin {
+                            "+" => "+",
+                            "-" => "-",
+                            _ => "*",
+                        };
                         Expr { kind: ExprKind::Binary(bin, Box::new(target.clone()), Box::new(rhs)), pos }
                     }
                 };

@@ -90,7 +90,8 @@ pub fn prepare(app: &[u8], mode: Mode) -> Result<Prepared> {
         Mode::Unlinked => {
             let module = w(Module::new(&engine, app)).context("compiling the app")?;
             let rt = w(Module::new(&engine, multimem_runtime_wasm::RUNTIME_WASM)).context("compiling runtime.wasm")?;
-            let inst = multimem_host::instantiate_unlinked(&mut store, &mut linker, &module, &rt, Some(library), &options)?;
+            let inst =
+                multimem_host::instantiate_unlinked(&mut store, &mut linker, &module, &rt, Some(library), &options)?;
             (inst, app.len(), Vec::new())
         }
     };
