@@ -248,3 +248,16 @@ fn externref_release_follows_gc() {
     assert_eq!(rt.stats(&mut store).unwrap().live_buffers, 0);
     rt.check_no_leaks(&mut store).unwrap();
 }
+
+#[test]
+fn options_name_what_is_missing() {
+    let Env { mut store, instance, .. } = env();
+    let mut options = Options::new();
+    options.runtime_export_prefix("rt_");
+    let e = Runtime::new(&mut store, &instance, &options).err().expect("no rt_ exports");
+    assert!(format!("{e:#}").contains("no runtime memory export `rt_memory`"), "{e:#}");
+    // The default options resolve every export and check the ABI version.
+    let mut options = Options::new();
+    options.check_abi_version(true);
+    Runtime::new(&mut store, &instance, &options).unwrap();
+}
