@@ -104,6 +104,8 @@ fn parse_args() -> Options {
 #[derive(Clone, Copy)]
 struct Sample {
     wall: Duration,
+    /// User + system CPU time of the child (all its threads).
+    cpu: Duration,
     peak_rss_bytes: u64,
 }
 
@@ -125,9 +127,11 @@ fn measure(cmd: &mut Command) -> Result<Sample, String> {
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         return Err(format!("{cmd:?} failed (wait status {status:#x})"));
     }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     // Linux reports ru_maxrss in KiB.
     Ok(Sample {
         wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         peak_rss_bytes: usage.ru_maxrss as u64 * 1024,
     })
 }
@@ -207,6 +211,7 @@ impl Tool {
 /// Medians of one tool on one input.
 struct Row {
     wall_s: f64,
+    cpu_s: f64,
     mb_per_s: f64,
     peak_rss_mb: f64,
     rss_over_input: f64,
@@ -237,8 +242,8 @@ fn main() {
 
     let mut table = String::new();
     table.push_str(
-        "| input | size | tool | median wall | MB/s | peak RSS | RSS / input | output | vs wasm-merge |\n\
-         |---|---:|---|---:|---:|---:|---:|---:|---|\n",
+        "| input | size | tool | median wall | MB/s (wall) | median CPU | peak RSS | RSS / input | output | vs wasm-merge |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let mut failed = false;
     for input in &o.inputs {
@@ -289,6 +294,7 @@ fn main() {
                     .join(format!("{}.{}.wasm", input.label, tool.file_tag()));
                 Some(Row {
                     wall_s,
+                    cpu_s: median(samples[t].iter().map(|s| s.cpu.as_secs_f64()).collect()),
                     mb_per_s: input_bytes as f64 / MB / wall_s,
                     peak_rss_mb: peak / MB,
                     rss_over_input: peak / input_bytes as f64,
@@ -301,23 +307,25 @@ fn main() {
                 None => {
                     failed = true;
                     format!(
-                        "failed: {} | | | | | |",
+                        "failed: {} | | | | | | |",
                         errors[t].as_deref().unwrap_or("?").replace('|', "/")
                     )
                 }
                 Some(r) => {
                     let vs = match (&rows[t], &rows[BASE]) {
                         (Some(r), Some(base)) if t != BASE => format!(
-                            "speed {:.1}x, output {:+.2}%",
+                            "wall {:.1}x faster, CPU {:.1}x less, output {:+.2}%",
                             base.wall_s / r.wall_s,
+                            base.cpu_s / r.cpu_s,
                             (r.output_bytes as f64 / base.output_bytes as f64 - 1.0) * 100.0
                         ),
                         _ => String::new(),
                     };
                     format!(
-                        "{:.3} s | {:.0} | {:.0} MB | {:.2}x | {:.2} MB | {vs}",
+                        "{:.3} s | {:.0} | {:.3} s | {:.0} MB | {:.2}x | {:.2} MB | {vs}",
                         r.wall_s,
                         r.mb_per_s,
+                        r.cpu_s,
                         r.peak_rss_mb,
                         r.rss_over_input,
                         r.output_bytes as f64 / MB
@@ -349,7 +357,8 @@ fn write_section(md: &Path, o: &Options, table: &str) {
          Command: `{}`\n\n\
          Median of {} runs per tool, tools alternating run by run. Size and MB/s count\n\
          the app plus runtime.wasm ({} bytes). Peak RSS is the child process's\n\
-         maximum resident set (wait4). Both tools run as processes that read and\n\
+         maximum resident set and CPU is its user + system time, both from wait4; CPU\n\
+         is the steadier figure when other jobs share the 2 cores. Both tools run as processes that read and\n\
          write files; multimem-link is the release build, wasm-merge is binaryen's\n\
          npm package (an emscripten build run by `node`, i.e. wasm, not native code).\n\
          Flags: multimem-link `--skip-conflicts --strip-names --quiet`, once with\n\
