@@ -31,7 +31,7 @@ impl Live {
         Live {
             items: parsed.iter().map(|p| KINDS.map(|k| vec![true; p.num_defined(k) as usize])).collect(),
             elems: parsed.iter().map(|p| vec![true; p.elems.len()]).collect(),
-            datas: parsed.iter().map(|p| vec![true; p.datas.len()]).collect(),
+            datas: parsed.iter().map(|p| vec![true; p.num_datas as usize]).collect(),
         }
     }
 }
@@ -194,7 +194,7 @@ pub(crate) fn live<'p, 'a>(
     let mut live = Live {
         items: parsed.iter().map(|p| KINDS.map(|k| vec![false; p.num_defined(k) as usize])).collect(),
         elems: parsed.iter().map(|p| vec![false; p.elems.len()]).collect(),
-        datas: parsed.iter().map(|p| vec![false; p.datas.len()]).collect(),
+        datas: parsed.iter().map(|p| vec![false; p.num_datas as usize]).collect(),
     };
     for (m, p) in parsed.iter().enumerate() {
         live.items[m][Kind::Memory as usize].fill(true);
@@ -217,7 +217,8 @@ pub(crate) fn live<'p, 'a>(
                 mk.mark_elem(m, e as u32);
             }
         }
-        for (d, data) in p.datas.iter().enumerate() {
+        for (d, data) in p.datas().enumerate() {
+            let data = data?;
             if let wasmparser::DataKind::Active { offset_expr, .. } = &data.kind {
                 mk.live.datas[m][d] = true;
                 mk.scan_expr(m, offset_expr)?;

@@ -426,7 +426,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     timer.mark("code");
     // Data section, also in place.
     if next_data > 0 {
-        let total_data: usize = parsed.iter().flat_map(|p| p.datas.iter()).map(|d| d.data.len() + 16).sum();
+        let total_data: usize = parsed.iter().map(|p| p.data_size + 16).sum();
         out.reserve_exact(total_data);
         out.push(11);
         let size_at = out.len();
@@ -434,7 +434,8 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         leb(&mut out, next_data as u64);
         for (m, p) in parsed.iter().enumerate() {
             let mut r = remap(m);
-            for (d, data) in p.datas.iter().enumerate() {
+            for (d, data) in p.datas().enumerate() {
+                let data = data?;
                 if !live.datas[m][d] {
                     continue;
                 }

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, ErrorKind};
 use wasmparser::{
-    ConstExpr, CustomSectionReader, Data, Element, Export, FunctionBody, GlobalType, MemoryType,
+    ConstExpr, CustomSectionReader, Data, DataSectionReader, Element, Export, FunctionBody, GlobalType, MemoryType,
     Parser, Payload, RecGroup, TableType, TagType, TypeRef,
 };
 
@@ -95,7 +95,13 @@ pub(crate) struct Parsed<'a> {
     pub exports: Vec<Export<'a>>,
     pub start: Option<u32>,
     pub elems: Vec<Element<'a>>,
-    pub datas: Vec<Data<'a>>,
+    /// The data section, iterated when needed: compilers emit up to
+    /// hundreds of thousands of segments, too many to keep decoded.
+    pub data_section: Option<DataSectionReader<'a>>,
+    /// Number of data segments.
+    pub num_datas: u32,
+    /// Byte size of the data section.
+    pub data_size: usize,
     pub has_data_count: bool,
     pub bodies: Vec<FunctionBody<'a>>,
     pub customs: Vec<CustomSectionReader<'a>>,
@@ -104,6 +110,16 @@ pub(crate) struct Parsed<'a> {
 }
 
 impl<'a> Parsed<'a> {
+    /// The data segments, decoded one by one.
+    pub(crate) fn datas(&self) -> impl Iterator<Item = Result<Data<'a>, Error>> + '_ {
+        let name = self.name;
+        self.data_section
+            .clone()
+            .into_iter()
+            .flat_map(|r| r.into_iter())
+            .map(move |d| d.map_err(|e| invalid(name, e)))
+    }
+
     pub(crate) fn num_imported(&self, kind: Kind) -> u32 {
         self.imports_of[kind as usize].len() as u32
     }
@@ -179,7 +195,9 @@ pub(crate) fn parse<'a>(name: &'a str, bytes: &'a [u8]) -> Result<Parsed<'a>, Er
         exports: Vec::new(),
         start: None,
         elems: Vec::new(),
-        datas: Vec::new(),
+        data_section: None,
+        num_datas: 0,
+        data_size: 0,
         has_data_count: false,
         bodies: Vec::new(),
         customs: Vec::new(),
@@ -257,9 +275,9 @@ pub(crate) fn parse<'a>(name: &'a str, bytes: &'a [u8]) -> Result<Parsed<'a>, Er
             }
             Payload::DataCountSection { .. } => p.has_data_count = true,
             Payload::DataSection(r) => {
-                for x in r {
-                    p.datas.push(x.map_err(e)?);
-                }
+                p.num_datas = r.count();
+                p.data_size = r.range().len();
+                p.data_section = Some(r);
             }
             Payload::CodeSectionStart { count, size, .. } => {
                 p.bodies.reserve(count as usize);
