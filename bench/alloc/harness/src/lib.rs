@@ -167,6 +167,12 @@ impl Rng {
         self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         self.0 >> 8
     }
+    /// A value in `0..n` by multiply-shift (no division: a divide costs
+    /// about as much as a small allocation and would blur the comparison).
+    #[inline(always)]
+    fn below(&mut self, n: u32) -> u32 {
+        ((self.next() as u64 * n as u64) >> 24) as u32
+    }
 }
 
 static mut BLOCKS: [(u32, u32); LIVE] = [(0, 0); LIVE];
@@ -187,17 +193,16 @@ fn touch(b: u32, len: u32) -> u32 {
 /// Size of a mixed block: log-uniform from 16 B to 64 KiB.
 #[inline(always)]
 fn mixed_len(rng: &mut Rng) -> u32 {
-    let r = rng.next();
-    let shift = r % 13; // 16 << 0..=12: 16 B ..= 64 KiB
+    let shift = rng.below(13); // 16 << 0..=12: 16 B ..= 64 KiB
     let base = 16u32 << shift;
-    base + (rng.next() % base.max(1)) / 2
+    base + rng.below(base) / 2
 }
 
 fn fill(rng: &mut Rng, small: bool) {
     let blocks = unsafe { &mut *(&raw mut BLOCKS) };
     for slot in blocks.iter_mut() {
         if slot.1 == 0 && slot.0 == 0 {
-            let len = if small { 16 + rng.next() % 241 } else { mixed_len(rng) };
+            let len = if small { 16 + rng.below(241) } else { mixed_len(rng) };
             *slot = (heap::alloc(len), len);
         }
     }
@@ -211,7 +216,7 @@ pub extern "C" fn run_small(ops: u32) -> u32 {
     fill(&mut rng, true);
     let mut sum = 0u32;
     for _ in 0..ops {
-        let len = 16 + rng.next() % 241;
+        let len = 16 + rng.below(241);
         let b = heap::alloc(len);
         sum = sum.wrapping_add(touch(b, len));
         heap::free(b, len);
@@ -228,7 +233,7 @@ pub extern "C" fn run_mixed(ops: u32) -> u32 {
     let blocks = unsafe { &mut *(&raw mut BLOCKS) };
     let mut sum = 0u32;
     for _ in 0..ops {
-        let i = rng.next() as usize % LIVE;
+        let i = rng.below(LIVE as u32) as usize;
         let (b, len) = blocks[i];
         heap::free(b, len);
         let len = mixed_len(&mut rng);
@@ -280,7 +285,7 @@ pub extern "C" fn run_retain(ops: u32) -> u32 {
     let handles: [u32; LIVE] = core::array::from_fn(|i| blocks[i].0);
     let mut sum = 0u32;
     for _ in 0..ops {
-        let i = rng.next() as usize % LIVE;
+        let i = rng.below(LIVE as u32) as usize;
         let h = handles[i];
         heap::retain(h);
         heap::release(h, 0);
