@@ -87,10 +87,13 @@ fn zero(d: u32, len: u32) {
 pub fn check(buffer: u32) -> Result<()> {
     let top = alloc::top();
     // A buffer's block starts at or above the heap start and has at least
-    // MIN_BLOCK bytes below `top`.
+    // MIN_BLOCK bytes below `top` (0 before the first allocation: then no
+    // address passes).
+    const MIN_DATA: u32 = alloc::MIN_BLOCK - HEADER_SIZE;
     if buffer & 15 != 0
         || buffer < crate::memory::heap_start() + HEADER_SIZE
-        || buffer > top.wrapping_sub(alloc::MIN_BLOCK - HEADER_SIZE)
+        || top < MIN_DATA
+        || buffer > top - MIN_DATA
     {
         return Err(ErrorCode::NotABuffer);
     }

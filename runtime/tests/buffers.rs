@@ -108,6 +108,15 @@ fn foreign_addresses_are_not_buffers() {
 }
 
 #[test]
+fn addresses_are_checked_before_the_first_allocation() {
+    fresh();
+    for bad in [0, 16, memory::heap_start() + 16, memory::heap_start() + 4096, 0xFFFF_FFF0] {
+        assert_eq!(buffer::check(bad), Err(ErrorCode::NotABuffer), "{bad:#x}");
+        assert_eq!(buffer::release(bad), Err(ErrorCode::NotABuffer), "{bad:#x}");
+    }
+}
+
+#[test]
 fn bad_lengths() {
     fresh();
     assert_eq!(buffer::new(MAX_LENGTH + 1), Err(ErrorCode::BadLength));

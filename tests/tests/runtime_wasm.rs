@@ -287,6 +287,17 @@ fn trapping_exports_keep_the_shadow_stack_balanced() {
 }
 
 #[test]
+fn a_fresh_instance_rejects_every_address_without_reading_it() {
+    for mut rt in Rt::all(usize::MAX) {
+        let size = rt.own.data_size(&rt.store) as u32;
+        for bad in [0, 16, 0x1_0000, size - 16, size, 0x7FFF_FFF0, 0xFFFF_FFF0] {
+            assert_eq!(rt.ok::<u32, u32>("buffer_check", bad), NotABuffer.code(), "[{}] {bad:#x}", rt.variant);
+            assert_eq!(rt.call::<u32, u32>("buffer_release", bad), Err(NotABuffer), "[{}] {bad:#x}", rt.variant);
+        }
+    }
+}
+
+#[test]
 fn buffers_and_counters() {
     for mut rt in Rt::all(usize::MAX) {
         assert_eq!(rt.ok::<(), u32>("abi_version", ()), multimem_abi::ABI_VERSION);

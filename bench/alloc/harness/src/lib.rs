@@ -264,6 +264,21 @@ pub extern "C" fn run_fill(ops: u32) -> u32 {
     sum
 }
 
+/// The zero-fill share of `run_small`: the same sizes zero-filled into the
+/// scratch area and touched, no allocator.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_small_fill(ops: u32) -> u32 {
+    let mut rng = Rng(1);
+    let scratch = &raw mut SCRATCH as *mut u8;
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let len = 16 + rng.below(241);
+        unsafe { core::ptr::write_bytes(scratch, 0, len as usize) };
+        sum = sum.wrapping_add(touch(scratch as u32, len));
+    }
+    sum
+}
+
 /// `ops` retain+release pairs on LIVE live blocks.
 #[unsafe(no_mangle)]
 pub extern "C" fn run_retain(ops: u32) -> u32 {
