@@ -57,6 +57,7 @@ pub struct Config {
     pub(crate) name_prefix: NamePrefix,
     pub(crate) keep_names: bool,
     pub(crate) keep_dwarf: bool,
+    pub(crate) threads: usize,
 }
 
 impl Default for Config {
@@ -69,6 +70,7 @@ impl Default for Config {
             name_prefix: NamePrefix::OnClash,
             keep_names: true,
             keep_dwarf: false,
+            threads: 0,
         }
     }
 }
@@ -153,5 +155,24 @@ impl Config {
     pub fn keep_dwarf(mut self, on: bool) -> Config {
         self.keep_dwarf = on;
         self
+    }
+
+    /// Threads used to validate function bodies and to rewrite code.
+    /// Default: 0, meaning the machine's available parallelism. `1` keeps
+    /// everything on the calling thread. The output is byte-for-byte the
+    /// same for any value; only the time changes. Parallel code rewriting
+    /// costs extra memory of about half the code section.
+    pub fn threads(mut self, n: usize) -> Config {
+        self.threads = n;
+        self
+    }
+
+    /// The number of threads to use.
+    pub(crate) fn thread_count(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        }
     }
 }

@@ -213,7 +213,7 @@ impl Linker {
             ));
         }
         let timer = Timer::new();
-        validate::validate(&wasm).map_err(|e| {
+        validate::validate(&wasm, self.config.thread_count()).map_err(|e| {
             Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {e}"))
         })?;
         timer.mark("validate input");

@@ -385,19 +385,61 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         let size_at = out.len();
         out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
         leb(&mut out, num_bodies as u64);
-        let mut scratch = Vec::with_capacity(1 << 16);
-        for (m, p) in parsed.iter().enumerate() {
-            let mut r = remap(m);
-            let mem0 = maps[m].items[Kind::Memory as usize].first().copied();
-            let cx = BodyContext { bytes: p.bytes, lowered: &lowered[m], memory0_identity: mem0 == Some(0) };
-            for (d, body) in p.bodies.iter().enumerate() {
-                if live.items[m][0][d] {
-                    emit_body(&mut r, &cx, body, &mut scratch, &mut out).map_err(|e| {
-                        let kind = if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
-                        err(kind, format!("{e} (in function {} of module `{}`)", d as u32 + p.num_imported(Kind::Func), p.name))
-                    })?;
-                }
+        // Live bodies in output order, split in two halves by input bytes:
+        // the second half is rewritten on another core into its own buffer
+        // (about half the code, the only extra memory), the first straight
+        // into `out`; then the second is appended.
+        let live_funcs = &live.items;
+        let order: Vec<(usize, usize)> = parsed
+            .iter()
+            .enumerate()
+            .flat_map(|(m, p)| (0..p.bodies.len()).filter(move |&d| live_funcs[m][0][d]).map(move |d| (m, d)))
+            .collect();
+        let cxs: Vec<BodyContext<'_>> = parsed
+            .iter()
+            .enumerate()
+            .map(|(m, p)| {
+                let mem0 = maps[m].items[Kind::Memory as usize].first().copied();
+                BodyContext { bytes: p.bytes, lowered: &lowered[m], memory0_identity: mem0 == Some(0) }
+            })
+            .collect();
+        let emit = |jobs: &[(usize, usize)], out: &mut Vec<u8>| -> Result<(), Error> {
+            let mut scratch = Vec::with_capacity(1 << 16);
+            let mut remaps: Vec<Remap<'_>> = (0..parsed.len()).map(remap).collect();
+            for &(m, d) in jobs {
+                let p = &parsed[m];
+                emit_body(&mut remaps[m], &cxs[m], &p.bodies[d], &mut scratch, out).map_err(|e| {
+                    let kind = if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
+                    err(kind, format!("{e} (in function {} of module `{}`)", d as u32 + p.num_imported(Kind::Func), p.name))
+                })?;
             }
+            Ok(())
+        };
+        let body_len = |&(m, d): &(usize, usize)| parsed[m].bodies[d].range().len();
+        if config.thread_count() < 2 || total_code < (1 << 20) {
+            emit(&order, &mut out)?;
+        } else {
+            let half = order.iter().map(body_len).sum::<usize>() / 2;
+            let mut acc = 0;
+            let split = order.iter().position(|j| {
+                acc += body_len(j);
+                acc >= half
+            });
+            let split = split.map_or(order.len(), |i| i + 1);
+            let (first, second) = order.split_at(split);
+            let second_size: usize = second.iter().map(body_len).sum();
+            let (r1, r2) = std::thread::scope(|sc| {
+                let h = sc.spawn(|| {
+                    let mut tail = Vec::with_capacity(second_size + second_size / 64 + 16);
+                    emit(second, &mut tail).map(|()| tail)
+                });
+                let r1 = emit(first, &mut out);
+                let r2 = h.join().unwrap_or_else(|_| Err(err(ErrorKind::InvalidOutput, "internal: code emission thread panicked")));
+                (r1, r2)
+            });
+            r1?;
+            let tail = r2?;
+            out.extend_from_slice(&tail);
         }
         if synth_start.is_some() {
             let mut body = vec![0u8];
@@ -476,7 +518,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
 
     timer.mark("custom");
     // Phase 9: validate.
-    crate::validate::validate(&out).map_err(|e| {
+    crate::validate::validate(&out, config.thread_count()).map_err(|e| {
         err(ErrorKind::InvalidOutput, format!("internal error: the linked module does not validate ({e}); please report this with the inputs"))
     })?;
     timer.mark("validate output");

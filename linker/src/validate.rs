@@ -12,7 +12,7 @@ use wasmparser::{
 type Job<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
 
 /// Validates `bytes` as a core module with [`crate::features`].
-pub(crate) fn validate(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
     let mut validator = Validator::new_with_features(crate::features());
     let mut jobs: Vec<Job<'_>> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
@@ -25,7 +25,7 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<(), String> {
             ValidPayload::Ok | ValidPayload::End(_) => {}
         }
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = threads.clamp(1, 8);
     if threads < 2 || jobs.len() < 256 {
         return run(jobs).map_err(|(_, e)| e.to_string());
     }

@@ -1,0 +1,60 @@
+//! A module large enough (> 1 MiB of code, > 256 functions) to take the
+//! parallel paths: body validation on several threads and code rewritten
+//! in two halves. The output must be identical to the single-threaded one
+//! and must run: functions from both halves are called in wasmtime.
+
+mod common;
+use common::*;
+
+use multimem_linker::Config;
+
+fn big_module(funcs: usize) -> String {
+    let mut s = String::from("(module $big\n  (import \"small\" \"add\" (func $add (param i32 i32) (result i32)))\n  (memory 1)\n  (global $g (mut i32) (i32.const 0))\n");
+    for i in 0..funcs {
+        s.push_str(&format!(
+            "  (func $f{i} (export \"f{i}\") (param i32) (result i32)\n    (global.set $g (i32.add (global.get $g) (i32.const 1)))\n    (i32.store (i32.const 16) (local.get 0))\n    (call $add (i32.load (i32.const 16)) (i32.const {i}))\n{}  )\n",
+            "    (drop (i32.mul (local.get 0) (i32.const 3)))\n".repeat(8)
+        ));
+    }
+    s.push_str(")\n");
+    s
+}
+
+#[test]
+fn parallel_equals_sequential_and_runs() {
+    let n = 24_000;
+    let big = wasm(&big_module(n));
+    assert!(big.len() > (1 << 20), "fixture too small: {}", big.len());
+    let small = wasm(r#"(module $small (memory 1) (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#);
+    let one = link(Config::default().threads(1), &[("small", &small), ("big", &big)]).unwrap();
+    let two = link(Config::default().threads(2), &[("small", &small), ("big", &big)]).unwrap();
+    let four = link(Config::default().threads(4), &[("small", &small), ("big", &big)]).unwrap();
+    assert_eq!(one.wasm, two.wasm);
+    assert_eq!(one.wasm, four.wasm);
+
+    let mut c = wasmtime::Config::new();
+    c.wasm_multi_memory(true);
+    let engine = wasmtime::Engine::new(&c).unwrap();
+    let module = wasmtime::Module::new(&engine, &two.wasm).unwrap();
+    let mut store = wasmtime::Store::new(&engine, ());
+    let inst = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+    for i in [0, 1, n / 2, n / 2 + 1, n - 1] {
+        let f = inst.get_typed_func::<i32, i32>(&mut store, &format!("f{i}")).unwrap();
+        assert_eq!(f.call(&mut store, 100).unwrap(), 100 + i as i32);
+    }
+}
+
+#[test]
+fn invalid_body_is_reported_with_threads() {
+    // The invalid body sits among many valid ones, in the second half.
+    let mut text = big_module(600);
+    text = text.replace("(func $f500 (export \"f500\") (param i32) (result i32)\n", "(func $f500 (export \"f500\") (param i32) (result i32)\n    (i64.const 1) (drop)\n    (f32.const 1)\n");
+    let bytes = wat::parse_str(&text).unwrap();
+    for threads in [1, 2, 4] {
+        let mut l = multimem_linker::Linker::new(Config::default().threads(threads));
+        let e = l.add_module("big", &bytes).unwrap_err();
+        assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule);
+        assert!(e.to_string().contains("module `big`"), "{e}");
+        assert!(e.to_string().contains("type mismatch"), "{e}");
+    }
+}
