@@ -12,14 +12,20 @@
 //!    need; the budget keeps pinned small blocks from fragmenting the heap
 //!    (measured in `bench/alloc`: pages used match dlmalloc's).
 //! 2. **A coalescing TLSF heap** (two-level segregated fit) for large blocks
-//!    and for refilling the quick lists: free blocks sit in 8 lists per power
-//!    of two, found with two bitmap scans (`ctz`), split on allocation and
-//!    merged with both neighbours on free through boundary tags.
+//!    and for refilling the quick lists: free blocks sit in 32 lists per
+//!    power of two, found with two bitmap scans (`ctz`) after a capped look
+//!    at the request's own list (closer to best fit, fewer pages), split on
+//!    allocation and merged with both neighbours on free through boundary
+//!    tags.
 //!
 //! Before the own memory grows, every quick-listed block is handed back to
 //! the TLSF heap and coalesced ([`reclaim`]); each freed block is reclaimed
 //! at most once, so this costs amortised O(1) per free and keeps the memory
 //! footprint close to a fully coalescing allocator.
+//!
+//! Not done: returning memory to the host (wasm memories cannot shrink) and
+//! thread safety (the runtime is single-threaded; see `atomic-refcounts`
+//! for shared refcounts).
 //!
 //! Block layout (all words little-endian u32, `b` = block address, the data
 //! of a buffer starts at `b + 16`; see `docs/ABI.md`, "the header"):
