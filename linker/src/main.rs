@@ -44,6 +44,9 @@ OPTIONS:
         --strip-names          Do not emit a `name` section.
         --keep-dwarf           Keep DWARF sections of a single input verbatim
                                (offsets become stale). Default: drop, warn.
+        --threads N            Threads for validation and code rewriting
+                               (default: all cores; 1 = single-threaded).
+                               The output is identical for any N.
     -q, --quiet                Do not print warnings.
     -h, --help                 Print this help.
     -V, --version              Print the version.
@@ -100,6 +103,11 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "--gc" => a.config = a.config.gc(true),
             "--strip-names" => a.config = a.config.keep_names(false),
             "--keep-dwarf" => a.config = a.config.keep_dwarf(true),
+            "--threads" => {
+                let v = val(&mut it)?;
+                let n: usize = v.parse().map_err(|_| format!("--threads expects a number, got `{v}`"))?;
+                a.config = a.config.threads(n);
+            }
             "--rename-conflicts" => a.config = a.config.export_conflict(ExportConflict::Rename),
             "--skip-conflicts" => a.config = a.config.export_conflict(ExportConflict::Skip),
             "--external-memory" => {

@@ -37,6 +37,8 @@ pub(crate) struct MergedTypes {
     pub funcs: Vec<Option<wasm_encoder::FuncType>>,
     /// One-level text form of each merged type, for error messages.
     pub texts: Vec<String>,
+    /// Whether each merged type is final.
+    pub finals: Vec<bool>,
     /// Per input: module-local type index -> merged index.
     pub maps: Vec<Vec<u32>>,
     keys: HashMap<Vec<u8>, u32>,
@@ -81,6 +83,7 @@ impl MergedTypes {
             shapes: Vec::new(),
             funcs: Vec::new(),
             texts: Vec::new(),
+            finals: Vec::new(),
             maps: Vec::new(),
             keys: HashMap::new(),
             key_buf: Vec::new(),
@@ -148,6 +151,7 @@ impl MergedTypes {
             };
             self.shapes.push(shape);
             self.texts.push(describe_composite(&st.composite_type.inner));
+            self.finals.push(st.is_final);
             self.funcs.push(func);
         }
         self.count += subtypes.len() as u32;
@@ -241,9 +245,17 @@ impl MergedTypes {
 
     /// Text form of a merged func type, for error messages.
     pub(crate) fn describe(&self, ty: u32) -> String {
-        match self.funcs.get(ty as usize) {
+        let base = match self.funcs.get(ty as usize) {
             Some(Some(f)) => self.expand(&describe_func(f)),
             _ => self.texts.get(ty as usize).cloned().unwrap_or_else(|| format!("(type {ty})")),
+        };
+        // Declared subtyping makes structurally equal types differ; say so.
+        match self.supers.get(ty as usize) {
+            Some(Some(s)) => format!("{base} [type {ty}, declared subtype of type {s}]"),
+            Some(None) if !self.finals.get(ty as usize).copied().unwrap_or(true) => {
+                format!("{base} [type {ty}, open for subtyping, no supertype]")
+            }
+            _ => base,
         }
     }
 

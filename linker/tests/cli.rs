@@ -40,7 +40,7 @@ fn help_documents_every_flag() {
     let help = String::from_utf8(out.stdout).unwrap();
     for flag in [
         "--output", "--wat", "--with-runtime", "--export", "--rename-conflicts", "--skip-conflicts",
-        "--external-memory", "--gc", "--name-prefix", "--strip-names", "--keep-dwarf", "--quiet", "--help", "--version",
+        "--external-memory", "--gc", "--threads", "--name-prefix", "--strip-names", "--keep-dwarf", "--quiet", "--help", "--version",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }
@@ -100,6 +100,7 @@ fn bad_inputs_exit_1_with_a_message() {
     fails(&["justafile.wasm", "-o", &out], "must be NAME=FILE");
     fails(&[&format!("a={c1}"), "--export", "nodot", "-o", &out], "MODULE.NAME");
     fails(&[&format!("a={c1}"), "--name-prefix", "sometimes", "-o", &out], "--name-prefix");
+    fails(&[&format!("a={c1}"), "--threads", "many", "-o", &out], "--threads expects a number");
     // Unwritable output.
     fails(&[&format!("a={c1}"), "-o", "/nonexistent/dir/out.wasm"], "cannot write");
 }
