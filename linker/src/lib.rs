@@ -75,7 +75,9 @@
 //!    streamed body by body (`code.rs`): operators whose immediates carry
 //!    no index are copied as raw byte runs, others are reencoded through
 //!    the [`wasm_encoder::reencode::Reencode`] hooks, and each `call` of an
-//!    intrinsic is replaced by its pre-encoded instruction. Several start
+//!    intrinsic is replaced by its pre-encoded instruction. With more than
+//!    one thread ([`Config::threads`]) the second half of the bodies is
+//!    rewritten on another core into its own buffer. Several start
 //!    functions become one synthesised function calling them in input
 //!    order.
 //! 8. *Custom sections* (`custom.rs`): `name` merged (prefix on clash),
@@ -125,10 +127,13 @@
 //!
 //! # Complexity
 //!
-//! Time is linear in the total input size (plus `O(t log t)` hashing of
-//! `t` rec groups); every byte of code is decoded once for linking, and
-//! once each for input and output validation. Memory is the inputs, the
-//! output, and per-item tables (a few words per function, global, segment).
+//! Time is linear in the total input size (plus hashing of the rec
+//! groups); every byte of code is decoded once for linking, and once each
+//! for input and output validation (validation and rewriting use all
+//! cores, see [`Config::threads`]). Memory is the inputs, the output, about
+//! half the code section while two threads rewrite it, and per-item tables
+//! (a few words per function, global and segment; data segments are not
+//! kept decoded).
 //! Set `MULTIMEM_LINK_TIMINGS=1` to print per-phase times to stderr.
 #![deny(missing_docs)]
 

@@ -60,3 +60,50 @@ proptest! {
         check(&[("app", &bytes), ("rt", &s[1])])?;
     }
 }
+
+const EXTRA: &str = r#"
+(module $extra
+  (import "env" "memory" (memory 1))
+  (import "app" "run" (func $run (param i32) (result i32)))
+  (type $s (struct (field i32)))
+  (global $g (export "g") (mut i32) (i32.const 7))
+  (func (export "twice") (param i32) (result i32) (call $run (local.get 0)))
+  (func (export "mk") (result (ref $s)) (struct.new $s (global.get $g))))
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, .. ProptestConfig::default() })]
+
+    /// Any configuration over any input order links deterministically to a
+    /// valid module or fails with an error; never a panic.
+    #[test]
+    fn configurations(order in Just(vec![0usize, 1, 2]).prop_shuffle(), gc in any::<bool>(), policy in 0u8..3,
+                      prefix in 0u8..3, threads in 1usize..4, names in any::<bool>(), list in any::<bool>()) {
+        let mods = [("app", wasm(APP)), ("rt", wasm(RT)), ("extra", wasm(EXTRA))];
+        let mut config = multimem_linker::Config::default()
+            .gc(gc)
+            .threads(threads)
+            .keep_names(names)
+            .export_conflict([multimem_linker::ExportConflict::Error, multimem_linker::ExportConflict::Skip, multimem_linker::ExportConflict::Rename][policy as usize])
+            .name_prefix([multimem_linker::NamePrefix::OnClash, multimem_linker::NamePrefix::Always, multimem_linker::NamePrefix::Never][prefix as usize]);
+        if list {
+            config = config.export("app", "run", Some("main")).export("extra", "mk", None);
+        }
+        let inputs: Vec<(&str, &[u8])> = order.iter().map(|&i| (mods[i].0, mods[i].1.as_slice())).collect();
+        let a = std::panic::catch_unwind(|| link(config.clone(), &inputs)).map_err(|_| TestCaseError::fail("panic"))?;
+        let b = link(config.clone(), &inputs);
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(&a.wasm, &b.wasm);
+                let v = wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&a.wasm);
+                prop_assert!(v.is_ok(), "{:?}", v.err());
+            }
+            (Err(a), Err(b)) => {
+                prop_assert_eq!(a.to_string(), b.to_string());
+                // Only export conflicts can fail here (all exports, `Error` policy).
+                prop_assert_eq!(a.kind(), multimem_linker::ErrorKind::ExportConflict, "{}", a);
+            }
+            (a, b) => prop_assert!(false, "nondeterministic: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+        }
+    }
+}
