@@ -15,6 +15,9 @@
 //!   memory, table, globals, tag, segments, GC types, start function; first,
 //!   so every index space of the spec module shifts) and `runtime.wasm` (as
 //!   `multimem`), exporting only the spec module's exports.
+//! - `with_runtime_..._gc`: the same with dead-code removal on; whatever the
+//!   script can reach must survive it (and the runtime's unexported
+//!   functions must not).
 //!
 //! Every failure after linking is a linker bug; the test lists them all as
 //! `file:line: message` and fails. Nothing is skipped.
@@ -64,6 +67,10 @@ enum Pass {
     Identity,
     Alone,
     WithRuntime,
+    /// `WithRuntime` with dead-code removal on: what the script can reach
+    /// (the spec module's exports, start functions, active segments) must
+    /// survive.
+    WithRuntimeGc,
 }
 
 /// Name of the spec module in the link (chosen so no spec import uses it).
@@ -106,7 +113,8 @@ const UNRELATED_WAT: &str = r#"
 fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
     use multimem_linker::{Config, Linker};
     let mut config = Config::default();
-    if let Pass::WithRuntime = pass {
+    if let Pass::WithRuntime | Pass::WithRuntimeGc = pass {
+        config = config.gc(matches!(pass, Pass::WithRuntimeGc));
         // Only the spec module's exports, so runtime and unrelated names
         // cannot clash with them.
         for payload in wasmparser::Parser::new(0).parse_all(spec) {
@@ -127,7 +135,7 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
     match pass {
         Pass::Identity => return Ok(spec.to_vec()),
         Pass::Alone => add(&mut linker, SPEC, spec)?,
-        Pass::WithRuntime => {
+        Pass::WithRuntime | Pass::WithRuntimeGc => {
             add(&mut linker, UNRELATED, unrelated)?;
             add(&mut linker, RUNTIME, multimem_runtime_wasm::RUNTIME_WASM)?;
             add(&mut linker, SPEC, spec)?;
@@ -151,6 +159,19 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
             return Err(format!(
                 "the linked module lacks the unrelated module or the runtime: \
                  defined (memories, functions, tables, tags) = {out_counts:?}, expected at least {min:?}"
+            ));
+        }
+    }
+    if let Pass::WithRuntimeGc = pass {
+        // Dead-code removal must have run: the runtime's functions are not
+        // exported, so (almost) none of them may survive.
+        let all = defined_counts(spec)?[1]
+            + defined_counts(unrelated)?[1]
+            + defined_counts(multimem_runtime_wasm::RUNTIME_WASM)?[1];
+        let kept = defined_counts(&out.wasm)?[1];
+        if kept >= all {
+            return Err(format!(
+                "gc(true) removed nothing: {kept} of {all} functions kept"
             ));
         }
     }
@@ -201,7 +222,7 @@ fn check_file(
         }
     };
     let prelude = match pass {
-        Pass::WithRuntime => ENV_PRELUDE,
+        Pass::WithRuntime | Pass::WithRuntimeGc => ENV_PRELUDE,
         Pass::Identity | Pass::Alone => "",
     };
     let mut linked = 0;
@@ -322,4 +343,14 @@ fn multi_memory_linked_with_runtime_and_unrelated_module() {
 #[test]
 fn gc_linked_with_runtime_and_unrelated_module() {
     run_pass("gc", Pass::WithRuntime);
+}
+
+#[test]
+fn multi_memory_linked_with_runtime_and_unrelated_module_gc() {
+    run_pass("multi-memory", Pass::WithRuntimeGc);
+}
+
+#[test]
+fn gc_linked_with_runtime_and_unrelated_module_gc() {
+    run_pass("gc", Pass::WithRuntimeGc);
 }
