@@ -28,7 +28,6 @@ use crate::config::{Config, NamePrefix};
 use crate::error::Error;
 use crate::parse::{Kind, Parsed};
 use crate::remap::{Maps, DEAD, INTRINSIC};
-use crate::types::MergedTypes;
 
 
 struct Entry<'a> {
@@ -96,7 +95,6 @@ pub(crate) fn emit(
     config: &Config,
     parsed: &[Parsed<'_>],
     maps: &[Maps],
-    _types: &MergedTypes,
     warnings: &mut Vec<String>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {

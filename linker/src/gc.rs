@@ -16,7 +16,6 @@ use crate::link::ChosenExport;
 use crate::parse::{Kind, Parsed, KINDS};
 use crate::remap::{Remap, DEAD};
 use crate::resolve::{Resolver, Target};
-use crate::types::MergedTypes;
 
 /// Liveness of every definition (module-local, not counting imports) and segment.
 pub(crate) struct Live {
@@ -188,7 +187,6 @@ impl Marker<'_, '_, '_> {
 pub(crate) fn live<'p, 'a>(
     parsed: &'p [Parsed<'a>],
     resolver: &mut Resolver<'p, 'a>,
-    _types: &MergedTypes,
     exports: &[ChosenExport<'_>],
 ) -> Result<Live, Error> {
     let mut live = Live {

@@ -126,7 +126,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
 
     // Phase 5: dead-code removal (liveness of every definition and segment).
     let live = if config.gc {
-        crate::gc::live(&parsed, &mut resolver, &types, &exports)?
+        crate::gc::live(&parsed, &mut resolver, &exports)?
     } else {
         crate::gc::Live::all(&parsed)
     };
@@ -514,7 +514,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
 
     timer.mark("data");
     // Phase 8: custom sections.
-    crate::custom::emit(config, &parsed, &maps, &types, &mut warnings, &mut out)?;
+    crate::custom::emit(config, &parsed, &maps, &mut warnings, &mut out)?;
 
     timer.mark("custom");
     // Phase 9: validate.

@@ -135,7 +135,9 @@ impl<'p, 'a> Resolver<'p, 'a> {
         }
         self.state[m][kind as usize][i as usize] = State::Active;
         let p = &self.inputs[m];
-        let imp: Import<'a> = *p.import_at(kind, i).expect("import index in range");
+        let Some(&imp) = p.import_at(kind, i) else {
+            return Err(Error::new(ErrorKind::InvalidModule, format!("internal: {} import {i} of module `{}` out of range", kind.name(), p.name)));
+        };
         chain.push(format!("`{}` imports `{}.{}`", p.name, imp.module, imp.name));
         let target = if imp.module == multimem_abi::INTRINSICS_MODULE {
             self.intrinsic(m, &imp)?
