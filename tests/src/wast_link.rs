@@ -175,6 +175,10 @@ fn is_binary(module: &Module<'_>) -> bool {
     matches!(module.kind, ModuleKind::Binary(_))
 }
 
+/// The link step given to [`rewrite`]: module bytes in, linked bytes or a
+/// message out.
+pub type LinkStep<'a> = dyn FnMut(&[u8]) -> Result<Vec<u8>, String> + 'a;
+
 /// Rewrites `source` so that every instantiated module is replaced by
 /// `link(bytes)`. Returns the new text, or the failures (encode or link
 /// errors, with the directive's line).
@@ -184,7 +188,7 @@ fn is_binary(module: &Module<'_>) -> bool {
 pub fn rewrite(
     source: &str,
     prelude: &str,
-    link: &mut dyn FnMut(&[u8]) -> Result<Vec<u8>, String>,
+    link: &mut LinkStep<'_>,
 ) -> Result<String, Vec<Failure>> {
     assert!(!prelude.contains('\n'), "the prelude must stay on line 1");
     let fail = |line: usize, message: String| vec![Failure { line, message }];
