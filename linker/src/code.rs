@@ -7,7 +7,7 @@
 
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::Encode;
-use wasmparser::{FunctionBody, Operator, VisitOperator, VisitSimdOperator};
+use wasmparser::{BinaryReader, FrameKind, FrameStack, FunctionBody, Operator, VisitOperator, VisitSimdOperator};
 
 use crate::remap::{message, Remap, INTRINSIC};
 
@@ -40,6 +40,7 @@ pub(crate) fn emit_body(
     remap: &mut Remap<'_>,
     cx: &BodyContext<'_>,
     body: &FunctionBody<'_>,
+    classify: &mut Classify,
     scratch: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
@@ -51,17 +52,28 @@ pub(crate) fn emit_body(
         leb(scratch, n as u64);
         remap.val_type(ty).map_err(message)?.encode(scratch);
     }
-    let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
+    let ops = body.get_operators_reader().map_err(|e| e.to_string())?;
     let bytes = cx.bytes;
-    let mut run = ops.original_position();
-    let mut classify = Classify { copy: false };
-    while !ops.eof() {
-        let at = ops.original_position();
-        // Decide from the opcode bytes whether the operator can be copied;
-        // the visitor then only advances past it without building an
-        // `Operator` value.
+    let end = body.range().end;
+    let mut pos = ops.original_position();
+    let mut run = pos;
+    classify.frames.clear();
+    classify.frames.push(FrameKind::Block);
+    while pos < end {
+        // Fast path: the most frequent index-free operators are skipped by
+        // hand (length from the opcode and LEB bytes) and stay in the
+        // verbatim run; control frames are tracked for the slow path.
+        if let Some(next) = skip_simple(bytes, pos, end, cx.memory0_identity, &mut classify.frames) {
+            pos = next;
+            continue;
+        }
+        let at = pos;
+        // Slow path: wasmparser decodes the operator; it is copied if its
+        // opcode bytes say it has no index, else rewritten.
         classify.copy = copyable(bytes, at, cx.memory0_identity);
-        let step = ops.visit_operator(&mut classify).map_err(|e| e.to_string())?;
+        let mut reader = BinaryReader::new_features(&bytes[at..end], at, crate::features());
+        let step = reader.visit_operator(classify).map_err(|e| e.to_string())?;
+        pos = reader.original_position();
         if let Step::Copy = step {
             continue;
         }
@@ -96,9 +108,12 @@ pub(crate) fn emit_body(
                 remap.instruction(op).map_err(message)?.encode(scratch);
             }
         }
-        run = ops.original_position();
+        run = pos;
     }
-    scratch.extend_from_slice(&bytes[run..ops.original_position()]);
+    if pos != end || !classify.frames.is_empty() {
+        return Err(format!("internal: function body at offset {} did not end where expected", body.range().start));
+    }
+    scratch.extend_from_slice(&bytes[run..end]);
     leb(out, scratch.len() as u64);
     out.extend_from_slice(scratch);
     Ok(())
@@ -140,7 +155,7 @@ fn copyable(bytes: &[u8], at: usize, memory0_identity: bool) -> bool {
 }
 
 /// What the body rewriter does with one operator.
-enum Step<'a> {
+pub(crate) enum Step<'a> {
     /// Copy its bytes unchanged.
     Copy,
     /// `call` (false) or `return_call` (true) of a function index.
@@ -152,9 +167,74 @@ enum Step<'a> {
 }
 
 /// A visitor that decodes one operator into a [`Step`], building an
-/// [`Operator`] only when it must be reencoded.
-struct Classify {
+/// [`Operator`] only when it must be reencoded. It also keeps the control
+/// frames that wasmparser's reader consults (`else` inside `if`, ...).
+#[derive(Default)]
+pub(crate) struct Classify {
     copy: bool,
+    frames: Vec<FrameKind>,
+}
+
+impl FrameStack for Classify {
+    fn current_frame(&self) -> Option<FrameKind> {
+        self.frames.last().copied()
+    }
+}
+
+/// Skips `len` LEB128 bytes starting at `at`; returns the position after.
+#[inline]
+fn skip_leb(bytes: &[u8], mut at: usize, end: usize) -> Option<usize> {
+    for _ in 0..10 {
+        if at >= end {
+            return None;
+        }
+        let b = bytes[at];
+        at += 1;
+        if b & 0x80 == 0 {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// The position after the operator at `at` if it is one of the frequent
+/// index-free operators, tracking block frames; `None` sends it to the
+/// slow path (which handles every operator, these included).
+#[inline]
+fn skip_simple(bytes: &[u8], at: usize, end: usize, memory0_identity: bool, frames: &mut Vec<FrameKind>) -> Option<usize> {
+    let next = match bytes[at] {
+        // unreachable, nop, return, drop, select, numeric operators.
+        0x00 | 0x01 | 0x0f | 0x1a | 0x1b | 0x45..=0xc4 => at + 1,
+        // local.get/set/tee, br, br_if, i32.const, i64.const.
+        0x20..=0x22 | 0x0c | 0x0d | 0x41 | 0x42 => skip_leb(bytes, at + 1, end)?,
+        0x43 => at + 5,
+        0x44 => at + 9,
+        // block, loop, if with an empty or single numeric result.
+        op @ 0x02..=0x04 if matches!(bytes.get(at + 1), Some(0x40 | 0x7b..=0x7f)) => {
+            frames.push(match op {
+                0x02 => FrameKind::Block,
+                0x03 => FrameKind::Loop,
+                _ => FrameKind::If,
+            });
+            at + 2
+        }
+        0x05 if frames.last() == Some(&FrameKind::If) => {
+            frames.pop();
+            frames.push(FrameKind::Else);
+            at + 1
+        }
+        0x0b if !frames.is_empty() => {
+            frames.pop();
+            at + 1
+        }
+        // Loads and stores on memory 0 when it keeps index 0: flags (no
+        // memory index bit, one byte) and the offset.
+        0x28..=0x3e if memory0_identity && bytes.get(at + 1).is_some_and(|f| f & 0xc0 == 0) => {
+            skip_leb(bytes, at + 2, end)?
+        }
+        _ => return None,
+    };
+    (next <= end).then_some(next)
 }
 
 macro_rules! define_classify {
@@ -162,6 +242,7 @@ macro_rules! define_classify {
         $(
             #[inline]
             fn $visit(&mut self $($(, $arg: $argty)*)?) -> Step<'a> {
+                define_classify!(@frame self $visit);
                 if self.copy {
                     return Step::Copy;
                 }
@@ -169,6 +250,17 @@ macro_rules! define_classify {
             }
         )*
     };
+    (@frame $s:ident visit_block) => ($s.frames.push(FrameKind::Block));
+    (@frame $s:ident visit_loop) => ($s.frames.push(FrameKind::Loop));
+    (@frame $s:ident visit_if) => ($s.frames.push(FrameKind::If));
+    (@frame $s:ident visit_try) => ($s.frames.push(FrameKind::LegacyTry));
+    (@frame $s:ident visit_try_table) => ($s.frames.push(FrameKind::TryTable));
+    (@frame $s:ident visit_else) => {{ $s.frames.pop(); $s.frames.push(FrameKind::Else); }};
+    (@frame $s:ident visit_catch) => {{ $s.frames.pop(); $s.frames.push(FrameKind::LegacyCatch); }};
+    (@frame $s:ident visit_catch_all) => {{ $s.frames.pop(); $s.frames.push(FrameKind::LegacyCatchAll); }};
+    (@frame $s:ident visit_delegate) => ($s.frames.pop());
+    (@frame $s:ident visit_end) => ($s.frames.pop());
+    (@frame $s:ident $other:ident) => (());
     (@build Call $i:ident) => (Step::Call($i, false));
     (@build ReturnCall $i:ident) => (Step::Call($i, true));
     (@build GlobalGet $i:ident) => (Step::Global($i));

@@ -405,10 +405,11 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
             .collect();
         let emit = |jobs: &[(usize, usize)], out: &mut Vec<u8>| -> Result<(), Error> {
             let mut scratch = Vec::with_capacity(1 << 16);
+            let mut classify = crate::code::Classify::default();
             let mut remaps: Vec<Remap<'_>> = (0..parsed.len()).map(remap).collect();
             for &(m, d) in jobs {
                 let p = &parsed[m];
-                emit_body(&mut remaps[m], &cxs[m], &p.bodies[d], &mut scratch, out).map_err(|e| {
+                emit_body(&mut remaps[m], &cxs[m], &p.bodies[d], &mut classify, &mut scratch, out).map_err(|e| {
                     let kind = if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
                     err(kind, format!("{e} (in function {} of module `{}`)", d as u32 + p.num_imported(Kind::Func), p.name))
                 })?;
