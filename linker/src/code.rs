@@ -1,9 +1,23 @@
-//! Phase 6: streams function bodies into the output code section. Each
-//! operator is parsed once; operators whose immediates hold no index (most
-//! of them: locals, constants, arithmetic, branches, loads on a memory that
-//! keeps its index) are copied as raw byte runs, the rest are reencoded
-//! through [`Remap`], and `call`s of intrinsics are replaced by their
-//! pre-encoded instruction. One scratch buffer is reused for all bodies.
+//! Phase 7 (code): streams function bodies into the output code section.
+//!
+//! Three speeds, cheapest first:
+//! 1. The most frequent index-free operators (locals, constants, numeric
+//!    operators, branches, simple blocks, loads and stores on a memory 0
+//!    that keeps index 0) are skipped by hand from their opcode and LEB
+//!    bytes, without decoding, and stay in a verbatim byte run.
+//! 2. Everything else is decoded once by wasmparser through [`Classify`],
+//!    which builds an [`Operator`] only when the operator has an index:
+//!    index-free ones (by their opcode bytes, conservatively) still join
+//!    the run.
+//! 3. Operators with indices are rewritten: `call`/`return_call` and
+//!    `global.get`/`set` directly, `call`s of intrinsics by their
+//!    pre-encoded instruction, the rest through [`Remap`]'s
+//!    [`Reencode`] hooks.
+//!
+//! One scratch buffer per thread is reused for all bodies (the body size
+//! prefix is known only at the end). Inputs are validated, so the
+//! hand-skipping trusts their encoding; a body that does not end where its
+//! size says is still reported, never copied short.
 
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::Encode;
