@@ -297,6 +297,39 @@ fn a_fresh_instance_rejects_every_address_without_reading_it() {
     }
 }
 
+/// Reused blocks are zero-filled over `lengthInBytes`, for every small
+/// length (the default build zeroes those with inline SIMD stores), and
+/// nothing past the data (the padding beyond 16 bytes and the next block's
+/// header) is written.
+#[test]
+fn reused_blocks_are_zeroed_and_nothing_past_them_is_written() {
+    for mut rt in Rt::all(usize::MAX) {
+        for len in (0..=300u32).chain([511, 512, 1000, 4096, 70_000]) {
+            let keep: u32 = rt.ok("buffer_new", 64);
+            let b: u32 = rt.ok("buffer_new", len);
+            let guard: u32 = rt.ok("buffer_new", 64);
+            rt.own.data_mut(&mut rt.store)[b as usize..(b + len) as usize].fill(0xEE);
+            let cap = len.max(16).next_multiple_of(16);
+            let past = (b + len.max(16)) as usize..(b + cap + 16) as usize;
+            rt.own.data_mut(&mut rt.store)[past.start..(b + cap) as usize].fill(0xDD);
+            let snapshot = rt.own.data(&rt.store)[past.clone()].to_vec();
+            rt.ok::<u32, u32>("buffer_release", b);
+            let c: u32 = rt.ok("buffer_new", len);
+            // The checked build quarantines freed blocks instead of reusing them.
+            if rt.variant != "checked" {
+                assert_eq!(c, b, "[{}] len {len}: the freed block was not reused", rt.variant);
+                assert_eq!(rt.own.data(&rt.store)[past].to_vec(), snapshot, "[{}] len {len}: wrote past the data", rt.variant);
+            }
+            let data = &rt.own.data(&rt.store)[c as usize..(c + len) as usize];
+            assert!(data.iter().all(|&x| x == 0), "[{}] len {len}: new buffer not zeroed", rt.variant);
+            for x in [keep, guard, c] {
+                rt.ok::<u32, u32>("buffer_release", x);
+            }
+        }
+        assert_eq!(rt.stats(), (0, 0, 0));
+    }
+}
+
 #[test]
 fn buffers_and_counters() {
     for mut rt in Rt::all(usize::MAX) {
