@@ -67,35 +67,12 @@ pub fn new(len: u32) -> Result<u32> {
     Ok(d)
 }
 
-/// Zero-fills the data of a new buffer. Up to 256 bytes (simd128 builds):
-/// a few overlapping 16-byte stores chosen by one branch on the size class,
-/// because a `memory.fill` is a call into the engine; measured in
-/// `bench/alloc` (small pairs went from about 0.58x to about 0.52x talc's
-/// time). A plain store loop was slower than the call: its trip count
-/// varies with the size and mispredicts. The stores are volatile so LLVM
-/// keeps them instead of turning them back into a fill. Larger buffers use
-/// one `memory.fill`.
+/// Zero-fills the data of a new buffer with one `memory.fill`. Inline
+/// stores for small buffers (a loop, and overlapping simd128 stores) were
+/// tried in `bench/alloc` and were no faster in wasmtime than the engine's
+/// fill, so the simple form stays.
 #[inline(always)]
 fn zero(d: u32, len: u32) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if len <= 256 {
-        use core::arch::wasm32::{i64x2_splat, v128};
-        let p = crate::memory::ptr(d);
-        let z = i64x2_splat(0);
-        // Overlapping 16-byte stores: `half` chunks from the start and
-        // `half` chunks ending at `len` cover [0, len) (and [0, 16) when
-        // len < 16, inside the block's 16-byte-rounded capacity).
-        let half = if len <= 32 { 1 } else if len <= 64 { 2 } else if len <= 128 { 4 } else { 8 };
-        let tail = if len < 16 { 0 } else { len as usize - 16 * half };
-        for i in 0..half {
-            // SAFETY: both stores lie inside [0, max(len, 16)).
-            unsafe {
-                (p.add(16 * i) as *mut v128).write_volatile(z);
-                (p.add(tail + 16 * i) as *mut v128).write_volatile(z);
-            }
-        }
-        return;
-    }
     // SAFETY: the block holds `len` data bytes after the header.
     unsafe { core::ptr::write_bytes(crate::memory::ptr(d), 0, len as usize) };
 }

@@ -298,7 +298,7 @@ fn a_fresh_instance_rejects_every_address_without_reading_it() {
 }
 
 /// Reused blocks are zero-filled over `lengthInBytes`, for every small
-/// length (the default build zeroes those with inline SIMD stores), and
+/// length, and
 /// nothing past the data (the padding beyond 16 bytes and the next block's
 /// header) is written.
 #[test]
