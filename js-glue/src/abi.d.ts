@@ -16,6 +16,8 @@ export declare const MAX_REFCOUNT: 2147483647;
 export declare const MAX_LENGTH: 2147483632;
 /** Wasm page size, for `stats_pages`. */
 export declare const PAGE_SIZE: 65536;
+/** Maximum (in pages) that the `own` memory declares: all 4 GiB. */
+export declare const MAX_PAGES: 65536;
 /** Export name of the own memory in `runtime.wasm`. */
 export declare const MEMORY_EXPORT: "memory";
 /** Module name of the intrinsic imports. */

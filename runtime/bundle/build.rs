@@ -28,8 +28,10 @@ const VARIANTS: &[(&str, &str, &str)] = &[
 
 /// Link arguments shared by all variants: a 64 KiB shadow stack (the
 /// runtime recurses nowhere) instead of wasm-ld's 1 MiB, so a fresh
-/// instance starts with 2 pages instead of 17.
-const LINK_FLAGS: &str = "-C link-arg=-zstack-size=65536";
+/// instance starts with 2 pages instead of 17; and a declared maximum of
+/// all 4 GiB (`MAX_PAGES` in docs/ABI.md), which limits nothing but lets JS
+/// engines offer `toResizableBuffer()` on the memory.
+const LINK_FLAGS: &str = "-C link-arg=-zstack-size=65536 -C link-arg=--max-memory=4294967296";
 
 const SIZE_BUDGET: u64 = 8192;
 

@@ -157,11 +157,12 @@ struct Shape {
     /// Globals written by each defined function's body.
     global_sets: Vec<Vec<u32>>,
     mutable_globals: Vec<u32>,
+    memories: Vec<wasmparser::MemoryType>,
 }
 
 fn shape(wasm: &[u8]) -> Shape {
     use wasmparser::{Operator, Payload, TypeRef};
-    let mut s = Shape { types: vec![], funcs: vec![], imports: vec![], exports: vec![], global_sets: vec![], mutable_globals: vec![] };
+    let mut s = Shape { types: vec![], funcs: vec![], imports: vec![], exports: vec![], global_sets: vec![], mutable_globals: vec![], memories: vec![] };
     let mut globals = 0;
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         match payload.unwrap() {
@@ -183,6 +184,7 @@ fn shape(wasm: &[u8]) -> Shape {
                 }
             }
             Payload::FunctionSection(r) => s.funcs.extend(r.into_iter().map(|t| t.unwrap())),
+            Payload::MemorySection(r) => s.memories.extend(r.into_iter().map(|m| m.unwrap())),
             Payload::GlobalSection(r) => {
                 for g in r {
                     if g.unwrap().ty.mutable {
@@ -241,6 +243,10 @@ fn exports_and_imports_match_the_abi_tables() {
             let results: Vec<_> = i.results.iter().map(|&v| val_type(v)).collect();
             assert_eq!((ty.params(), ty.results()), (&params[..], &results[..]), "[{variant}] signature of {name}");
         }
+        assert_eq!(s.memories.len(), 1, "[{variant}] runtime.wasm defines exactly one memory");
+        let mem = s.memories[0];
+        assert!(!mem.memory64 && !mem.shared, "[{variant}] own memory is a 32-bit unshared memory");
+        assert_eq!(mem.maximum, Some(u64::from(multimem_abi::MAX_PAGES)), "[{variant}] own memory maximum (ABI.md MAX_PAGES)");
         let atomic = s.imports.iter().any(|(_, n, _)| n == "i32_atomic_rmw_add_own");
         assert_eq!(atomic, *variant == "atomic", "[{variant}] only the atomic build imports i32_atomic_rmw_add_own");
         assert!(s.imports.len() <= INTRINSICS.len());
