@@ -45,8 +45,13 @@ fn main() {
     // OUT_DIR = <target>/<profile>/build/<pkg>-<hash>/out
     let target_dir = out.ancestors().nth(4).unwrap().to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Several checkouts may share one target dir (CI clones next to a
+    // developer's tree). The nested build's uplifted `multimem_runtime.wasm`
+    // has a fixed name, so give each checkout its own directory; otherwise
+    // one checkout could read the other's runtime.wasm.
+    let checkout = checkout_key(&root);
     for (name, features, rustflags) in VARIANTS {
-        let dir = target_dir.join("runtime-wasm").join(name);
+        let dir = target_dir.join("runtime-wasm").join(&checkout).join(name);
         let wasm = build(&cargo, &root, &dir, features, rustflags);
         let dest = out.join(format!("runtime-{name}.wasm"));
         let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
@@ -57,6 +62,15 @@ fn main() {
             panic!("runtime.wasm (default) is {size} bytes, over the {SIZE_BUDGET}-byte budget");
         }
     }
+}
+
+/// A short, stable name for the checkout at `root` (FNV-1a of its path).
+fn checkout_key(root: &Path) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in root.as_os_str().as_encoded_bytes() {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 fn build(cargo: &str, root: &Path, dir: &Path, features: &str, rustflags: &str) -> PathBuf {
