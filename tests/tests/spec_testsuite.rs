@@ -354,3 +354,46 @@ fn multi_memory_linked_with_runtime_and_unrelated_module_gc() {
 fn gc_linked_with_runtime_and_unrelated_module_gc() {
     run_pass("gc", Pass::WithRuntimeGc);
 }
+
+/// The harness runs each file's assertions against the bytes the link step
+/// returns: a link step that loses the module's memory contents (here: the
+/// real linker's output with every data segment overwritten) fails real files.
+#[test]
+fn a_wrong_link_step_fails_real_files() {
+    let Some(suite) = suite_dir() else { return };
+    let engine = wast_link::engine().expect("wasmtime engine");
+    let unrelated = wat::parse_str(UNRELATED_WAT).expect("unrelated module");
+    for file in [
+        "multi-memory/memory_copy0.wast",
+        "multi-memory/load0.wast",
+        "gc/array_new_data.wast",
+    ] {
+        let source = std::fs::read_to_string(suite.join(file)).expect("reading the file");
+        let text = wast_link::rewrite(&source, "", &mut |bytes| {
+            let mut wasm = link(Pass::Alone, &unrelated, bytes)?;
+            overwrite_data(&mut wasm);
+            Ok(wasm)
+        })
+        .unwrap_or_else(|f| panic!("{file}: rewrite failed: {f:?}"));
+        let result = wast_link::run_script(&engine, file, &text);
+        assert!(
+            result.is_err(),
+            "{file} passed although its data segments were overwritten"
+        );
+    }
+}
+
+/// Overwrites the bytes of every data segment with `0x55`, keeping sizes.
+fn overwrite_data(wasm: &mut [u8]) {
+    let mut ranges = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let Ok(wasmparser::Payload::DataSection(reader)) = payload {
+            for data in reader.into_iter().flatten() {
+                ranges.push(data.range.end - data.data.len()..data.range.end);
+            }
+        }
+    }
+    for r in ranges {
+        wasm[r].fill(0x55);
+    }
+}
