@@ -142,6 +142,11 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
         }
     }
     let out = linker.link().map_err(|e| format!("{e} ({:?})", e.kind()))?;
+    // Byte-for-byte deterministic output, on ~200 real modules.
+    let again = linker.link().map_err(|e| format!("second link: {e}"))?;
+    if again.wasm != out.wasm {
+        return Err("linking the same inputs twice gave different bytes".into());
+    }
     if let Pass::WithRuntime = pass {
         // The script can only see the spec module's exports; make sure the
         // other two inputs really are in the output (so their index spaces
