@@ -19,6 +19,8 @@
 //!   script can reach must survive it (and the runtime's unexported
 //!   functions must not).
 //!
+//! Every link is done twice and must give identical bytes.
+//!
 //! Every failure after linking is a linker bug; the test lists them all as
 //! `file:line: message` and fails. Nothing is skipped.
 
