@@ -1,7 +1,15 @@
 //! Link configuration: which exports to keep, how to settle conflicts, which
-//! import is the `external` memory, dead-code removal and debug info.
+//! memories the intrinsics' `own` and `external` roles are, dead-code
+//! removal and debug info.
 //!
 //! Owns only the knobs; the phases in `link.rs` read them.
+
+/// The input name the runtime is linked under by default: the module name
+/// apps import the runtime's API from (`(import "multimem" "buffer_new" ...)`)
+/// and the name `multimem-link --with-runtime` gives the bundled
+/// `runtime.wasm`. Its export [`multimem_abi::MEMORY_EXPORT`] is the `own`
+/// memory unless [`Config::own_memory`] says otherwise.
+pub const RUNTIME_MODULE: &str = "multimem";
 
 /// One explicitly requested export: `module`'s export `name`, exported from
 /// the output as `as_name` (or `name` when `as_name` is `None`).
@@ -53,6 +61,8 @@ pub struct Config {
     pub(crate) exports: Option<Vec<ExportSpec>>,
     pub(crate) export_conflict: ExportConflict,
     pub(crate) external_memory: (String, String),
+    /// `None`: the default rule of [`Config::own_memory`].
+    pub(crate) own_memory: Option<(String, String)>,
     pub(crate) gc: bool,
     pub(crate) name_prefix: NamePrefix,
     pub(crate) keep_names: bool,
@@ -66,6 +76,7 @@ impl Default for Config {
             exports: None,
             export_conflict: ExportConflict::Error,
             external_memory: ("env".to_string(), "memory".to_string()),
+            own_memory: None,
             gc: false,
             name_prefix: NamePrefix::OnClash,
             keep_names: true,
@@ -118,6 +129,23 @@ impl Config {
     /// under another name.
     pub fn external_memory(mut self, module: &str, field: &str) -> Config {
         self.external_memory = (module.to_string(), field.to_string());
+        self
+    }
+
+    /// The memory that the `own` role of the intrinsics resolves to (the
+    /// runtime's memory, docs/ABI.md "Memories"), whichever input calls the
+    /// intrinsic: input `module`'s export `field`, which must be a memory.
+    /// Default: the export [`multimem_abi::MEMORY_EXPORT`] (`memory`) of the
+    /// input named [`RUNTIME_MODULE`] (`multimem`); when no such input
+    /// exports that memory, an input calling an `own` intrinsic uses its
+    /// own defined memory 0 (the runtime linked under another name), and an
+    /// input without a defined memory 0 (an app whose memory 0 is
+    /// imported) is an error. Set it when the runtime is linked under
+    /// another name and an app calls intrinsics too, or when the runtime
+    /// exports its memory under another name. Naming a module that is not
+    /// an input, or an export that is missing or not a memory, is an error.
+    pub fn own_memory(mut self, module: &str, field: &str) -> Config {
+        self.own_memory = Some((module.to_string(), field.to_string()));
         self
     }
 

@@ -58,8 +58,12 @@
 //!    with the spec's import matching in the merged type space (function
 //!    subtyping through declared supertypes, reference subtyping for
 //!    immutable globals, limits for memories and tables, exact tags).
-//! 4. *Resolve memory roles* of intrinsics: `own` is memory 0 of the
-//!    importing input; `external` is the configured import
+//! 4. *Resolve memory roles* of intrinsics: `own` is the runtime's
+//!    memory whichever input calls the intrinsic ([`Config::own_memory`]:
+//!    by default the export `memory` of the input named `multimem`,
+//!    [`RUNTIME_MODULE`]; with no such input, the calling input's own
+//!    *defined* memory 0, and an error if its memory 0 is imported or
+//!    missing); `external` is the configured import
 //!    ([`Config::external_memory`], `env.memory` by default) — an input's
 //!    export if an input has that name, else the output import, which is
 //!    added (0 pages, i32, unshared) with a warning when no input imports it.
@@ -117,8 +121,12 @@
 //!   runs (start functions still run in input order). A start function
 //!   that relies on a *later* input's data not yet being written would see
 //!   it written. `wasm-merge` has the same limit.
-//! - `own` is memory 0 of the module importing the intrinsic; an input
-//!   with intrinsics but no memory is an error.
+//! - `own` is the memory `multimem` exports as `memory` (or
+//!   [`Config::own_memory`]), for every input, so an app calling
+//!   `memory_copy_external_own` copies out of the runtime's memory. Only
+//!   without such an input does a caller's own defined memory 0 stand in
+//!   (the runtime linked under another name); an app whose memory 0 is
+//!   imported then gets an error rather than a copy within one memory.
 //! - Intrinsics can only be called directly (`call`, `return_call`); a
 //!   `ref.func`, table entry or export of one is an error.
 //! - Unresolved imports are kept even when dead-code removal is on.
@@ -149,7 +157,7 @@ mod resolve;
 mod types;
 mod validate;
 
-pub use config::{Config, ExportConflict, ExportSpec, NamePrefix};
+pub use config::{Config, ExportConflict, ExportSpec, NamePrefix, RUNTIME_MODULE};
 pub use error::{Error, ErrorKind};
 
 /// The features inputs and output are validated with: everything wasmparser

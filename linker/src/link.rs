@@ -107,6 +107,18 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         Some(Target::External(resolver.external(ext_mod, ext_field, Kind::Memory, ty)))
     };
 
+    // `own` is the runtime's memory whichever input calls the intrinsic:
+    // the configured export, by default `multimem.memory`. `None` here
+    // means the default input is absent, and each calling input falls back
+    // to its own defined memory 0 (checked when lowering, below).
+    let uses_own = parsed.iter().any(|p| {
+        p.imports.iter().any(|i| {
+            i.module == multimem_abi::INTRINSICS_MODULE
+                && multimem_abi::intrinsic(i.name).is_some_and(|x| x.memories.contains(&MemoryRole::Own))
+        })
+    });
+    let own_target: Option<Target> = if uses_own { own_memory(config, &parsed, &mut resolver)? } else { None };
+
     // Exports (needed as roots before dead-code removal).
     let exports = choose_exports(config, &parsed, &mut warnings)?;
     for x in &exports {
@@ -173,6 +185,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         }
     }
     let external_memory = external_target.map(|t| out_index(&maps, Kind::Memory, t));
+    let own_memory = own_target.map(|t| out_index(&maps, Kind::Memory, t));
 
     // Output memory types, to check intrinsic operands.
     let mut out_memories: Vec<(bool, String)> = Vec::new();
@@ -196,16 +209,30 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         for (i, slot) in low.iter_mut().enumerate() {
             let Target::Intrinsic(intr) = resolution.targets[m][0][i] else { continue };
             let own = || -> Result<u32, Error> {
-                if p.num_total(Kind::Memory) == 0 {
-                    return Err(err(
-                        ErrorKind::IntrinsicMisuse,
-                        format!(
-                            "module `{}` imports intrinsic `{}` whose `own` memory is the importing module's memory 0, but module `{}` has no memory",
-                            p.name, intr.name, p.name
-                        ),
-                    ));
+                if let Some(idx) = own_memory {
+                    return Ok(idx);
                 }
-                Ok(maps[m].items[Kind::Memory as usize][0])
+                // No runtime input: only the module defining its memory 0
+                // can be the runtime (linked under another name). An app
+                // whose memory 0 is imported (`env.memory`) must not get it.
+                if p.num_imported(Kind::Memory) == 0 && p.num_defined(Kind::Memory) > 0 {
+                    return Ok(maps[m].items[Kind::Memory as usize][0]);
+                }
+                Err(err(
+                    ErrorKind::IntrinsicMisuse,
+                    format!(
+                        "module `{}` imports intrinsic `{}`, which needs the runtime's own memory, but no input named `{}` exports `{}`{}; pass --own-memory MODULE.FIELD",
+                        p.name,
+                        intr.name,
+                        crate::config::RUNTIME_MODULE,
+                        multimem_abi::MEMORY_EXPORT,
+                        if p.num_total(Kind::Memory) == 0 {
+                            format!(" and module `{}` has no memory", p.name)
+                        } else {
+                            format!(" and module `{}` imports its memory 0 rather than defining it", p.name)
+                        },
+                    ),
+                ))
             };
             let mut mems = Vec::with_capacity(2);
             for role in intr.memories {
@@ -526,6 +553,41 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     // No shrink_to_fit: reallocating would copy the whole output and
     // briefly double its footprint; the slack is at most ~1.6% of the input.
     Ok(Output { wasm: out, warnings })
+}
+
+/// The `own` memory ([`Config::own_memory`]): the configured input's memory
+/// export, or by default [`multimem_abi::MEMORY_EXPORT`] of the input named
+/// [`crate::RUNTIME_MODULE`]. `Ok(None)` only under the default rule when
+/// that input or memory export is absent (callers then fall back per input).
+fn own_memory(config: &Config, parsed: &[Parsed<'_>], resolver: &mut Resolver<'_, '_>) -> Result<Option<Target>, Error> {
+    let (module, field, explicit) = match &config.own_memory {
+        Some((m, f)) => (m.as_str(), f.as_str(), true),
+        None => (crate::config::RUNTIME_MODULE, multimem_abi::MEMORY_EXPORT, false),
+    };
+    let Some(m) = resolver.input_named(module) else {
+        if explicit {
+            return Err(err(
+                ErrorKind::UnknownExport,
+                format!("the own memory is `{module}.{field}`, but there is no input named `{module}`"),
+            ));
+        }
+        return Ok(None);
+    };
+    match parsed[m].exports.iter().find(|e| e.name == field) {
+        Some(ex) if Kind::of_export(ex.kind) == Kind::Memory => Ok(Some(resolver.item(m, Kind::Memory, ex.index)?)),
+        _ if !explicit => Ok(None),
+        None => Err(err(
+            ErrorKind::UnknownExport,
+            format!("the own memory is `{module}.{field}`, but module `{module}` has no export named `{field}`"),
+        )),
+        Some(ex) => Err(err(
+            ErrorKind::KindMismatch,
+            format!(
+                "the own memory is `{module}.{field}`, but module `{module}` exports `{field}` as a {}",
+                Kind::of_export(ex.kind).name()
+            ),
+        )),
+    }
 }
 
 /// The exports of the output: all (with the conflict policy) or the listed ones.

@@ -35,6 +35,10 @@ OPTIONS:
         --external-memory M.F  The import that the intrinsics' `external`
                                memory role binds to. Default: env.memory. Added
                                as an import (0 pages, i32) if no input has it.
+        --own-memory M.F       The memory that the intrinsics' `own` role binds
+                               to: input M's memory export F. Default:
+                               multimem.memory (the runtime's memory), else
+                               the calling input's own defined memory 0.
         --gc                   Remove functions, globals, tables, tags and
                                segments unreachable from the exports, start
                                functions and active segments.
@@ -113,6 +117,10 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "--external-memory" => {
                 let (m, f) = split_dot(&val(&mut it)?, "--external-memory")?;
                 a.config = a.config.external_memory(&m, &f);
+            }
+            "--own-memory" => {
+                let (m, f) = split_dot(&val(&mut it)?, "--own-memory")?;
+                a.config = a.config.own_memory(&m, &f);
             }
             "--export" => {
                 let v = val(&mut it)?;
