@@ -88,18 +88,46 @@ pub struct State {
     sl_bitmap: [u32; FL_SLOTS],
     heads: [u32; FL_SLOTS * SL_COUNT],
     quick: [u32; QUICK_SLOTS],
-    /// Bytes of the blocks on quick lists.
-    quick_bytes: u32,
+    /// Every byte in `[clean, top)` is zero except the header (first 16
+    /// bytes) and boundary tag (last 4 bytes) of the free block holding it:
+    /// memory the heap has never handed out, as `memory.grow` gave it.
+    /// Blocks carved from there need no zero-fill (see [`alloc_zeroable`]).
+    clean: u32,
+    /// `clean` before the latest slow-path allocation (`u32::MAX` when
+    /// that block is to be treated as wholly dirty).
+    zero_from: u32,
+    /// Bytes of the quick-listed blocks beyond the first of each list (the
+    /// budget's measure). Pushing onto an empty list and popping the last
+    /// block leave it alone, so alloc+release pairs never store to it.
+    quick_extra: u32,
     /// Code recorded by the last trapping export.
     pub last_error: u32,
-    /// Live buffers.
-    pub live_buffers: u32,
-    /// Sum of `lengthInBytes` of live buffers.
-    pub live_bytes: u32,
-    /// Bytes of blocks held by live buffers.
-    pub heap_bytes: u32,
+    /// Buffer counters, kept by `buffer`.
+    pub counters: Counters,
     /// Allocator-owned words for the `checked` build's tables.
     pub checked: [u32; 4],
+}
+
+/// The buffer counters as running totals of what was created and what was
+/// freed (all wrapping); `buffer::stats` reports the differences. Lane 0
+/// counts buffers, lane 1 `lengthInBytes`, lane 2 block bytes (lane 3 is
+/// padding), so each side is one 16-byte word that `buffer` updates with
+/// one simd128 add and one store.
+///
+/// Why totals rather than live counts: a counter that `buffer::new`
+/// increments and `release` decrements puts two dependent read-modify-writes
+/// of one word into every alloc+release pair (each load waits for the
+/// previous store to forward); and why one vector: an alloc+release pair is
+/// bound by how many stores it issues (about one per cycle in wasmtime on
+/// this machine; measured in `bench/alloc`), so three counter stores per
+/// side become one.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Default)]
+pub struct Counters {
+    /// Totals over buffers created: [buffers, bytes, block bytes, 0].
+    pub new: [u32; 4],
+    /// Totals over buffers freed: [buffers, bytes, block bytes, 0].
+    pub freed: [u32; 4],
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -148,14 +176,43 @@ pub fn alloc(size: u32) -> Result<u32> {
         let class = (size / 16 - 2) as usize;
         let b = s.quick[class & (QUICK_SLOTS - 1)];
         if b != 0 {
-            s.quick[class & (QUICK_SLOTS - 1)] = load32(b + 8);
-            s.quick_bytes -= size;
+            let next = load32(b + 8);
+            s.quick[class & (QUICK_SLOTS - 1)] = next;
+            if next != 0 {
+                s.quick_extra -= size;
+            }
             return Ok(b);
         }
     }
     match alloc_slow(size) {
         0 => Err(ErrorCode::OutOfMemory),
         b => Ok(b),
+    }
+}
+
+/// Like [`alloc`], and also returns the address from which the block's
+/// bytes are known to be zero (`u32::MAX` when none are): a buffer's data
+/// needs zero-filling only below it. Quick-listed blocks are always dirty;
+/// a block split off memory never handed out before is zero above the old
+/// high-water mark (`State::clean`).
+#[inline(always)]
+pub fn alloc_zeroable(size: u32) -> Result<(u32, u32)> {
+    if size <= QUICK_MAX {
+        let s = st!();
+        let class = (size / 16 - 2) as usize;
+        let b = s.quick[class & (QUICK_SLOTS - 1)];
+        if b != 0 {
+            let next = load32(b + 8);
+            s.quick[class & (QUICK_SLOTS - 1)] = next;
+            if next != 0 {
+                s.quick_extra -= size;
+            }
+            return Ok((b, u32::MAX));
+        }
+    }
+    match alloc_slow(size) {
+        0 => Err(ErrorCode::OutOfMemory),
+        b => Ok((b, st!().zero_from)),
     }
 }
 
@@ -166,11 +223,15 @@ pub fn free(b: u32) {
     let size = load32(b) & !FLAGS;
     store32(b + 4, FREED_TAG);
     let class = (size / 16).wrapping_sub(2) as usize & (QUICK_SLOTS - 1);
-    if size <= QUICK_MAX && (s.quick[class] == 0 || s.quick_bytes + size <= QUICK_BUDGET) {
-        store32(b + 8, s.quick[class]);
-        store32(b + 12, 0);
-        s.quick[class & (QUICK_SLOTS - 1)] = b;
-        s.quick_bytes += size;
+    let head = s.quick[class];
+    if size <= QUICK_MAX && (head == 0 || s.quick_extra + size <= QUICK_BUDGET) {
+        // b+12 (the refcount word) needs no clearing: quick-listed blocks
+        // never use it, and `reclaim` sets it when it lists them in TLSF.
+        store32(b + 8, head);
+        s.quick[class] = b;
+        if head != 0 {
+            s.quick_extra += size;
+        }
     } else {
         tlsf_free(b, size);
     }
@@ -200,8 +261,7 @@ fn alloc_slow(size: u32) -> u32 {
         init();
     }
     let mut b = tlsf_take(size);
-    if b == 0 && s.quick_bytes != 0 {
-        reclaim();
+    if b == 0 && reclaim() {
         b = tlsf_take(size);
     }
     if b == 0 && grow_for(size) {
@@ -218,6 +278,9 @@ fn init() {
     let s = st!();
     let start = memory::heap_start();
     s.top = start;
+    // Nothing above the heap start has been written yet: the runtime's
+    // data and stack lie below it, and fresh wasm memory is zero.
+    s.clean = start;
     let end = memory::size_bytes().min(u32::MAX as u64 & !15) as u32;
     if end >= start + MIN_BLOCK {
         extend_to(end);
@@ -229,10 +292,17 @@ fn init() {
 fn extend_to(end: u32) {
     let s = st!();
     let b = s.top;
+    let merges = s.tail_prev_free != 0;
     s.top = end;
-    store32(b, (end - b) | if s.tail_prev_free != 0 { PREV_FREE } else { 0 });
+    store32(b, (end - b) | if merges { PREV_FREE } else { 0 });
     s.tail_prev_free = 0;
     tlsf_free(b, end - b);
+    if merges {
+        // The old tail's boundary tag and the new part's block word are
+        // now inside one free block: clear them so `clean` stays true.
+        store32(b - 4, 0);
+        store32(b, 0);
+    }
 }
 
 /// Grows the own memory so that a block of `size` fits at the end; `false`
@@ -255,14 +325,17 @@ fn grow_for(size: u32) -> bool {
     true
 }
 
-/// Hands every quick-listed block back to the TLSF heap, coalescing it.
-/// Called before the memory grows, and by tests to check that the heap
-/// returns to one free block.
-pub fn reclaim() {
+/// Hands every quick-listed block back to the TLSF heap, coalescing it;
+/// `true` if there was any. Called before the memory grows (a scan of the
+/// 63 list heads, cheap next to a `memory.grow`), and by tests to check
+/// that the heap returns to one free block.
+pub fn reclaim() -> bool {
     let s = st!();
+    let mut any = false;
     for class in 0..QUICK_CLASSES {
         let mut b = s.quick[class & (QUICK_SLOTS - 1)];
         s.quick[class & (QUICK_SLOTS - 1)] = 0;
+        any |= b != 0;
         while b != 0 {
             let next = load32(b + 8);
             let size = load32(b) & !FLAGS;
@@ -270,7 +343,8 @@ pub fn reclaim() {
             b = next;
         }
     }
-    s.quick_bytes = 0;
+    s.quick_extra = 0;
+    any
 }
 
 /// Bucket of a free block of `size` bytes (rounding down).
@@ -357,6 +431,12 @@ fn tlsf_free(mut b: u32, mut size: u32) {
         let nsize = load32(next) & !FLAGS;
         remove(next, nsize);
         size += nsize;
+        // The next block's header becomes the inside of a free block: keep
+        // it below `clean` (it may be the start of never-used memory).
+        let s = st!();
+        if next + 16 > s.clean {
+            s.clean = next + 16;
+        }
     }
     if load32(b) & PREV_FREE != 0 {
         let psize = load32(b - 4);
@@ -413,8 +493,18 @@ fn tlsf_take(size: u32) -> u32 {
 /// Turns free block `b`, already off its list, into a used block of `size`
 /// bytes, returning the rest (if large enough) to the heap.
 fn split(b: u32, size: u32) -> u32 {
+    let s = st!();
     let bsize = load32(b) & !FLAGS;
     let rest = bsize - size;
+    // Zero-fill bookkeeping (see `State::clean`): the data of a split-off
+    // block is zero from the old `clean` up (the rest's header lies after
+    // it); a block taken whole may end in the boundary tag, so it counts as
+    // dirty. Either way nothing below its end is clean any more.
+    let end = b + if rest >= MIN_BLOCK { size } else { bsize };
+    s.zero_from = if rest >= MIN_BLOCK { s.clean } else { u32::MAX };
+    if end > s.clean {
+        s.clean = end;
+    }
     if rest >= MIN_BLOCK {
         let r = b + size;
         store32(r, rest | FREE);
@@ -444,8 +534,11 @@ pub struct HeapWalk {
 
 /// Walks every block from the heap start to `top`, checking the invariants
 /// (sizes, boundary tags, PREV_FREE bits, no two adjacent free blocks, every
-/// free block on the list of its bucket). Returns a description of the first
-/// violation. O(blocks + free blocks): for tests only.
+/// free block on the list of its bucket) and the zero-fill invariant of
+/// `State::clean` (no block ever handed out reaches above it; above it, free
+/// blocks are zero but for their header and boundary tag). Returns a
+/// description of the first violation. O(blocks + free blocks + bytes above
+/// the high-water mark): for tests only.
 pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
     let s = st!();
     let mut walk = HeapWalk::default();
@@ -473,7 +566,19 @@ pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
             }
             walk.free_blocks += 1;
             walk.free_bytes += size;
+            let lo = s.clean.max(b + 16);
+            let hi = b + size - 4;
+            if lo < hi {
+                // SAFETY: [lo, hi) lies inside the heap.
+                let bytes = unsafe { core::slice::from_raw_parts(memory::ptr(lo), (hi - lo) as usize) };
+                if bytes.iter().any(|&x| x != 0) {
+                    return Err("memory above the clean mark is not zero");
+                }
+            }
         } else {
+            if b + size > s.clean {
+                return Err("a block in use reaches above the clean mark");
+            }
             walk.used_blocks += 1;
             walk.used_bytes += size;
         }
@@ -514,7 +619,16 @@ pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
     Ok(walk)
 }
 
-/// Bytes held by quick-listed blocks.
+/// Bytes held by quick-listed blocks (a walk of the lists: for tests).
 pub fn quick_bytes() -> u32 {
-    st!().quick_bytes
+    let s = st!();
+    let mut bytes = 0;
+    for class in 0..QUICK_CLASSES {
+        let mut b = s.quick[class & (QUICK_SLOTS - 1)];
+        while b != 0 {
+            bytes += load32(b) & !FLAGS;
+            b = load32(b + 8);
+        }
+    }
+    bytes
 }

@@ -39,14 +39,14 @@ pub fn new(len: u32) -> Result<u32> {
     // the start of the heap instead of splitting it.
     #[cfg(feature = "checked")]
     crate::checked::ensure()?;
-    let b = alloc::alloc(alloc::block_size(len));
+    let b = alloc::alloc_zeroable(alloc::block_size(len));
     // The quarantine must never cause OUT_OF_MEMORY: empty it and retry.
     #[cfg(feature = "checked")]
     let b = b.or_else(|_| {
         crate::checked::flush_quarantine();
-        alloc::alloc(alloc::block_size(len))
+        alloc::alloc_zeroable(alloc::block_size(len))
     });
-    let b = b?;
+    let (b, zero_from) = b?;
     // The block may be a little larger than asked (a remainder too small to
     // split off stays with it); the counters report what is held.
     let size = alloc::size_of_block(b);
@@ -56,25 +56,86 @@ pub fn new(len: u32) -> Result<u32> {
         alloc::free(b);
         return Err(e);
     }
-    store32(d - TAG, d ^ LIVE_TAG);
-    store32(d - LENGTH, len);
-    store32(d - REFCOUNT, 1);
-    zero(d, len);
-    let s = st!();
-    s.live_buffers += 1;
-    s.live_bytes = s.live_bytes.wrapping_add(len);
-    s.heap_bytes = s.heap_bytes.wrapping_add(size);
+    write_header(b, d ^ LIVE_TAG, len);
+    zero(d, len, zero_from);
+    count(&mut st!().counters.new, len, size);
     Ok(d)
 }
 
-/// Zero-fills the data of a new buffer with one `memory.fill`. Inline
-/// stores for small buffers (a loop, and overlapping simd128 stores) were
-/// tried in `bench/alloc` and were no faster in wasmtime than the engine's
-/// fill, so the simple form stays.
+/// Writes the header of a new buffer at block `b`: tag, length and
+/// refcount 1 (the block word is the allocator's and is rewritten
+/// unchanged). One 16-byte store in simd128 builds: an alloc+release pair
+/// is bound by its number of stores (see `alloc::Counters`).
 #[inline(always)]
-fn zero(d: u32, len: u32) {
+fn write_header(b: u32, tag: u32, len: u32) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        let h = core::arch::wasm32::u32x4(load32(b), tag, len, 1);
+        // SAFETY: the block's first 16 bytes are its header.
+        unsafe { (crate::memory::ptr(b) as *mut core::arch::wasm32::v128).write_unaligned(h) };
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let d = b + HEADER_SIZE;
+        store32(d - TAG, tag);
+        store32(d - LENGTH, len);
+        store32(d - REFCOUNT, 1);
+    }
+}
+
+/// Adds one buffer of `len` bytes in a block of `size` bytes to a side of
+/// the counters (one simd128 add and store in simd128 builds).
+#[inline(always)]
+fn count(side: &mut [u32; 4], len: u32, size: u32) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::{i32x4_add, u32x4, v128};
+        let p = side.as_mut_ptr() as *mut v128;
+        // SAFETY: `Counters` is 16-aligned and each side is 16 bytes.
+        unsafe { p.write(i32x4_add(p.read(), u32x4(1, len, size, 0))) };
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        side[0] = side[0].wrapping_add(1);
+        side[1] = side[1].wrapping_add(len);
+        side[2] = side[2].wrapping_add(size);
+    }
+}
+
+/// Zero-fills the data of a new buffer: up to 256 bytes (simd128 builds)
+/// with sixteen 16-byte stores and no branch on the length, larger ones
+/// with one `memory.fill` of the bytes below `zero_from` (from there on the
+/// allocator knows the block to be untouched memory, still zero; see
+/// `alloc::alloc_zeroable`).
+///
+/// Why: in wasmtime `memory.fill` is a call into the engine (about as
+/// costly as the stores for these sizes), and a store loop or a branch on
+/// the size class mispredicts on mixed sizes; a fixed run of stores does
+/// not. Store `i` goes to `min(16 * i, last16)` (aligned, so a clamped store
+/// never straddles a cache line) and one more store covers the last 16 bytes
+/// up to `len`: nothing past `max(len, 16)` is written (the block always
+/// has those 16). Measured in `bench/alloc` (BENCHMARKS.md).
+#[inline(always)]
+fn zero(d: u32, len: u32, zero_from: u32) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if len <= 256 {
+        use core::arch::wasm32::{i64x2_splat, v128};
+        let p = crate::memory::ptr(d);
+        let z = i64x2_splat(0);
+        let last = (len.max(16) - 16) as usize;
+        let last16 = last & !15;
+        for i in 0..15 {
+            // SAFETY: every store lies inside [0, max(len, 16)), which the
+            // block holds.
+            unsafe { (p.add((16 * i).min(last16)) as *mut v128).write_unaligned(z) };
+        }
+        // SAFETY: as above.
+        unsafe { (p.add(last) as *mut v128).write_unaligned(z) };
+        return;
+    }
+    let dirty = len.min(zero_from.saturating_sub(d));
     // SAFETY: the block holds `len` data bytes after the header.
-    unsafe { core::ptr::write_bytes(crate::memory::ptr(d), 0, len as usize) };
+    unsafe { core::ptr::write_bytes(crate::memory::ptr(d), 0, dirty as usize) };
 }
 
 /// Checks that `buffer` is a live buffer: `NOT_A_BUFFER` for addresses that
@@ -169,7 +230,11 @@ fn add_refcount(buffer: u32, rc: u32, delta: u32) -> u32 {
     #[cfg(not(feature = "atomic-refcounts"))]
     {
         let new = rc.wrapping_add(delta);
-        store32(buffer - REFCOUNT, new);
+        // A count reaching zero frees the block (its tag becomes FREED_TAG
+        // and the word is never read again), so that store is skipped.
+        if new != 0 {
+            store32(buffer - REFCOUNT, new);
+        }
         new
     }
 }
@@ -177,12 +242,8 @@ fn add_refcount(buffer: u32, rc: u32, delta: u32) -> u32 {
 /// Frees the block of a buffer whose count reached zero.
 #[inline(always)]
 fn free(buffer: u32) {
-    let s = st!();
     let b = buffer - HEADER_SIZE;
-    let size = alloc::size_of_block(b);
-    s.live_buffers -= 1;
-    s.live_bytes = s.live_bytes.wrapping_sub(load32(buffer - LENGTH));
-    s.heap_bytes = s.heap_bytes.wrapping_sub(size);
+    count(&mut st!().counters.freed, load32(buffer - LENGTH), alloc::size_of_block(b));
     #[cfg(feature = "checked")]
     {
         store32(buffer - TAG, FREED_TAG);
@@ -207,11 +268,11 @@ pub struct Stats {
 
 /// Reads the counters.
 pub fn stats() -> Stats {
-    let s = st!();
+    let c = st!().counters;
     Stats {
-        live_buffers: s.live_buffers,
-        live_bytes: s.live_bytes,
-        heap_bytes: s.heap_bytes,
+        live_buffers: c.new[0].wrapping_sub(c.freed[0]),
+        live_bytes: c.new[1].wrapping_sub(c.freed[1]),
+        heap_bytes: c.new[2].wrapping_sub(c.freed[2]),
         pages: crate::memory::pages(),
     }
 }

@@ -258,3 +258,75 @@ fn checked_build_catches_forged_headers_and_stale_addresses() {
     }
     assert_all_free();
 }
+
+/// The zero-fill skip (`alloc::alloc_zeroable`, `State::clean`) is used only
+/// on memory that is really zero: every buffer is dirtied over its whole
+/// length, then blocks are freed and taken again along every path (quick
+/// lists, TLSF splits, whole blocks, coalescing with the never-used tail,
+/// growth that merges the free tail or starts after a used one), and every
+/// new buffer must read as zero. `check_heap` also checks the invariant
+/// itself (above the mark, only free-block headers and tags are non-zero).
+#[test]
+fn zero_fill_is_skipped_only_on_untouched_memory() {
+    let dirty = |b: u32| {
+        let len = buffer::resolve(b).unwrap() as usize;
+        unsafe { std::slice::from_raw_parts_mut(memory::ptr(b), len) }.fill(0xA5);
+    };
+    let new_zeroed = |len: u32| {
+        let b = buffer::new(len).unwrap();
+        let data = unsafe { std::slice::from_raw_parts(memory::ptr(b), len as usize) };
+        assert!(data.iter().all(|&x| x == 0), "buffer_new({len}) at {b:#x} returned dirty memory");
+        alloc::check_heap().unwrap();
+        dirty(b);
+        b
+    };
+    fresh();
+    // Fresh memory: split off the tail, the skip applies.
+    let a = new_zeroed(40_000);
+    let b = new_zeroed(300);
+    let c = new_zeroed(100_000); // grows; the free tail merges with the new pages
+    // Freeing the block just below the tail merges the tail's header (at
+    // the clean mark) into a free block.
+    buffer::release(c).unwrap();
+    alloc::check_heap().unwrap();
+    let c = new_zeroed(150_000);
+    // Reuse: same size (whole block or split), smaller, larger, small ones.
+    buffer::release(a).unwrap();
+    let a1 = new_zeroed(20_000);
+    let a2 = new_zeroed(19_000);
+    buffer::release(b).unwrap();
+    let b1 = new_zeroed(300);
+    for x in [a1, a2, b1, c] {
+        buffer::release(x).unwrap();
+    }
+    // A used block ending exactly at the top, then growth after it.
+    let top = alloc::top();
+    let rest = top - alloc::check_heap().unwrap().used_bytes - memory::heap_start();
+    let whole = new_zeroed(rest - 16);
+    let after = new_zeroed(70_000);
+    buffer::release(whole).unwrap();
+    buffer::release(after).unwrap();
+    // Many rounds of mixed sizes over the dirtied heap.
+    let mut rng = 12345u64;
+    let mut live: Vec<u32> = Vec::new();
+    for _ in 0..3000 {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let r = (rng >> 33) as u32;
+        if live.len() < 40 && r % 3 != 0 {
+            let len = match r % 4 {
+                0 => r % 300,
+                1 => r % 2000,
+                2 => r % 70_000,
+                _ => r % 300_000,
+            };
+            live.push(new_zeroed(len));
+        } else if !live.is_empty() {
+            let i = (r as usize / 7) % live.len();
+            buffer::release(live.swap_remove(i)).unwrap();
+        }
+    }
+    for x in live {
+        buffer::release(x).unwrap();
+    }
+    assert_all_free();
+}

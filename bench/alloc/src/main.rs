@@ -12,7 +12,12 @@
 //! 3. print the medians, ratios, module bytes and pages grown, and write
 //!    them into BENCHMARKS.md between the `bench-alloc` markers.
 //!
-//! Usage: `bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT]`.
+//! Usage: `bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT]
+//! [--only EXPORT,..] [--extra NAME=PATH]..`. `--only` runs a subset of
+//! the workloads (no BENCHMARKS.md then); `--extra` adds a saved harness
+//! build (say, the multimem harness before a change) to the interleaved
+//! runs, for A/B comparisons under the same noise; its medians are printed,
+//! not written.
 //! Not a test: it asserts nothing about speed; it reports.
 
 use std::path::{Path, PathBuf};
@@ -57,13 +62,23 @@ fn main() -> wasmtime::Result<()> {
     let mut runs = 7usize;
     let mut md: Option<PathBuf> = None;
     let mut command = "bench/alloc/run.sh".to_string();
+    let mut only: Option<Vec<String>> = None;
+    let mut extra: Vec<(String, PathBuf)> = vec![];
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--runs" => runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
             "--benchmarks-md" => md = Some(args.next().expect("--benchmarks-md PATH").into()),
             "--command" => command = args.next().expect("--command TEXT"),
-            other => wasmtime::bail!("unknown argument `{other}` (usage: bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT])"),
+            "--only" => only = Some(args.next().expect("--only EXPORT,..").split(',').map(String::from).collect()),
+            "--extra" => {
+                let v = args.next().expect("--extra NAME=PATH");
+                let (n, p) = v.split_once('=').expect("--extra NAME=PATH");
+                extra.push((n.to_string(), p.into()));
+            }
+            other => wasmtime::bail!(
+                "unknown argument `{other}` (usage: bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT] [--only EXPORT,..] [--extra NAME=PATH]..)"
+            ),
         }
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -75,14 +90,23 @@ fn main() -> wasmtime::Result<()> {
     for name in ALLOCATORS {
         let wasm = build_harness(&root, &target, name)?;
         println!("harness ({name}): {} bytes", wasm.len());
-        modules.push((*name, wasm.len(), Module::new(&engine, &wasm)?));
+        modules.push((name.to_string(), wasm.len(), Module::new(&engine, &wasm)?));
     }
+    for (name, path) in &extra {
+        let wasm = std::fs::read(path).map_err(|e| wasmtime::format_err!("reading {}: {e}", path.display()))?;
+        println!("harness ({name}, extra): {} bytes", wasm.len());
+        modules.push((name.clone(), wasm.len(), Module::new(&engine, &wasm)?));
+    }
+    let selected = |export: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == export));
 
     // Phase 2: interleaved runs.
     // results[workload][allocator] = (ns/op per run, pages grown)
-    let mut results = vec![vec![(Vec::new(), 0u32); ALLOCATORS.len()]; WORKLOADS.len()];
+    let mut results = vec![vec![(Vec::new(), 0u32); modules.len()]; WORKLOADS.len()];
     for run in 0..runs {
         for (w, (export, ops, _, _)) in WORKLOADS.iter().enumerate() {
+            if !selected(export) {
+                continue;
+            }
             for (a, (_, _, module)) in modules.iter().enumerate() {
                 let mut store = Store::new(&engine, ());
                 let instance = Instance::new(&mut store, module, &[])?;
@@ -103,6 +127,27 @@ fn main() -> wasmtime::Result<()> {
     }
 
     // Phase 3: report.
+    if only.is_some() || !extra.is_empty() {
+        for (w, (export, ..)) in WORKLOADS.iter().enumerate() {
+            if selected(export) {
+                let meds: Vec<String> = modules.iter().enumerate().map(|(a, (n, ..))| format!("{n} {:.2}", median(&results[w][a].0))).collect();
+                println!("{export}: median ns/op: {}", meds.join(", "));
+                // Per-run ratios to talc (same run, so shared noise cancels).
+                let ratios: Vec<String> = modules
+                    .iter()
+                    .enumerate()
+                    .map(|(a, (n, ..))| {
+                        let r: Vec<f64> = results[w][a].0.iter().zip(&results[w][1].0).map(|(x, t)| x / t).collect();
+                        format!("{n} {:.3}", median(&r))
+                    })
+                    .collect();
+                println!("{export}: median per-run ratio to talc: {}", ratios.join(", "));
+            }
+        }
+        if only.is_some() {
+            return Ok(());
+        }
+    }
     let mut table = String::new();
     table.push_str(&format!(
         "Median of {runs} runs, wasmtime 48 (Cranelift), one process; ns per operation (one op = one pair).\n\n"
@@ -144,7 +189,7 @@ fn main() -> wasmtime::Result<()> {
     ));
     table.push_str(NOTES);
     table.push_str("\nHarness module bytes (same driver code, allocator linked in): ");
-    let sizes: Vec<String> = modules.iter().map(|(n, s, _)| format!("{n} {s}")).collect();
+    let sizes: Vec<String> = modules.iter().take(ALLOCATORS.len()).map(|(n, s, _)| format!("{n} {s}")).collect();
     table.push_str(&sizes.join(", "));
     table.push_str(".\n");
     println!("\n{table}");
