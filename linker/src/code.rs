@@ -4,26 +4,32 @@
 //! 1. The most frequent index-free operators (locals, constants, numeric
 //!    operators, branches, simple blocks, loads and stores on a memory 0
 //!    that keeps index 0) are skipped by hand from their opcode and LEB
-//!    bytes, without decoding, and stay in a verbatim byte run.
+//!    bytes, without decoding, and stay in a verbatim byte run. The most
+//!    frequent operators with one index (`call`, `return_call`,
+//!    `global.get`/`set`, loads and stores on a memory 0 that moved) are
+//!    rewritten by hand, to the bytes the slower paths would write.
 //! 2. Everything else is decoded once by wasmparser through [`Classify`],
 //!    which builds an [`Operator`] only when the operator has an index:
 //!    index-free ones (by their opcode bytes, conservatively) still join
 //!    the run.
-//! 3. Operators with indices are rewritten: `call`/`return_call` and
-//!    `global.get`/`set` directly, `call`s of intrinsics by their
-//!    pre-encoded instruction, the rest through [`Remap`]'s
-//!    [`Reencode`] hooks.
+//! 3. Operators with indices are rewritten: `call`s of intrinsics by their
+//!    pre-encoded instruction, the rest through [`Remap`]'s [`Reencode`]
+//!    hooks.
 //!
 //! One scratch buffer per thread is reused for all bodies (the body size
-//! prefix is known only at the end). Inputs are validated, so the
-//! hand-skipping trusts their encoding; a body that does not end where its
-//! size says is still reported, never copied short.
+//! prefix is known only at the end). Bodies are not validated before this
+//! (only the output is, see the crate docs): the hand paths read only
+//! inside the body and leave anything unexpected to wasmparser, whose
+//! errors are reported; a body that does not end where its size says is
+//! reported, never copied short. Whatever an invalid body turns into fails
+//! output validation, and the input is then named.
 
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::Encode;
 use wasmparser::{BinaryReader, FrameKind, FrameStack, FunctionBody, Operator, VisitOperator, VisitSimdOperator};
 
-use crate::remap::{message, Remap, INTRINSIC};
+use crate::parse::Kind;
+use crate::remap::{message, Remap, DEAD, INTRINSIC};
 
 /// Appends an unsigned LEB128.
 pub(crate) fn leb(out: &mut Vec<u8>, mut v: u64) {
@@ -44,9 +50,36 @@ pub(crate) struct BodyContext<'a> {
     pub bytes: &'a [u8],
     /// Encoded replacement of each function index that is an intrinsic.
     pub lowered: &'a [Option<Vec<u8>>],
-    /// Output index of the input's memory 0 (`None`: no memory), to copy
-    /// memory-0 loads and stores verbatim when it keeps index 0.
+    /// Whether the input's memory 0 keeps index 0 in the output, so its
+    /// loads and stores are copied verbatim.
     pub memory0_identity: bool,
+    /// Output index of the input's memory 0 when it moves (`None`: it keeps
+    /// index 0, or there is none); its loads and stores are rewritten by
+    /// hand with an explicit memory index.
+    pub memory0_moved: Option<u32>,
+}
+
+/// Reads an unsigned LEB128 of at most `max_bytes` bytes (5 for u32, 10
+/// for u64) ending before `end`; `None` (the slow path decides) if it does
+/// not, or if it overflows 32 bits when `max_bytes` is 5.
+#[inline]
+fn read_leb(bytes: &[u8], mut at: usize, end: usize, max_bytes: usize) -> Option<(u64, usize)> {
+    let mut v: u64 = 0;
+    for k in 0..max_bytes {
+        if at >= end {
+            return None;
+        }
+        let b = bytes[at];
+        at += 1;
+        v |= u64::from(b & 0x7f) << (7 * k);
+        if b & 0x80 == 0 {
+            if max_bytes == 5 && v > u64::from(u32::MAX) || max_bytes == 10 && k == 9 && b > 1 {
+                return None;
+            }
+            return Some((v, at));
+        }
+    }
+    None
 }
 
 /// Rewrites one body, appending `size ‖ locals ‖ code` to `out`.
@@ -82,6 +115,44 @@ pub(crate) fn emit_body(
             continue;
         }
         let at = pos;
+        // Second fast path: the frequent operators with one index, rewritten
+        // by hand to exactly the bytes the slow path would write (canonical
+        // LEBs): `call`, `return_call`, `global.get`/`set` of ordinary items,
+        // and loads and stores on a memory 0 that moved.
+        let op = bytes[at];
+        match op {
+            0x10 | 0x12 | 0x23 | 0x24 => {
+                if let Some((index, next)) = read_leb(bytes, at + 1, end, 5) {
+                    let kind = if op <= 0x12 { Kind::Func } else { Kind::Global };
+                    if let Some(&o) = remap.maps.items[kind as usize].get(index as usize)
+                        && o < DEAD
+                    {
+                        scratch.extend_from_slice(&bytes[run..at]);
+                        scratch.push(op);
+                        leb(scratch, u64::from(o));
+                        pos = next;
+                        run = next;
+                        continue;
+                    }
+                }
+            }
+            0x28..=0x3e => {
+                if let (Some(mem), Some(&flags)) = (cx.memory0_moved, bytes.get(at + 1))
+                    && flags & 0xc0 == 0
+                    && let Some((offset, next)) = read_leb(bytes, at + 2, end, 10)
+                {
+                    scratch.extend_from_slice(&bytes[run..at]);
+                    scratch.push(op);
+                    scratch.push(flags | 0x40);
+                    leb(scratch, u64::from(mem));
+                    leb(scratch, offset);
+                    pos = next;
+                    run = next;
+                    continue;
+                }
+            }
+            _ => {}
+        }
         // Slow path: wasmparser decodes the operator; it is copied if its
         // opcode bytes say it has no index, else rewritten.
         classify.copy = copyable(bytes, at, cx.memory0_identity);

@@ -68,6 +68,7 @@ pub struct Config {
     pub(crate) keep_names: bool,
     pub(crate) keep_dwarf: bool,
     pub(crate) threads: usize,
+    pub(crate) validate_inputs: bool,
 }
 
 impl Default for Config {
@@ -82,6 +83,7 @@ impl Default for Config {
             keep_names: true,
             keep_dwarf: false,
             threads: 0,
+            validate_inputs: false,
         }
     }
 }
@@ -192,6 +194,22 @@ impl Config {
     /// costs extra memory of about half the code section.
     pub fn threads(mut self, n: usize) -> Config {
         self.threads = n;
+        self
+    }
+
+    /// Whether [`crate::Linker::add_module`] validates function bodies too.
+    /// Default: off: inputs get module-level validation (every section,
+    /// type, import, export, segment and the body count) and the bodies are
+    /// validated once, as part of the output, which must validate anyway;
+    /// that halves the linker's time on large inputs. If linking fails,
+    /// the inputs are then validated in full, so an invalid body is still
+    /// reported against its input with the same message. Turn it on to
+    /// reject an input whose only fault is in a body that linking makes
+    /// valid: a body that calls an import with arguments that only the
+    /// (more general) subtype it is bound to accepts, or that takes
+    /// `ref.func` of a function only another input declares.
+    pub fn validate_inputs(mut self, on: bool) -> Config {
+        self.validate_inputs = on;
         self
     }
 

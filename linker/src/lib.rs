@@ -44,9 +44,12 @@
 //!
 //! # Phases, in the order [`Linker::link`] runs them (`link.rs`)
 //!
-//! 0. *Validate* each input when it is added ([`Linker::add_module`];
-//!    all of wasmparser's features: GC, multi-memory, memory64, threads,
-//!    exceptions, SIMD, tail calls, ...), bodies on all cores (`validate.rs`).
+//! 0. *Check* each input when it is added ([`Linker::add_module`]):
+//!    parse it and run wasmparser's module-level validation (all features:
+//!    GC, multi-memory, memory64, threads, exceptions, SIMD, tail calls,
+//!    ...), which vouches for every index and type outside function
+//!    bodies. Bodies are validated once, in the output (phase 9), unless
+//!    [`Config::validate_inputs`] asks for it here too (`validate.rs`).
 //! 1. *Parse* each input once into borrowed section items (`parse.rs`).
 //!    Function bodies stay byte ranges.
 //! 2. *Merge types* (`types.rs`): each rec group is canonicalised (its
@@ -87,9 +90,13 @@
 //! 8. *Custom sections* (`custom.rs`): `name` merged (prefix on clash),
 //!    one `producers`, `target_features` unioned, DWARF dropped with a
 //!    warning, other sections kept if only one input has them.
-//! 9. *Validate the output* with wasmparser; a failure here is a linker
-//!    bug and is reported as [`ErrorKind::InvalidOutput`], never returned
-//!    as bytes.
+//! 9. *Validate the output* with wasmparser, bodies split across the
+//!    threads by size. When this or any earlier phase fails, the inputs
+//!    are validated in full ([`Linker::link`]): the first invalid one is
+//!    the error ([`ErrorKind::InvalidModule`], with the validator's message
+//!    for that input, as if it had been checked when added). Only if all
+//!    inputs are valid is a failing output a linker bug, reported as
+//!    [`ErrorKind::InvalidOutput`]; invalid bytes are never returned.
 //!
 //! # Why wasmparser + wasm-encoder's `Reencode`, not walrus
 //!
@@ -136,9 +143,16 @@
 //! # Complexity
 //!
 //! Time is linear in the total input size (plus hashing of the rec
-//! groups); every byte of code is decoded once for linking, and once each
-//! for input and output validation (validation and rewriting use all
-//! cores, see [`Config::threads`]). Memory is the inputs, the output, about
+//! groups); every byte of code is read once for linking (most of it
+//! skipped by hand, not decoded) and decoded once more to validate the
+//! output (validation and rewriting use all cores, see
+//! [`Config::threads`]). Validating the input bodies too would add as much
+//! again, which is why it is off by default: the output's validation
+//! covers them, and an error is traced back to its input (see phase 9).
+//! Inputs whose only fault is one that linking cures (a body calling an
+//! import with arguments only the subtype it binds to accepts; `ref.func`
+//! of a function declared only by another input) are accepted unless
+//! [`Config::validate_inputs`] is on. Memory is the inputs, the output, about
 //! half the code section while two threads rewrite it, and per-item tables
 //! (a few words per function, global and segment; data segments are not
 //! kept decoded).
@@ -210,8 +224,13 @@ impl Linker {
         Linker { config, inputs: Vec::new() }
     }
 
-    /// Adds the module `name` (the name other inputs import it by). Validates
-    /// it now, so errors point at the right input.
+    /// Adds the module `name` (the name other inputs import it by). Checks
+    /// it now, so errors point at the right input: parsing and module-level
+    /// validation (every section and item; all function bodies too with
+    /// [`Config::validate_inputs`]). By default function bodies are
+    /// validated once, in the output; if linking fails, [`Linker::link`]
+    /// then validates the inputs in full and reports the first invalid one
+    /// (with the message this function would have given).
     pub fn add_module(&mut self, name: &str, wasm: &[u8]) -> Result<(), Error> {
         self.add_module_owned(name, wasm.to_vec())
     }
@@ -226,9 +245,12 @@ impl Linker {
             ));
         }
         let timer = Timer::new();
-        validate::validate(&wasm, self.config.thread_count()).map_err(|e| {
-            Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {e}"))
-        })?;
+        let checked = if self.config.validate_inputs {
+            validate::validate(&wasm, self.config.thread_count())
+        } else {
+            validate::validate_module_level(&wasm)
+        };
+        checked.map_err(|e| invalid_input(name, &e))?;
         timer.mark("validate input");
         self.inputs.push(Input { name: name.to_string(), bytes: wasm });
         Ok(())
@@ -237,6 +259,25 @@ impl Linker {
     /// Links the inputs, in the order they were added, into one module.
     pub fn link(&self) -> Result<Output, Error> {
         let inputs: Vec<(&str, &[u8])> = self.inputs.iter().map(|i| (i.name.as_str(), i.bytes.as_slice())).collect();
-        link::link(&self.config, &inputs)
+        link::link(&self.config, &inputs).map_err(|e| {
+            // Bodies were not validated on input: an invalid body shows up
+            // here as an invalid output or a rewrite error. Name the input,
+            // with the message full input validation gives, as if it had
+            // been validated when added.
+            if self.config.validate_inputs {
+                return e;
+            }
+            let timer = Timer::new();
+            let culprit = self.inputs.iter().find_map(|i| {
+                validate::validate(&i.bytes, self.config.thread_count()).err().map(|m| invalid_input(&i.name, &m))
+            });
+            timer.mark("validate inputs (error path)");
+            culprit.unwrap_or(e)
+        })
     }
+}
+
+/// The error for an input that fails validation.
+fn invalid_input(name: &str, message: &str) -> Error {
+    Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {message}"))
 }

@@ -315,7 +315,12 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         .iter()
         .map(|p| p.imports_of[0].iter().map(|&i| (p.imports[i as usize].module, p.imports[i as usize].name)).collect())
         .collect();
-    let remap = |m: usize| Remap { module: parsed[m].name, maps: &maps[m], func_import_names: &func_import_names[m] };
+    let remap = |m: usize| Remap {
+        module: parsed[m].name,
+        maps: &maps[m],
+        func_import_names: &func_import_names[m],
+        has_data_count: parsed[m].has_data_count,
+    };
 
     let mut funcs = wasm_encoder::FunctionSection::new();
     for (m, p) in parsed.iter().enumerate() {
@@ -427,7 +432,12 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
             .enumerate()
             .map(|(m, p)| {
                 let mem0 = maps[m].items[Kind::Memory as usize].first().copied();
-                BodyContext { bytes: p.bytes, lowered: &lowered[m], memory0_identity: mem0 == Some(0) }
+                BodyContext {
+                    bytes: p.bytes,
+                    lowered: &lowered[m],
+                    memory0_identity: mem0 == Some(0),
+                    memory0_moved: mem0.filter(|&o| o != 0 && o < DEAD),
+                }
             })
             .collect();
         let emit = |jobs: &[(usize, usize)], out: &mut Vec<u8>| -> Result<(), Error> {

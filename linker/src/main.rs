@@ -48,6 +48,9 @@ OPTIONS:
         --strip-names          Do not emit a `name` section.
         --keep-dwarf           Keep DWARF sections of a single input verbatim
                                (offsets become stale). Default: drop, warn.
+        --validate-inputs      Validate the inputs' function bodies when they
+                               are read, not only in the output (slower;
+                               rejects bodies that only linking makes valid).
         --threads N            Threads for validation and code rewriting
                                (default: all cores; 1 = single-threaded).
                                The output is identical for any N.
@@ -107,6 +110,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "--gc" => a.config = a.config.gc(true),
             "--strip-names" => a.config = a.config.keep_names(false),
             "--keep-dwarf" => a.config = a.config.keep_dwarf(true),
+            "--validate-inputs" => a.config = a.config.validate_inputs(true),
             "--threads" => {
                 let v = val(&mut it)?;
                 let n: usize = v.parse().map_err(|_| format!("--threads expects a number, got `{v}`"))?;

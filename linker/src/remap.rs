@@ -27,6 +27,10 @@ pub(crate) struct Remap<'m> {
     pub maps: &'m Maps,
     /// Names of the input's imported functions, for intrinsic-misuse errors.
     pub func_import_names: &'m [(&'m str, &'m str)],
+    /// Whether the input has a data count section, which code that names a
+    /// data segment needs. Checked here because bodies are validated only
+    /// in the output, which may have one from another input.
+    pub has_data_count: bool,
 }
 
 impl Remap<'_> {
@@ -80,6 +84,12 @@ impl Reencode for Remap<'_> {
         seg(&self.maps.elems, i, "element", self.module)
     }
     fn data_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
+        if !self.has_data_count {
+            return Err(ReError::UserError(format!(
+                "module `{}` names data segment {i} in code but has no data count section",
+                self.module
+            )));
+        }
         seg(&self.maps.datas, i, "data", self.module)
     }
 }

@@ -1,8 +1,15 @@
-//! Validation of inputs and output with wasmparser (all features), with
-//! function bodies checked on all available cores: module-level checks run
-//! in order, each body is independent once the module's resources are
-//! known. The first error in function order is reported, so results do not
-//! depend on thread timing.
+//! Validation with wasmparser (all features).
+//!
+//! - [`validate`]: a whole module, as the output is checked before it is
+//!   returned. Module-level checks run in order; function bodies are
+//!   independent once the module's resources are known, so they are split
+//!   into one contiguous run per thread *by bytes* (compiler output has a
+//!   few huge functions; splitting by count left one thread with 90% of the
+//!   work). The first error in function order is reported, so results do
+//!   not depend on thread timing.
+//! - [`validate_module_level`]: everything but the function bodies, which
+//!   is how inputs are checked by default (a few percent of the cost; the
+//!   bodies are checked once, in the output, see the crate docs).
 
 use wasmparser::{
     BinaryReaderError, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload,
@@ -11,8 +18,8 @@ use wasmparser::{
 
 type Job<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
 
-/// Validates `bytes` as a core module with [`crate::features`].
-pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
+/// Runs the module-level validator over `bytes`, collecting the bodies.
+fn module_level(bytes: &[u8]) -> Result<Vec<Job<'_>>, String> {
     let mut validator = Validator::new_with_features(crate::features());
     let mut jobs: Vec<Job<'_>> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
@@ -25,33 +32,57 @@ pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
             ValidPayload::Ok | ValidPayload::End(_) => {}
         }
     }
+    Ok(jobs)
+}
+
+/// Validates `bytes` as a core module with [`crate::features`], except
+/// that function bodies are only split off, not checked (the section
+/// structure, the body count and every module-level item are).
+pub(crate) fn validate_module_level(bytes: &[u8]) -> Result<(), String> {
+    module_level(bytes).map(drop)
+}
+
+/// Validates `bytes` as a core module with [`crate::features`].
+pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
+    let jobs = module_level(bytes)?;
     let threads = threads.clamp(1, 8);
-    if threads < 2 || jobs.len() < 256 {
+    let total: usize = jobs.iter().map(|(_, b)| b.range().len()).sum();
+    if threads < 2 || jobs.len() < 64 || total < (256 << 10) {
         return run(jobs).map_err(|(_, e)| e.to_string());
     }
-    let chunk = jobs.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<Job<'_>>> = Vec::with_capacity(threads);
-    let mut it = jobs.into_iter();
-    loop {
-        let c: Vec<Job<'_>> = it.by_ref().take(chunk).collect();
-        if c.is_empty() {
-            break;
+    // Contiguous runs of about total/threads bytes each.
+    let share = total.div_ceil(threads);
+    let mut bounds = vec![0usize];
+    let mut acc = 0usize;
+    for (k, (_, b)) in jobs.iter().enumerate() {
+        acc += b.range().len();
+        if acc >= share * bounds.len() && bounds.len() < threads {
+            bounds.push(k + 1);
         }
-        chunks.push(c);
     }
+    bounds.push(jobs.len());
+    bounds.dedup();
+    // Owned runs (a `FuncToValidate` is consumed), split off from the end.
+    let mut jobs = jobs;
+    let mut runs: Vec<(usize, Vec<Job<'_>>)> = Vec::with_capacity(bounds.len());
+    for &lo in bounds[..bounds.len() - 1].iter().rev() {
+        runs.push((lo, jobs.split_off(lo)));
+    }
+    let (_, mine) = runs.pop().unwrap_or((0, Vec::new()));
     let results: Vec<Result<(), (usize, String)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
+        let handles: Vec<_> = runs
             .into_iter()
-            .enumerate()
-            .map(|(i, c)| s.spawn(move || run(c).map_err(|(k, e)| (i * chunk + k, e.to_string()))))
+            .map(|(lo, run_jobs)| s.spawn(move || run(run_jobs).map_err(|(k, e)| (lo + k, e.to_string()))))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err((usize::MAX, "validator thread panicked".to_string()))))
+        // The first run on this thread.
+        let first = run(mine).map_err(|(k, e)| (k, e.to_string()));
+        std::iter::once(first)
+            .chain(handles.into_iter().map(|h| {
+                h.join().unwrap_or_else(|_| Err((usize::MAX, "validator thread panicked".to_string())))
+            }))
             .collect()
     });
-    let first = results.into_iter().filter_map(Result::err).min_by_key(|(k, _)| *k);
-    match first {
+    match results.into_iter().filter_map(Result::err).min_by_key(|(k, _)| *k) {
         Some((_, e)) => Err(e),
         None => Ok(()),
     }

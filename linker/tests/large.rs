@@ -50,11 +50,19 @@ fn invalid_body_is_reported_with_threads() {
     let mut text = big_module(600);
     text = text.replace("(func $f500 (export \"f500\") (param i32) (result i32)\n", "(func $f500 (export \"f500\") (param i32) (result i32)\n    (i64.const 1) (drop)\n    (f32.const 1)\n");
     let bytes = wat::parse_str(&text).unwrap();
+    let small = common::wasm("(module (func (export \"s\")))");
     for threads in [1, 2, 4] {
+        // Default: bodies are validated in the output; the failure is then
+        // traced back to the input, with the input validator's message.
         let mut l = multimem_linker::Linker::new(Config::default().threads(threads));
-        let e = l.add_module("big", &bytes).unwrap_err();
+        l.add_module("small", &small).unwrap();
+        l.add_module("big", &bytes).unwrap();
+        let e = l.link().unwrap_err();
         assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule);
-        assert!(e.to_string().contains("module `big`"), "{e}");
-        assert!(e.to_string().contains("type mismatch"), "{e}");
+        assert!(e.to_string().starts_with("module `big` is not a valid wasm module: type mismatch"), "{e}");
+        // --validate-inputs: the same error, when the input is added.
+        let mut l = multimem_linker::Linker::new(Config::default().threads(threads).validate_inputs(true));
+        let e2 = l.add_module("big", &bytes).unwrap_err();
+        assert_eq!(e2, e);
     }
 }

@@ -8,14 +8,32 @@ use common::*;
 use proptest::prelude::*;
 
 fn check(inputs: &[(&str, &[u8])]) -> Result<(), TestCaseError> {
-    let result = std::panic::catch_unwind(|| link(multimem_linker::Config::default().gc(true), inputs));
+    for gc in [true, false] {
+        check_with(inputs, multimem_linker::Config::default().gc(gc))?;
+    }
+    Ok(())
+}
+
+fn check_with(inputs: &[(&str, &[u8])], config: multimem_linker::Config) -> Result<(), TestCaseError> {
+    let result = std::panic::catch_unwind(|| link(config, inputs));
+    // Bodies are validated only in the output, yet an invalid input must
+    // still be the error, named, as if it had been validated when added.
+    let first_invalid = inputs.iter().find(|(_, b)| {
+        wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(b).is_err()
+    });
     match result {
         Err(_) => Err(TestCaseError::fail("linker panicked")),
         Ok(Err(e)) => {
             prop_assert!(!e.to_string().is_empty());
+            if let Some((name, _)) = first_invalid {
+                prop_assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule, "{}", e);
+                let prefix = format!("module `{name}` is not a valid wasm module: ");
+                prop_assert!(e.to_string().starts_with(&prefix), "{}", e);
+            }
             Ok(())
         }
         Ok(Ok(out)) => {
+            prop_assert!(first_invalid.is_none(), "input `{}` is invalid, yet it linked", first_invalid.map_or("", |i| i.0));
             let v = wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&out.wasm);
             prop_assert!(v.is_ok(), "output does not validate: {:?}", v.err());
             Ok(())
@@ -106,4 +124,39 @@ proptest! {
             (a, b) => prop_assert!(false, "nondeterministic: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
         }
     }
+}
+
+/// An input whose only fault is code naming a data segment without a data
+/// count section: the output would have one (from the other input), so
+/// only the linker's own check can report it; it must name the input.
+#[test]
+fn missing_data_count_is_reported_although_the_output_would_validate() {
+    let with_count = wasm(r#"(module (memory 1) (data $d "a") (func (export "a") (data.drop $d)))"#);
+    let text = wasm(r#"(module (memory 1) (data $d "b") (func (export "b") (data.drop $d)))"#);
+    // Drop its data count section (id 12).
+    let mut stripped = text[..8].to_vec();
+    for payload in wasmparser::Parser::new(0).parse_all(&text) {
+        if let Some((id, range)) = payload.unwrap().as_section() {
+            if id != 12 {
+                // The section header (id, size) precedes the contents.
+                let mut size = Vec::new();
+                let mut n = range.len();
+                loop {
+                    let b = (n & 0x7f) as u8;
+                    n >>= 7;
+                    size.push(if n == 0 { b } else { b | 0x80 });
+                    if n == 0 {
+                        break;
+                    }
+                }
+                stripped.push(id);
+                stripped.extend_from_slice(&size);
+                stripped.extend_from_slice(&text[range]);
+            }
+        }
+    }
+    assert!(wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&stripped).is_err());
+    let e = link(multimem_linker::Config::default(), &[("a", &with_count), ("b", &stripped)]).unwrap_err();
+    assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule);
+    assert!(e.to_string().starts_with("module `b` is not a valid wasm module: "), "{e}");
 }
