@@ -9,7 +9,8 @@
 //! `retain`/`release` also validate the address.
 //!
 //! Exports: `run_small(ops)`, `run_mixed(ops)`, `run_retain(ops)` (each
-//! returns a checksum so nothing is optimised away) and `pages()`.
+//! returns a checksum so nothing is optimised away), the diagnostics
+//! `run_fill`, `run_small_fill`, `run_small_raw` and `run_mixed_raw`, and `pages()`.
 #![no_std]
 
 #[cfg(not(any(feature = "multimem", feature = "talc", feature = "dlmalloc")))]
@@ -51,6 +52,18 @@ mod heap {
     pub fn release(b: u32, len: u32) {
         free(b, len)
     }
+    /// The allocator alone: a block, no buffer header, no zero-fill.
+    #[inline(always)]
+    pub fn raw_alloc(len: u32) -> u32 {
+        match multimem_runtime::alloc::alloc(multimem_runtime::alloc::block_size(len)) {
+            Ok(b) => b + 16,
+            Err(_) => core::arch::wasm32::unreachable(),
+        }
+    }
+    #[inline(always)]
+    pub fn raw_free(b: u32, _len: u32) {
+        multimem_runtime::alloc::free(b - 16)
+    }
 }
 
 #[cfg(feature = "talc")]
@@ -82,6 +95,18 @@ mod heap {
         unsafe { TALC.dealloc(b as *mut u8, layout(len)) }
     }
     #[inline(always)]
+    pub fn raw_alloc(len: u32) -> u32 {
+        let p = unsafe { TALC.alloc(layout(len)) };
+        if p.is_null() {
+            core::arch::wasm32::unreachable()
+        }
+        p as u32
+    }
+    #[inline(always)]
+    pub fn raw_free(b: u32, len: u32) {
+        free(b, len)
+    }
+    #[inline(always)]
     pub fn retain(b: u32) {
         super::rc_retain(b)
     }
@@ -109,6 +134,18 @@ mod heap {
     #[inline(always)]
     pub fn free(b: u32, len: u32) {
         unsafe { (*(&raw mut DL)).free(b as *mut u8, len as usize + 4, 16) }
+    }
+    #[inline(always)]
+    pub fn raw_alloc(len: u32) -> u32 {
+        let p = unsafe { (*(&raw mut DL)).malloc(len as usize + 4, 16) };
+        if p.is_null() {
+            core::arch::wasm32::unreachable()
+        }
+        p as u32
+    }
+    #[inline(always)]
+    pub fn raw_free(b: u32, len: u32) {
+        free(b, len)
     }
     #[inline(always)]
     pub fn retain(b: u32) {
@@ -159,9 +196,24 @@ fn rc_release(counter: u32, _len: u32) {
     }
 }
 
+/// Varies every workload's random sequence (see `set_seed`).
+static mut SEED: u32 = 0;
+
+/// Selects the random sequences of the following runs: the runner gives
+/// each run its own seed and all three allocators the same one, so the
+/// medians (times and pages) are over several sequences, not one.
+#[unsafe(no_mangle)]
+pub extern "C" fn set_seed(seed: u32) {
+    unsafe { SEED = seed };
+}
+
 /// A small LCG: the same sequence for every allocator.
 struct Rng(u32);
 impl Rng {
+    /// The sequence of workload `stream` under the current seed.
+    fn new(stream: u32) -> Rng {
+        Rng(stream ^ unsafe { SEED }.wrapping_mul(0x9E37_79B9))
+    }
     #[inline(always)]
     fn next(&mut self) -> u32 {
         self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
@@ -220,7 +272,7 @@ fn fill(rng: &mut Rng, small: bool) {
 /// around them.
 #[unsafe(no_mangle)]
 pub extern "C" fn run_small(ops: u32) -> u32 {
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     fill(&mut rng, true);
     let mut sum = 0u32;
     for _ in 0..ops {
@@ -236,7 +288,7 @@ pub extern "C" fn run_small(ops: u32) -> u32 {
 /// sizes log-uniform in 16 B..64 KiB.
 #[unsafe(no_mangle)]
 pub extern "C" fn run_mixed(ops: u32) -> u32 {
-    let mut rng = Rng(2);
+    let mut rng = Rng::new(2);
     fill(&mut rng, false);
     let blocks = unsafe { &mut *(&raw mut BLOCKS) };
     let mut sum = 0u32;
@@ -252,6 +304,59 @@ pub extern "C" fn run_mixed(ops: u32) -> u32 {
     sum
 }
 
+/// `run_mixed` with the allocator alone (diagnostic): blocks without
+/// zero-fill (multimem: `alloc::alloc`, no buffer header or counters; talc:
+/// `alloc`; dlmalloc: `malloc`), so the difference to `run_mixed` is what
+/// zero-filling cold memory costs. Set-up writes its blocks in full, as
+/// `fill` does.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_mixed_raw(ops: u32) -> u32 {
+    let mut rng = Rng::new(2);
+    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
+    for slot in blocks.iter_mut() {
+        if slot.1 == 0 && slot.0 == 0 {
+            let len = mixed_len(&mut rng);
+            let b = heap::raw_alloc(len);
+            unsafe { core::ptr::write_bytes(b as *mut u8, 0x5A, len as usize) };
+            *slot = (b, len);
+        }
+    }
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let i = rng.below(LIVE as u32) as usize;
+        let (b, len) = blocks[i];
+        heap::raw_free(b, len);
+        let len = mixed_len(&mut rng);
+        let b = heap::raw_alloc(len);
+        sum = sum.wrapping_add(touch(b, len));
+        blocks[i] = (b, len);
+    }
+    sum
+}
+
+/// `run_small` with the allocator alone (diagnostic, as `run_mixed_raw`).
+#[unsafe(no_mangle)]
+pub extern "C" fn run_small_raw(ops: u32) -> u32 {
+    let mut rng = Rng::new(1);
+    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
+    for slot in blocks.iter_mut() {
+        if slot.1 == 0 && slot.0 == 0 {
+            let len = 16 + rng.below(241);
+            let b = heap::raw_alloc(len);
+            unsafe { core::ptr::write_bytes(b as *mut u8, 0x5A, len as usize) };
+            *slot = (b, len);
+        }
+    }
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let len = 16 + rng.below(241);
+        let b = heap::raw_alloc(len);
+        sum = sum.wrapping_add(touch(b, len));
+        heap::raw_free(b, len);
+    }
+    sum
+}
+
 /// Scratch area for `run_fill`.
 static mut SCRATCH: [u8; 100 * 1024] = [0; 100 * 1024];
 
@@ -260,7 +365,7 @@ static mut SCRATCH: [u8; 100 * 1024] = [0; 100 * 1024];
 /// runner subtracts it to show the allocators' own cost.
 #[unsafe(no_mangle)]
 pub extern "C" fn run_fill(ops: u32) -> u32 {
-    let mut rng = Rng(2);
+    let mut rng = Rng::new(2);
     let scratch = &raw mut SCRATCH as *mut u8;
     let mut sum = 0u32;
     for _ in 0..ops {
@@ -276,7 +381,7 @@ pub extern "C" fn run_fill(ops: u32) -> u32 {
 /// scratch area and touched, no allocator.
 #[unsafe(no_mangle)]
 pub extern "C" fn run_small_fill(ops: u32) -> u32 {
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     let scratch = &raw mut SCRATCH as *mut u8;
     let mut sum = 0u32;
     for _ in 0..ops {
@@ -290,7 +395,7 @@ pub extern "C" fn run_small_fill(ops: u32) -> u32 {
 /// `ops` retain+release pairs on LIVE live blocks.
 #[unsafe(no_mangle)]
 pub extern "C" fn run_retain(ops: u32) -> u32 {
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     fill(&mut rng, true);
     let blocks = unsafe { &mut *(&raw mut BLOCKS) };
     // The alternatives address their count word directly (data + len).
