@@ -159,6 +159,7 @@
 //! Set `MULTIMEM_LINK_TIMINGS=1` to print per-phase times to stderr.
 #![deny(missing_docs)]
 
+mod buffer;
 mod code;
 mod config;
 mod custom;
@@ -173,6 +174,13 @@ mod validate;
 
 pub use config::{Config, ExportConflict, ExportSpec, NamePrefix, RUNTIME_MODULE};
 pub use error::{Error, ErrorKind};
+
+/// Reads a whole file into memory the way the CLI does: in one buffer
+/// that uses huge pages where Linux allows (fewer page faults on large
+/// modules). Same result as [`std::fs::read`].
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    buffer::read_file(path)
+}
 
 /// The features inputs and output are validated with: everything wasmparser
 /// knows (GC, multi-memory, memory64, threads, exceptions, SIMD, ...).

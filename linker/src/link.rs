@@ -292,7 +292,10 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     timer.mark("indices");
     // Phase 7: emit sections.
     let total_in: usize = inputs.iter().map(|(_, b)| b.len()).sum();
-    let mut out: Vec<u8> = Vec::with_capacity(total_in + total_in / 64 + 4096);
+    // Generous: code grows when indices get longer (a moved memory 0 adds
+    // a byte to every load and store), and growing the Vec would copy the
+    // whole output. Capacity never touched costs address space, not RSS.
+    let mut out: Vec<u8> = crate::buffer::with_capacity(total_in + total_in / 4 + 4096);
     out.extend_from_slice(&[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     let section = |out: &mut Vec<u8>, id: u8, s: &dyn Encode, empty: bool| {
         if !empty {
@@ -412,7 +415,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     let total_code: usize = parsed.iter().map(|p| p.code_size).sum();
     let num_bodies = num_funcs - n_ext[0] + u32::from(synth_start.is_some());
     if num_bodies > 0 {
-        out.reserve_exact(total_code + total_code / 64 + 16);
+        out.reserve(total_code + total_code / 4 + 16);
         out.push(10);
         let size_at = out.len();
         out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
@@ -468,7 +471,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
             let second_size: usize = second.iter().map(body_len).sum();
             let (r1, r2) = std::thread::scope(|sc| {
                 let h = sc.spawn(|| {
-                    let mut tail = Vec::with_capacity(second_size + second_size / 64 + 16);
+                    let mut tail = crate::buffer::with_capacity(second_size + second_size / 4 + 16);
                     emit(second, &mut tail).map(|()| tail)
                 });
                 let r1 = emit(first, &mut out);
@@ -476,8 +479,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
                 (r1, r2)
             });
             r1?;
-            let tail = r2?;
-            out.extend_from_slice(&tail);
+            crate::buffer::append_releasing(&mut out, r2?);
         }
         if synth_start.is_some() {
             let mut body = vec![0u8];
@@ -507,7 +509,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     // Data section, also in place.
     if next_data > 0 {
         let total_data: usize = parsed.iter().map(|p| p.data_size + 16).sum();
-        out.reserve_exact(total_data);
+        out.reserve(total_data);
         out.push(11);
         let size_at = out.len();
         out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
@@ -529,7 +531,19 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
                             out.push(0x02);
                             leb(&mut out, mem as u64);
                         }
-                        r.const_expr(offset_expr.clone()).map_err(re)?.encode(&mut out);
+                        // `i32.const N end` / `i64.const N end` (nearly all
+                        // offsets; Go output has ~100k segments) carry no
+                        // index: copied as they are.
+                        let range = offset_expr.get_binary_reader().range();
+                        let expr = &p.bytes[range];
+                        if matches!(expr.first(), Some(0x41 | 0x42))
+                            && expr.last() == Some(&0x0b)
+                            && expr[1..expr.len() - 1].iter().position(|b| b & 0x80 == 0) == Some(expr.len() - 3)
+                        {
+                            out.extend_from_slice(expr);
+                        } else {
+                            r.const_expr(offset_expr.clone()).map_err(re)?.encode(&mut out);
+                        }
                     }
                 }
                 leb(&mut out, data.data.len() as u64);

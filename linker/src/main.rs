@@ -164,7 +164,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
 }
 
 fn read_input(path: &str) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let bytes = multimem_linker::read_file(std::path::Path::new(path)).map_err(|e| format!("cannot read `{path}`: {e}"))?;
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }
@@ -185,15 +185,24 @@ fn bundled_runtime() -> Vec<u8> {
 
 fn run(args: Vec<String>) -> Result<(), String> {
     let Some(a) = parse_args(args)? else { return Ok(()) };
+    let timings = std::env::var_os("MULTIMEM_LINK_TIMINGS").is_some();
+    let start = std::time::Instant::now();
+    let mark = |what: &str| {
+        if timings {
+            eprintln!("multimem-link timing: {what} (since start): {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+        }
+    };
     let mut linker = Linker::new(a.config);
     for (name, path) in &a.inputs {
         let bytes = read_input(path)?;
+        mark(&format!("read `{name}`"));
         linker.add_module_owned(name, bytes).map_err(|e| e.to_string())?;
     }
     if a.with_runtime {
         linker.add_module_owned("multimem", bundled_runtime()).map_err(|e| e.to_string())?;
     }
     let out = linker.link().map_err(|e| e.to_string())?;
+    mark("linked");
     if !a.quiet {
         for w in &out.warnings {
             eprintln!("warning: {w}");
@@ -204,13 +213,15 @@ fn run(args: Vec<String>) -> Result<(), String> {
     } else {
         out.wasm
     };
-    match a.output.as_deref() {
+    let written = match a.output.as_deref() {
         None | Some("-") => {
             let mut so = std::io::stdout().lock();
             so.write_all(&bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
         }
         Some(path) => std::fs::write(path, &bytes).map_err(|e| format!("cannot write `{path}`: {e}")),
-    }
+    };
+    mark("written");
+    written
 }
 
 fn main() -> ExitCode {

@@ -7,9 +7,10 @@
 //!   few huge functions; splitting by count left one thread with 90% of the
 //!   work). The first error in function order is reported, so results do
 //!   not depend on thread timing.
-//! - [`validate_module_level`]: everything but the function bodies, which
-//!   is how inputs are checked by default (a few percent of the cost; the
-//!   bodies are checked once, in the output, see the crate docs).
+//! - [`validate_module_level`]: everything but the function bodies and
+//!   data segments, which is how inputs are checked by default (a few
+//!   percent of the cost; those are checked once, in the output, see the
+//!   crate docs).
 
 use wasmparser::{
     BinaryReaderError, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload,
@@ -19,11 +20,35 @@ use wasmparser::{
 type Job<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
 
 /// Runs the module-level validator over `bytes`, collecting the bodies.
-fn module_level(bytes: &[u8]) -> Result<Vec<Job<'_>>, String> {
+/// With `skip_data`, the data count and data sections are parsed but not
+/// validated, apart from their counts agreeing.
+fn module_level(bytes: &[u8], skip_data: bool) -> Result<Vec<Job<'_>>, String> {
     let mut validator = Validator::new_with_features(crate::features());
     let mut jobs: Vec<Job<'_>> = Vec::new();
+    let (mut data_count, mut data_section) = (None, 0u32);
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|e| e.to_string())?;
+        if skip_data {
+            match &payload {
+                wasmparser::Payload::DataCountSection { count, .. } => {
+                    data_count = Some(*count);
+                    continue;
+                }
+                wasmparser::Payload::DataSection(reader) => {
+                    data_section = reader.count();
+                    // Parsed in full (segments, trailing bytes), so dead
+                    // segments that never reach the output are checked too.
+                    for data in reader.clone() {
+                        data.map_err(|e| e.to_string())?;
+                    }
+                    continue;
+                }
+                wasmparser::Payload::End(_) if data_count.is_some_and(|n| n != data_section) => {
+                    return Err("data count and data section have inconsistent lengths".to_string());
+                }
+                _ => {}
+            }
+        }
         match validator.payload(&payload).map_err(|e| e.to_string())? {
             ValidPayload::Func(f, body) => jobs.push((f, body)),
             ValidPayload::Parser(_) => {
@@ -36,15 +61,20 @@ fn module_level(bytes: &[u8]) -> Result<Vec<Job<'_>>, String> {
 }
 
 /// Validates `bytes` as a core module with [`crate::features`], except
-/// that function bodies are only split off, not checked (the section
-/// structure, the body count and every module-level item are).
+/// function bodies and data segments: bodies are only split off (their
+/// count is checked), data segments only parsed (and their count checked
+/// against the data count section). Both are validated in the output, the
+/// only places the linker reads them: bodies and segment offsets are
+/// rewritten through the index maps, which reject any index the input does
+/// not have. Checking the data segments' offset expressions costs as much
+/// as everything else in this check on Go output (~100k segments).
 pub(crate) fn validate_module_level(bytes: &[u8]) -> Result<(), String> {
-    module_level(bytes).map(drop)
+    module_level(bytes, true).map(drop)
 }
 
 /// Validates `bytes` as a core module with [`crate::features`].
 pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
-    let jobs = module_level(bytes)?;
+    let jobs = module_level(bytes, false)?;
     let threads = threads.clamp(1, 8);
     let total: usize = jobs.iter().map(|(_, b)| b.range().len()).sum();
     if threads < 2 || jobs.len() < 64 || total < (256 << 10) {
