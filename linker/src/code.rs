@@ -82,7 +82,8 @@ fn read_leb(bytes: &[u8], mut at: usize, end: usize, max_bytes: usize) -> Option
     None
 }
 
-/// Rewrites one body, appending `size ‖ locals ‖ code` to `out`.
+/// Rewrites one body, appending `size ‖ locals ‖ code` to `out`; returns
+/// the length of `locals ‖ code` (the body just written ends `out`).
 pub(crate) fn emit_body(
     remap: &mut Remap<'_>,
     cx: &BodyContext<'_>,
@@ -90,7 +91,7 @@ pub(crate) fn emit_body(
     classify: &mut Classify,
     scratch: &mut Vec<u8>,
     out: &mut Vec<u8>,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     scratch.clear();
     let locals = body.get_locals_reader().map_err(|e| e.to_string())?;
     leb(scratch, locals.get_count() as u64);
@@ -201,7 +202,7 @@ pub(crate) fn emit_body(
     scratch.extend_from_slice(&bytes[run..end]);
     leb(out, scratch.len() as u64);
     out.extend_from_slice(scratch);
-    Ok(())
+    Ok(scratch.len())
 }
 
 /// Whether the operator at `at` carries no index immediate (so its bytes

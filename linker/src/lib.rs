@@ -84,14 +84,19 @@
 //!    the [`wasm_encoder::reencode::Reencode`] hooks, and each `call` of an
 //!    intrinsic is replaced by its pre-encoded instruction. With more than
 //!    one thread ([`Config::threads`]) the second half of the bodies is
-//!    rewritten on another core into its own buffer. Several start
+//!    rewritten on another core into its own buffer, appended at the end
+//!    while its pages are released. Several start
 //!    functions become one synthesised function calling them in input
 //!    order.
 //! 8. *Custom sections* (`custom.rs`): `name` merged (prefix on clash),
 //!    one `producers`, `target_features` unioned, DWARF dropped with a
 //!    warning, other sections kept if only one input has them.
-//! 9. *Validate the output* with wasmparser, bodies split across the
-//!    threads by size. When this or any earlier phase fails, the inputs
+//! 9. *Validate the output* with wasmparser, while it is written
+//!    (`validate.rs`, `Streaming`): the sections
+//!    before the code section before any body is written, each body by the
+//!    thread that has just written it (so writing and checking share the
+//!    cores with no barrier between them), the sections after the code
+//!    section at the end. When this or any earlier phase fails, the inputs
 //!    are validated in full ([`Linker::link`]): the first invalid one is
 //!    the error ([`ErrorKind::InvalidModule`], with the validator's message
 //!    for that input, as if it had been checked when added). Only if all

@@ -7,6 +7,12 @@
 //!   few huge functions; splitting by count left one thread with 90% of the
 //!   work). The first error in function order is reported, so results do
 //!   not depend on thread timing.
+//! - [`Streaming`] + [`BodyChecker`]: the output, validated while it is
+//!   written: the sections before the code section first, then each
+//!   function body by the thread that has just written it (still in
+//!   cache, and with no barrier between writing and checking), then the
+//!   sections after it. Same checks as [`validate`], in the same order per
+//!   item.
 //! - [`validate_module_level`]: everything but the function bodies and
 //!   data segments, which is how inputs are checked by default (a few
 //!   percent of the cost; those are checked once, in the output, see the
@@ -128,4 +134,112 @@ fn run(jobs: Vec<Job<'_>>) -> Result<(), (usize, BinaryReaderError)> {
         allocs = v.into_allocations();
     }
     Ok(())
+}
+
+/// wasmparser's limit on one function body (`MAX_WASM_FUNCTION_SIZE`, not
+/// exported), checked here because bodies are registered before they exist.
+const MAX_FUNCTION_SIZE: usize = 7_654_321;
+
+/// Validation of the output as it is written (see the module docs).
+pub(crate) struct Streaming {
+    validator: Validator,
+    /// Length of the sections validated by [`Streaming::start`].
+    pre_code: usize,
+}
+
+impl Streaming {
+    /// Validates `pre_code` (header and every section before the code
+    /// section), then registers `bodies` function bodies, starting at output
+    /// offset `code_at`: one [`FuncToValidate`] each, in order.
+    pub(crate) fn start(
+        pre_code: &[u8],
+        bodies: u32,
+        code_at: usize,
+    ) -> Result<(Streaming, Vec<FuncToValidate<ValidatorResources>>), String> {
+        let mut validator = Validator::new_with_features(crate::features());
+        let mut parser = Parser::new(0);
+        let mut at = 0;
+        loop {
+            match parser.parse(&pre_code[at..], false).map_err(|e| e.to_string())? {
+                wasmparser::Chunk::NeedMoreData(_) => break,
+                wasmparser::Chunk::Parsed { consumed, payload } => {
+                    validator.payload(&payload).map_err(|e| e.to_string())?;
+                    at += consumed;
+                }
+            }
+        }
+        let mut funcs = Vec::with_capacity(bodies as usize);
+        if bodies > 0 {
+            validator.code_section_start(&(code_at..code_at)).map_err(|e| e.to_string())?;
+            for _ in 0..bodies {
+                // Only the body's size is read here (checked per body later).
+                let empty = FunctionBody::new(wasmparser::BinaryReader::new(&[], code_at));
+                funcs.push(validator.code_section_entry(&empty).map_err(|e| e.to_string())?);
+            }
+        }
+        Ok((Streaming { validator, pre_code: pre_code.len() }, funcs))
+    }
+
+    /// Validates what follows the code section in `out` (the whole output)
+    /// and the module's end (counts of functions and bodies, ...).
+    pub(crate) fn finish(mut self, out: &[u8]) -> Result<(), String> {
+        let mut parser = Parser::new(0);
+        let mut at = 0;
+        loop {
+            match parser.parse(&out[at..], true).map_err(|e| e.to_string())? {
+                wasmparser::Chunk::NeedMoreData(_) => return Err("unexpected end of the output".to_string()),
+                wasmparser::Chunk::Parsed { consumed, payload } => {
+                    let before = at;
+                    at += consumed;
+                    match payload {
+                        wasmparser::Payload::CodeSectionStart { size, .. } => {
+                            parser.skip_section();
+                            at += size as usize;
+                        }
+                        _ if before < self.pre_code => {}
+                        wasmparser::Payload::End(offset) => {
+                            self.validator.end(offset).map_err(|e| e.to_string())?;
+                            return Ok(());
+                        }
+                        payload => {
+                            self.validator.payload(&payload).map_err(|e| e.to_string())?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Validates bodies one by one on one thread, keeping the first error.
+#[derive(Default)]
+pub(crate) struct BodyChecker {
+    allocs: Option<FuncValidatorAllocations>,
+    error: Option<String>,
+}
+
+impl BodyChecker {
+    /// Validates `body` (locals and code, no size prefix) found at output
+    /// offset `offset` (used in messages only) with `func`. After an error,
+    /// later bodies are skipped.
+    pub(crate) fn check(&mut self, func: FuncToValidate<ValidatorResources>, body: &[u8], offset: usize) {
+        if self.error.is_some() {
+            return;
+        }
+        if body.len() > MAX_FUNCTION_SIZE {
+            self.error = Some(format!("function body size of {} bytes exceeds the limit of {MAX_FUNCTION_SIZE}", body.len()));
+            return;
+        }
+        let mut v = func.into_validator(self.allocs.take().unwrap_or_default());
+        let reader = wasmparser::BinaryReader::new_features(body, offset, crate::features());
+        match v.validate(&FunctionBody::new(reader)) {
+            Ok(()) => self.allocs = Some(v.into_allocations()),
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// The first error, if any.
+    pub(crate) fn into_error(self) -> Option<String> {
+        self.error
+    }
 }
