@@ -72,8 +72,9 @@ const FLAGS: u32 = 15;
 
 /// Blocks of a list looked at for the best fit (see `tlsf_take`). Taking
 /// the smallest of the first 8, rather than the first that fits, brought
-/// the mixed workload of `bench/alloc` from 267 to 265 pages (dlmalloc:
-/// 265; medians over 11 random sequences); 16 gave no fewer.
+/// the mixed workload of `bench/alloc` from 267 to 265 pages (median over 11
+/// random sequences; 266 over 21, where dlmalloc needs 265); 16 gave no
+/// fewer.
 const EXACT_SCAN: u32 = 8;
 /// log2 of the number of second-level lists per power of two.
 const SL_BITS: u32 = 5;

@@ -266,7 +266,10 @@ pub struct Stats {
     pub pages: u32,
 }
 
-/// Reads the counters.
+/// Reads the counters. Always inlined: the `stats_*` exports each use one
+/// field, and an outlined call would return the struct through a
+/// shadow-stack slot, writing the own memory on a read-only query.
+#[inline(always)]
 pub fn stats() -> Stats {
     let c = st!().counters;
     Stats {

@@ -52,7 +52,8 @@ mmapped, which never happens on wasm32, so it always fills too. multimem's
 `buffer::new` zeroes up to 256 bytes with sixteen inline 16-byte stores
 (no branch on the size), larger buffers with one `memory.fill`, and skips
 the part of a block carved from never-used memory (already zero from
-`memory.grow`; tested in runtime/tests/buffers.rs). The set-up of the live
+`memory.grow`; tested in runtime/tests/buffers.rs and
+tests/tests/runtime_wasm.rs). The set-up of the live
 blocks (untimed) writes each block in full, for all three, so the timed
 phase starts with every allocator's memory in use and faulted in. The
 \"zero-fill alone\" rows time a `memory.fill` of the same size sequence
@@ -64,8 +65,11 @@ cancels). For retain+release, talc and dlmalloc keep an `Rc`-style count
 word in the block (one load, add and store each way, no validation);
 multimem's `retain`/`release` also validate the address (alignment,
 bounds, tag). Pages grown are counted from the module's initial size,
-after the run. The machine is a shared 2-core VM with other builds
-running: expect +-20% between runs of the script.
+after the run. The harness links the runtime as a Rust library at
+opt-level 3 (as talc and dlmalloc), so it measures the allocator, not the
+host-to-wasm call of each `buffer_new` export; runtime.wasm itself is
+built for size (opt-level z). The machine is a shared 2-core VM with other
+builds running: expect +-20% between runs of the script.
 ";
 
 const BEGIN: &str = "<!-- bench-alloc:begin -->";
