@@ -136,12 +136,22 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         }
     }
 
+    let validate_inputs = config.validate_inputs;
     // Phase 5: dead-code removal (liveness of every definition and segment).
     let live = if config.gc {
         crate::gc::live(&parsed, &mut resolver, &exports)?
     } else {
         crate::gc::Live::all(&parsed)
     };
+
+    // Bodies are validated in the output; those it drops are checked here.
+    for (m, p) in parsed.iter().enumerate() {
+        let live_funcs = &live.items[m][Kind::Func as usize];
+        if !validate_inputs && live_funcs.iter().any(|&l| !l) {
+            crate::validate::validate_dead_bodies(p.bytes, |d| !live_funcs.get(d).copied().unwrap_or(true))
+                .map_err(|e| err(ErrorKind::InvalidModule, format!("module `{}` is not a valid wasm module: {e}", p.name)))?;
+        }
+    }
 
     let resolution = resolver.finish();
 

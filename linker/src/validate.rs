@@ -78,6 +78,15 @@ pub(crate) fn validate_module_level(bytes: &[u8]) -> Result<(), String> {
     module_level(bytes, true).map(drop)
 }
 
+/// Validates the bodies of the functions of `bytes` that `dead` selects
+/// (by defined-function index): with dead-code removal they never reach
+/// the output, whose validation covers the others.
+pub(crate) fn validate_dead_bodies(bytes: &[u8], dead: impl Fn(usize) -> bool) -> Result<(), String> {
+    let jobs = module_level(bytes, true)?;
+    let jobs: Vec<Job<'_>> = jobs.into_iter().enumerate().filter(|(d, _)| dead(*d)).map(|(_, j)| j).collect();
+    run(jobs).map_err(|(_, e)| e.to_string())
+}
+
 /// Validates `bytes` as a core module with [`crate::features`].
 pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
     let jobs = module_level(bytes, false)?;

@@ -160,3 +160,15 @@ fn missing_data_count_is_reported_although_the_output_would_validate() {
     assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule);
     assert!(e.to_string().starts_with("module `b` is not a valid wasm module: "), "{e}");
 }
+
+/// With dead-code removal, an invalid body of a function that is removed
+/// never reaches the output's validation; it must still be reported.
+#[test]
+fn invalid_dead_function_is_reported_with_gc() {
+    let bad = wasm(r#"(module (func (export "f")) (func $dead (result i32) (i64.const 0)))"#);
+    for gc in [false, true] {
+        let e = link(multimem_linker::Config::default().gc(gc), &[("a", &bad)]).unwrap_err();
+        assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule);
+        assert!(e.to_string().starts_with("module `a` is not a valid wasm module: type mismatch"), "{e}");
+    }
+}
