@@ -424,13 +424,87 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     // Code section, written in place: id, 5-byte padded size, count, bodies.
     let total_code: usize = parsed.iter().map(|p| p.code_size).sum();
     let num_bodies = num_funcs - n_ext[0] + u32::from(synth_start.is_some());
+    // The data section, in a buffer of its own: written on the second
+    // thread when there is one (it does not depend on the code). Every
+    // segment is parsed, live or not (inputs' data sections are only
+    // checked here and in the output).
+    let emit_data = || -> Result<Vec<u8>, Error> {
+        let any = parsed.iter().any(|p| p.data_section.is_some());
+        if !any {
+            return Ok(Vec::new());
+        }
+        let total_data: usize = parsed.iter().map(|p| p.data_size + 16).sum();
+        let mut out = crate::buffer::with_capacity(total_data + 16);
+        out.push(11);
+        out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+        leb(&mut out, next_data as u64);
+        for (m, p) in parsed.iter().enumerate() {
+            let mut r = remap(m);
+            for (d, data) in p.datas().enumerate() {
+                let data = data?;
+                if !live.datas[m][d] {
+                    continue;
+                }
+                match &data.kind {
+                    wasmparser::DataKind::Passive => out.push(0x01),
+                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                        let mem = r.memory_index(*memory_index).map_err(re)?;
+                        if mem == 0 {
+                            out.push(0x00);
+                        } else {
+                            out.push(0x02);
+                            leb(&mut out, mem as u64);
+                        }
+                        // `i32.const N end` / `i64.const N end` (nearly all
+                        // offsets; Go output has ~100k segments) carry no
+                        // index: copied as they are.
+                        let range = offset_expr.get_binary_reader().range();
+                        let expr = &p.bytes[range];
+                        if matches!(expr.first(), Some(0x41 | 0x42))
+                            && expr.last() == Some(&0x0b)
+                            && expr[1..expr.len() - 1].iter().position(|b| b & 0x80 == 0) == Some(expr.len() - 3)
+                        {
+                            out.extend_from_slice(expr);
+                        } else {
+                            r.const_expr(offset_expr.clone()).map_err(re)?.encode(&mut out);
+                        }
+                    }
+                }
+                leb(&mut out, data.data.len() as u64);
+                out.extend_from_slice(data.data);
+            }
+        }
+        if next_data == 0 {
+            return Ok(Vec::new());
+        }
+        let size = out.len() - 6;
+        if size > u32::MAX as usize {
+            return Err(err(ErrorKind::Limit, "the data section exceeds 4 GiB"));
+        }
+        let s = size as u32;
+        out[1..6].copy_from_slice(&[
+            (s & 0x7f) as u8 | 0x80,
+            ((s >> 7) & 0x7f) as u8 | 0x80,
+            ((s >> 14) & 0x7f) as u8 | 0x80,
+            ((s >> 21) & 0x7f) as u8 | 0x80,
+            ((s >> 28) & 0x7f) as u8,
+        ]);
+        Ok(out)
+    };
+    // Validates a data section built by `emit_data` that will sit at output
+    // offset `at` (after the code section).
+    let validate_data = |streaming: &mut crate::validate::Streaming, section: &[u8], at: usize| -> Option<String> {
+        if section.is_empty() { None } else { streaming.data_section(&section[6..], at + 6).err() }
+    };
+    let mut data_done: Option<(Option<String>, Vec<u8>)> = None;
+
     // Phase 9 starts here: the sections so far are validated now, each body
     // right after it is written (by the thread writing it), the rest at
     // the end.
     let invalid_output = |e: String| {
         err(ErrorKind::InvalidOutput, format!("internal error: the linked module does not validate ({e}); please report this with the inputs"))
     };
-    let (streaming, mut funcs) = crate::validate::Streaming::start(&out, num_bodies, out.len()).map_err(invalid_output)?;
+    let (mut streaming, mut funcs) = crate::validate::Streaming::start(&out, num_bodies, out.len()).map_err(invalid_output)?;
     let mut body_error: Option<String> = None;
     if num_bodies > 0 {
         out.reserve(total_code + total_code / 4 + 16);
@@ -485,7 +559,10 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         if config.thread_count() < 2 || total_code < (1 << 20) {
             body_error = emit(&order, std::mem::take(&mut funcs), &mut out)?;
         } else {
-            let half = order.iter().map(body_len).sum::<usize>() / 2;
+            // Thread B also writes and validates the data section, which
+            // costs about as much per byte as code: balance by both.
+            let data_bytes: usize = parsed.iter().map(|p| p.data_size).sum();
+            let half = (order.iter().map(body_len).sum::<usize>() + data_bytes) / 2;
             let mut acc = 0;
             let split = order.iter().position(|j| {
                 acc += body_len(j);
@@ -496,19 +573,25 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
             let second_funcs = funcs.split_off(split.min(funcs.len()));
             let first_funcs = std::mem::take(&mut funcs);
             let second_size: usize = second.iter().map(body_len).sum();
+            let streaming = &mut streaming;
             let (r1, r2) = std::thread::scope(|sc| {
                 let h = sc.spawn(|| {
+                    // The data section's final offset is not known yet; it
+                    // only shows in messages, which a failure recomputes.
+                    let data = emit_data()?;
+                    let data_error = validate_data(streaming, &data, 0);
                     let mut tail = crate::buffer::with_capacity(second_size + second_size / 4 + 16);
-                    emit(second, second_funcs, &mut tail).map(|e| (tail, e))
+                    emit(second, second_funcs, &mut tail).map(|e| (tail, e, (data_error, data)))
                 });
                 let r1 = emit(first, first_funcs, &mut out);
                 let r2 = h.join().unwrap_or_else(|_| Err(err(ErrorKind::InvalidOutput, "internal: code emission thread panicked")));
                 (r1, r2)
             });
             let e1 = r1?;
-            let (tail, e2) = r2?;
+            let (tail, e2, data) = r2?;
             crate::buffer::append_releasing(&mut out, tail);
             body_error = e1.or(e2);
+            data_done = Some(data);
         }
         if synth_start.is_some() {
             let mut body = vec![0u8];
@@ -541,63 +624,17 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     }
 
     timer.mark("code (rewritten and validated)");
-    // Data section, also in place.
-    if next_data > 0 {
-        let total_data: usize = parsed.iter().map(|p| p.data_size + 16).sum();
-        out.reserve(total_data);
-        out.push(11);
-        let size_at = out.len();
-        out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
-        leb(&mut out, next_data as u64);
-        for (m, p) in parsed.iter().enumerate() {
-            let mut r = remap(m);
-            for (d, data) in p.datas().enumerate() {
-                let data = data?;
-                if !live.datas[m][d] {
-                    continue;
-                }
-                match &data.kind {
-                    wasmparser::DataKind::Passive => out.push(0x01),
-                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
-                        let mem = r.memory_index(*memory_index).map_err(re)?;
-                        if mem == 0 {
-                            out.push(0x00);
-                        } else {
-                            out.push(0x02);
-                            leb(&mut out, mem as u64);
-                        }
-                        // `i32.const N end` / `i64.const N end` (nearly all
-                        // offsets; Go output has ~100k segments) carry no
-                        // index: copied as they are.
-                        let range = offset_expr.get_binary_reader().range();
-                        let expr = &p.bytes[range];
-                        if matches!(expr.first(), Some(0x41 | 0x42))
-                            && expr.last() == Some(&0x0b)
-                            && expr[1..expr.len() - 1].iter().position(|b| b & 0x80 == 0) == Some(expr.len() - 3)
-                        {
-                            out.extend_from_slice(expr);
-                        } else {
-                            r.const_expr(offset_expr.clone()).map_err(re)?.encode(&mut out);
-                        }
-                    }
-                }
-                leb(&mut out, data.data.len() as u64);
-                out.extend_from_slice(data.data);
-            }
+    // Data section (built earlier, see `emit_data`), then validated and
+    // appended.
+    let data = match data_done {
+        Some(d) => d,
+        None => {
+            let d = emit_data()?;
+            (validate_data(&mut streaming, &d, out.len()), d)
         }
-        let size = out.len() - size_at - 5;
-        if size > u32::MAX as usize {
-            return Err(err(ErrorKind::Limit, "the data section exceeds 4 GiB"));
-        }
-        let s = size as u32;
-        out[size_at..size_at + 5].copy_from_slice(&[
-            (s & 0x7f) as u8 | 0x80,
-            ((s >> 7) & 0x7f) as u8 | 0x80,
-            ((s >> 14) & 0x7f) as u8 | 0x80,
-            ((s >> 21) & 0x7f) as u8 | 0x80,
-            ((s >> 28) & 0x7f) as u8,
-        ]);
-    }
+    };
+    body_error = body_error.or(data.0);
+    crate::buffer::append_releasing(&mut out, data.1);
 
     timer.mark("data");
     // Phase 8: custom sections.

@@ -41,12 +41,9 @@ fn module_level(bytes: &[u8], skip_data: bool) -> Result<Vec<Job<'_>>, String> {
                     continue;
                 }
                 wasmparser::Payload::DataSection(reader) => {
+                    // The segments are parsed, dead or live, when the
+                    // output's data section is written.
                     data_section = reader.count();
-                    // Parsed in full (segments, trailing bytes), so dead
-                    // segments that never reach the output are checked too.
-                    for data in reader.clone() {
-                        data.map_err(|e| e.to_string())?;
-                    }
                     continue;
                 }
                 wasmparser::Payload::End(_) if data_count.is_some_and(|n| n != data_section) => {
@@ -68,8 +65,8 @@ fn module_level(bytes: &[u8], skip_data: bool) -> Result<Vec<Job<'_>>, String> {
 
 /// Validates `bytes` as a core module with [`crate::features`], except
 /// function bodies and data segments: bodies are only split off (their
-/// count is checked), data segments only parsed (and their count checked
-/// against the data count section). Both are validated in the output, the
+/// count is checked), data segments only counted (against the data count
+/// section; the linker parses every segment when it writes the output). Both are validated in the output, the
 /// only places the linker reads them: bodies and segment offsets are
 /// rewritten through the index maps, which reject any index the input does
 /// not have. Checking the data segments' offset expressions costs as much
@@ -154,6 +151,8 @@ pub(crate) struct Streaming {
     validator: Validator,
     /// Length of the sections validated by [`Streaming::start`].
     pre_code: usize,
+    /// Whether [`Streaming::data_section`] validated the data section.
+    data_done: bool,
 }
 
 impl Streaming {
@@ -186,7 +185,18 @@ impl Streaming {
                 funcs.push(validator.code_section_entry(&empty).map_err(|e| e.to_string())?);
             }
         }
-        Ok((Streaming { validator, pre_code: pre_code.len() }, funcs))
+        Ok((Streaming { validator, pre_code: pre_code.len(), data_done: false }, funcs))
+    }
+
+    /// Validates the data section's contents `section` (without id and
+    /// size), at output offset `at` (for messages). Call after
+    /// [`Streaming::start`] registered the bodies, as the section follows
+    /// the code section; [`Streaming::finish`] then skips it.
+    pub(crate) fn data_section(&mut self, section: &[u8], at: usize) -> Result<(), String> {
+        let reader = wasmparser::DataSectionReader::new(wasmparser::BinaryReader::new_features(section, at, crate::features()))
+            .map_err(|e| e.to_string())?;
+        self.data_done = true;
+        self.validator.data_section(&reader).map_err(|e| e.to_string())
     }
 
     /// Validates what follows the code section in `out` (the whole output)
@@ -206,6 +216,7 @@ impl Streaming {
                             at += size as usize;
                         }
                         _ if before < self.pre_code => {}
+                        wasmparser::Payload::DataSection(_) if self.data_done => {}
                         wasmparser::Payload::End(offset) => {
                             self.validator.end(offset).map_err(|e| e.to_string())?;
                             return Ok(());
