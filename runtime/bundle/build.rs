@@ -38,8 +38,12 @@ const SIZE_BUDGET: u64 = 8192;
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.join("../..").canonicalize().unwrap();
+    // Relative to this package (cargo resolves them against the checkout
+    // being built): checkouts that share a target dir share this build
+    // script's unit, and absolute paths would make one checkout's build look
+    // fresh because of another checkout's files.
     for p in ["runtime/src", "runtime/Cargo.toml", "abi", "docs/ABI.md", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", root.join(p).display());
+        println!("cargo:rerun-if-changed=../../{p}");
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     // OUT_DIR = <target>/<profile>/build/<pkg>-<hash>/out
