@@ -83,20 +83,22 @@
 //!    no index are copied as raw byte runs, others are reencoded through
 //!    the [`wasm_encoder::reencode::Reencode`] hooks, and each `call` of an
 //!    intrinsic is replaced by its pre-encoded instruction. With more than
-//!    one thread ([`Config::threads`]) the second half of the bodies is
-//!    rewritten on another core into its own buffer, appended at the end
-//!    while its pages are released. Several start
-//!    functions become one synthesised function calling them in input
-//!    order.
+//!    one thread ([`Config::threads`]) the bodies are split in two by
+//!    size: the second half, and the data section (built in its own
+//!    buffer, as it does not depend on the code), go to another core,
+//!    and are appended at the end while their pages are released. Several
+//!    start functions become one synthesised function calling them in
+//!    input order. With dead-code removal, the bodies of removed functions
+//!    are validated on their own (they never reach phase 9).
 //! 8. *Custom sections* (`custom.rs`): `name` merged (prefix on clash),
 //!    one `producers`, `target_features` unioned, DWARF dropped with a
 //!    warning, other sections kept if only one input has them.
 //! 9. *Validate the output* with wasmparser, while it is written
-//!    (`validate.rs`, `Streaming`): the sections
-//!    before the code section before any body is written, each body by the
-//!    thread that has just written it (so writing and checking share the
-//!    cores with no barrier between them), the sections after the code
-//!    section at the end. When this or any earlier phase fails, the inputs
+//!    (`validate.rs`, `Streaming`): the sections before the code section
+//!    before any body is written, each body by the thread that has just
+//!    written it (so writing and checking share the cores with no barrier
+//!    between them), the data section by the thread that built it, the
+//!    rest at the end. When this or any earlier phase fails, the inputs
 //!    are validated in full ([`Linker::link`]): the first invalid one is
 //!    the error ([`ErrorKind::InvalidModule`], with the validator's message
 //!    for that input, as if it had been checked when added). Only if all
@@ -113,7 +115,8 @@
 //! index space, which here is one array lookup, and everything that is
 //! not an index (most bytes of most bodies) is copied verbatim. Nothing is
 //! decoded into an IR; the output buffer is sized from the inputs up
-//! front and the code and data sections are written into it in place.
+//! front (huge pages where Linux allows, `buffer.rs`) and the code section
+//! is written into it in place.
 //!
 //! # What it deliberately does not do
 //!
@@ -157,10 +160,12 @@
 //! Inputs whose only fault is one that linking cures (a body calling an
 //! import with arguments only the subtype it binds to accepts; `ref.func`
 //! of a function declared only by another input) are accepted unless
-//! [`Config::validate_inputs`] is on. Memory is the inputs, the output, about
-//! half the code section while two threads rewrite it, and per-item tables
-//! (a few words per function, global and segment; data segments are not
-//! kept decoded).
+//! [`Config::validate_inputs`] is on. Memory is the inputs, the output,
+//! the second thread's half of the code and the data section until they
+//! are appended (their pages are released as they are copied), and
+//! per-item tables (a few words per function, global and segment; data
+//! segments are not kept decoded): peak RSS about 2.6x the input on
+//! 14-18 MB modules (BENCHMARKS.md).
 //! Set `MULTIMEM_LINK_TIMINGS=1` to print per-phase times to stderr.
 #![deny(missing_docs)]
 
