@@ -12,7 +12,7 @@ use anyhow::Result;
 use multimem_abi::{ErrorCode, INTRINSICS, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT, OnError, PAGE_SIZE, ValType};
 use multimem_runtime_wasm::VARIANTS;
 use wasmtime::{
-    Caller, Config, Engine, Extern, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap,
+    Config, Engine, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap,
     WasmParams, WasmResults,
 };
 
@@ -48,44 +48,6 @@ fn engine() -> Engine {
     Engine::new(&config).unwrap()
 }
 
-fn own_memory(c: &mut Caller<'_, Host>) -> Memory {
-    match c.get_export(multimem_abi::MEMORY_EXPORT) {
-        Some(Extern::Memory(m)) => m,
-        _ => panic!("runtime.wasm exports no memory"),
-    }
-}
-
-/// Defines every intrinsic of the ABI table as a host function that does
-/// what its instruction does, over `external` and the instance's own memory.
-fn define_intrinsics(linker: &mut Linker<Host>, external: Memory) -> Result<()> {
-    let m = multimem_abi::INTRINSICS_MODULE;
-    linker.func_wrap(m, "memory_copy_own_external", move |mut c: Caller<'_, Host>, dst: u32, src: u32, len: u32| {
-        let own = own_memory(&mut c);
-        let data = external.data(&c).get(src as usize..src as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.to_vec();
-        own.data_mut(&mut c).get_mut(dst as usize..dst as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.copy_from_slice(&data);
-        Ok(())
-    })?;
-    linker.func_wrap(m, "memory_copy_external_own", move |mut c: Caller<'_, Host>, dst: u32, src: u32, len: u32| {
-        let own = own_memory(&mut c);
-        let data = own.data(&c).get(src as usize..src as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.to_vec();
-        external.data_mut(&mut c).get_mut(dst as usize..dst as usize + len as usize).ok_or(Trap::MemoryOutOfBounds)?.copy_from_slice(&data);
-        Ok(())
-    })?;
-    linker.func_wrap(m, "memory_size_external", move |c: Caller<'_, Host>| external.size(&c) as u32)?;
-    linker.func_wrap(m, "i32_atomic_rmw_add_own", |mut c: Caller<'_, Host>, at: u32, v: u32| {
-        let own = own_memory(&mut c);
-        let cell: &mut [u8; 4] = own
-            .data_mut(&mut c)
-            .get_mut(at as usize..at as usize + 4)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(Trap::MemoryOutOfBounds)?;
-        let old = u32::from_le_bytes(*cell);
-        *cell = old.wrapping_add(v).to_le_bytes();
-        Ok(old)
-    })?;
-    Ok(())
-}
-
 impl Rt {
     fn new(engine: &Engine, variant: &'static str, wasm: &[u8], max_own_bytes: usize) -> Result<Rt> {
         let module = Module::new(engine, wasm)?;
@@ -93,7 +55,9 @@ impl Rt {
         store.limiter(|h| h);
         let external = Memory::new(&mut store, MemoryType::new(1, Some(4)))?;
         let mut linker = Linker::new(engine);
-        define_intrinsics(&mut linker, external)?;
+        // The host crate's implementation of the intrinsics, as an unlinked
+        // embedder would use it.
+        multimem_host::intrinsics::define(&mut linker, Some(external))?;
         let instance = linker.instantiate(&mut store, &module)?;
         let own = instance.get_memory(&mut store, multimem_abi::MEMORY_EXPORT).expect("memory export");
         Ok(Rt { variant, store, instance, own, external })

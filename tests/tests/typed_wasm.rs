@@ -8,7 +8,7 @@
 use anyhow::Result;
 use multimem_abi::{ErrorCode, Kind, MAX_LENGTH, Number, ValType};
 use multimem_runtime_wasm::VARIANTS;
-use wasmtime::{Caller, Engine, Extern, Instance, Linker, Memory, Module, Store, Trap, WasmParams, WasmResults};
+use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, Trap, WasmParams, WasmResults};
 
 use ErrorCode::{Alignment, BadKind, BadLength, Freed, NotABuffer, Range};
 
@@ -26,24 +26,11 @@ impl Rt {
     fn new(engine: &Engine, variant: &'static str, wasm: &[u8]) -> Result<Rt> {
         let module = Module::new(engine, wasm)?;
         let mut linker = Linker::new(engine);
-        // The atomic build reaches its refcounts through this intrinsic; the
-        // host does what `i32.atomic.rmw.add` on the own memory does.
-        linker.func_wrap(multimem_abi::INTRINSICS_MODULE, "i32_atomic_rmw_add_own", |mut c: Caller<'_, ()>, at: u32, v: u32| {
-            let Some(Extern::Memory(m)) = c.get_export(multimem_abi::MEMORY_EXPORT) else {
-                return Err(wasmtime::Error::msg("no memory export"));
-            };
-            let data = m.data_mut(&mut c);
-            let cell: &mut [u8; 4] = data
-                .get_mut(at as usize..at as usize + 4)
-                .and_then(|s| s.try_into().ok())
-                .ok_or(Trap::MemoryOutOfBounds)?;
-            let old = u32::from_le_bytes(*cell);
-            *cell = old.wrapping_add(v).to_le_bytes();
-            Ok(old)
-        })?;
-        // The typed exports never touch the external memory; if one did,
-        // its intrinsic would trap and fail the test.
-        linker.define_unknown_imports_as_traps(&module)?;
+        // The atomic build reaches its refcounts through an intrinsic; the
+        // host crate implements them all. The typed exports never touch the
+        // external memory, so none is given: an intrinsic that needed it
+        // would trap and fail the test.
+        multimem_host::intrinsics::define(&mut linker, None)?;
         let mut store = Store::new(engine, ());
         let instance = linker.instantiate(&mut store, &module)?;
         let memory = instance.get_memory(&mut store, multimem_abi::MEMORY_EXPORT).expect("memory export");
