@@ -4,10 +4,10 @@
 //! 1. for each variant (default, scalar, checked, atomic), run a nested
 //!    `cargo rustc -p multimem-runtime --crate-type cdylib --target
 //!    wasm32-unknown-unknown --profile wasm-runtime` with that variant's
-//!    features and rustflags,
-//!    into its own directory under the outer target dir (so variants never
-//!    evict each other and the nested build never waits on the outer
-//!    build's lock);
+//!    features and rustflags, into its own directory under the outer target
+//!    dir, one per checkout (so variants never evict each other, and the
+//!    nested build never waits on the outer build's lock; see
+//!    `multimem-wasm-build`);
 //! 2. tidy each `multimem_runtime.wasm` into `OUT_DIR/runtime-<variant>.wasm`:
 //!    drop the `__heap_base`/`__data_end` global exports rustc always adds
 //!    for wasm32 cdylibs (the ABI's export list is exact) and any custom
@@ -15,8 +15,8 @@
 //! 3. print the sizes and fail the build if the default variant exceeds the
 //!    budget (`SIZE_BUDGET` in `src/lib.rs`, tested there too).
 
+use multimem_wasm_build::NestedBuild;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// (name, features, rustflags)
 const VARIANTS: &[(&str, &str, &str)] = &[
@@ -36,28 +36,12 @@ const LINK_FLAGS: &str = "-C link-arg=-zstack-size=65536 -C link-arg=--max-memor
 const SIZE_BUDGET: u64 = 8192;
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest.join("../..").canonicalize().unwrap();
-    // Relative to this package (cargo resolves them against the checkout
-    // being built): checkouts that share a target dir share this build
-    // script's unit, and absolute paths would make one checkout's build look
-    // fresh because of another checkout's files.
-    for p in ["runtime/src", "runtime/Cargo.toml", "abi", "docs/ABI.md", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed=../../{p}");
-    }
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    // OUT_DIR = <target>/<profile>/build/<pkg>-<hash>/out
-    let target_dir = out.ancestors().nth(4).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // Several checkouts may share one target dir (CI clones next to a
-    // developer's tree). The nested build's uplifted `multimem_runtime.wasm`
-    // has a fixed name, so give each checkout its own directory; otherwise
-    // one checkout could read the other's runtime.wasm.
-    let checkout = checkout_key(&root);
+    let nested = NestedBuild::from_env("../..");
+    nested.rerun_if_changed(&["runtime/src", "runtime/Cargo.toml", "abi", "docs/ABI.md", "Cargo.toml", "Cargo.lock"]);
     for (name, features, rustflags) in VARIANTS {
-        let dir = target_dir.join("runtime-wasm").join(&checkout).join(name);
-        let wasm = build(&cargo, &root, &dir, features, rustflags);
-        let dest = out.join(format!("runtime-{name}.wasm"));
+        let dir = nested.target_dir("runtime-wasm").join(name);
+        let wasm = build(&nested, &dir, features, rustflags);
+        let dest = nested.out_dir.join(format!("runtime-{name}.wasm"));
         let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
         std::fs::write(&dest, tidy(&bytes)).unwrap();
         let size = std::fs::metadata(&dest).unwrap().len();
@@ -68,57 +52,17 @@ fn main() {
     }
 }
 
-/// A short, stable name for the checkout at `root` (FNV-1a of its path).
-fn checkout_key(root: &Path) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in root.as_os_str().as_encoded_bytes() {
-        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
-
-fn build(cargo: &str, root: &Path, dir: &Path, features: &str, rustflags: &str) -> PathBuf {
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args(["rustc", "-p", "multimem-runtime", "--lib", "--crate-type", "cdylib"])
+fn build(nested: &NestedBuild, dir: &Path, features: &str, rustflags: &str) -> PathBuf {
+    let mut cmd = nested.cargo(&format!("{rustflags} {LINK_FLAGS}"));
+    cmd.args(["rustc", "-p", "multimem-runtime", "--lib", "--crate-type", "cdylib"])
         .args(["--target", "wasm32-unknown-unknown"])
         .args(["--profile", "wasm-runtime", "--target-dir"])
         .arg(dir);
     if !features.is_empty() {
         cmd.args(["--features", features]);
     }
-    // The outer build's settings must not leak into the nested one: its
-    // rustflags are for the host, its target dir is locked by the outer
-    // cargo, its jobserver belongs to the outer build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_MAKEFLAGS",
-        "MAKEFLAGS",
-        "MFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_MANIFEST_DIR",
-        "CARGO_MANIFEST_PATH",
-        "CARGO_PKG_NAME",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("CARGO_ENCODED_RUSTFLAGS", join_flags(&format!("{rustflags} {LINK_FLAGS}")));
-    let status = cmd.status().unwrap_or_else(|e| panic!("running {cargo}: {e}"));
-    if !status.success() {
-        panic!("building runtime.wasm (features `{features}`) failed: {status}");
-    }
+    multimem_wasm_build::run(cmd, &format!("building runtime.wasm (features `{features}`)"));
     dir.join("wasm32-unknown-unknown/wasm-runtime/multimem_runtime.wasm")
-}
-
-/// Rustflags in CARGO_ENCODED_RUSTFLAGS form (0x1f-separated).
-fn join_flags(flags: &str) -> String {
-    flags.split_whitespace().collect::<Vec<_>>().join("\x1f")
 }
 
 /// Rewrites a module without custom sections and without global exports.
