@@ -648,24 +648,20 @@ function disposedError(w) {
 }
 
 // ---------------------------------------------------------------------------
-// ByteBuffer
+// Ownership: the one reference every wrapper holds
 
-/** A refcounted buffer in the runtime memory, as Dart's ByteBuffer. */
-export class ByteBuffer {
-  /** @internal Takes over one reference on `address`. */
-  constructor(token, runtime, address, lengthInBytes) {
-    if (token !== INTERNAL) throw internalError(ByteBuffer);
+/**
+ * What ByteBuffer and TypedData share: one reference on a buffer, released by
+ * dispose() or, if the wrapper is collected first, by the runtime's
+ * FinalizationRegistry (see "Ownership" at the top of this file). Internal.
+ */
+class Reference {
+  constructor(runtime, address) {
     this._rt = runtime;
     this._addr = address;
-    this._len = lengthInBytes;
     this._ab = null;
     this._arr = null;
     this._slot = runtime._register(this, address);
-  }
-
-  /** A new zero-filled buffer (Dart: `Uint8List(n).buffer`). */
-  static create(runtime, lengthInBytes) {
-    return runtimeArg(runtime).allocate(lengthInBytes);
   }
 
   _live() {
@@ -673,9 +669,52 @@ export class ByteBuffer {
     return this._addr;
   }
 
-  /** Address of the first data byte in the runtime memory. */
+  /** Address of the (first data byte of the) buffer in the runtime memory. */
   get address() {
     return this._live();
+  }
+
+  /** The Runtime this wrapper belongs to. */
+  get runtime() {
+    return this._rt;
+  }
+
+  /** True once dispose() ran. */
+  get disposed() {
+    return this._addr === 0;
+  }
+
+  /** Releases this wrapper's reference. A second call does nothing. */
+  dispose() {
+    const a = this._addr;
+    if (a === 0) return;
+    this._addr = 0;
+    this._ab = null;
+    this._arr = null;
+    this._rt._slots[this._slot] = 0; // disarm the finalizer entry
+    this._rt._release(a);
+  }
+
+  [disposeSymbol]() {
+    this.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// ByteBuffer
+
+/** A refcounted buffer in the runtime memory, as Dart's ByteBuffer. */
+export class ByteBuffer extends Reference {
+  /** @internal Takes over one reference on `address`. */
+  constructor(token, runtime, address, lengthInBytes) {
+    if (token !== INTERNAL) throw internalError(ByteBuffer);
+    super(runtime, address);
+    this._len = lengthInBytes;
+  }
+
+  /** A new zero-filled buffer (Dart: `Uint8List(n).buffer`). */
+  static create(runtime, lengthInBytes) {
+    return runtimeArg(runtime).allocate(lengthInBytes);
   }
 
   get lengthInBytes() {
@@ -688,15 +727,6 @@ export class ByteBuffer {
     return this._rt.exports.buffer_refcount(this._live());
   }
 
-  /** The Runtime this buffer belongs to. */
-  get runtime() {
-    return this._rt;
-  }
-
-  /** True once dispose() ran. */
-  get disposed() {
-    return this._addr === 0;
-  }
 
   /** A zero-copy Uint8Array over the buffer's bytes (see Runtime.viewPath for growth). */
   view() {
@@ -732,42 +762,19 @@ export class ByteBuffer {
     return this;
   }
 
-  /** Releases this wrapper's reference. A second call does nothing. */
-  dispose() {
-    const a = this._addr;
-    if (a === 0) return;
-    this._addr = 0;
-    this._ab = null;
-    this._arr = null;
-    this._rt._slots[this._slot] = 0; // disarm the finalizer entry
-    this._rt._release(a);
-  }
-
-  [disposeSymbol]() {
-    this.dispose();
-  }
 }
 
 // ---------------------------------------------------------------------------
 // TypedData: ByteData and the lists
 
 /** Base of ByteData and the typed lists: a view (buffer, offsetInBytes, length, kind). */
-export class TypedData {
+export class TypedData extends Reference {
   /** @internal Takes over one reference on `address`. */
   constructor(token, runtime, address, offsetInBytes, length) {
     if (token !== INTERNAL) throw internalError(new.target);
-    this._rt = runtime;
-    this._addr = address;
+    super(runtime, address);
     this._off = offsetInBytes;
     this._len = length;
-    this._ab = null;
-    this._arr = null;
-    this._slot = runtime._register(this, address);
-  }
-
-  _live() {
-    if (this._addr === 0) throw disposedError(this);
-    return this._addr;
   }
 
   /** Number of elements (ByteData: bytes). */
@@ -797,18 +804,6 @@ export class TypedData {
     return new ByteBuffer(INTERNAL, this._rt, a, this._rt.exports.buffer_length(a));
   }
 
-  /** Address of the underlying buffer. */
-  get address() {
-    return this._live();
-  }
-
-  get runtime() {
-    return this._rt;
-  }
-
-  get disposed() {
-    return this._addr === 0;
-  }
 
   /** A fresh, transferable ArrayBuffer holding a copy of this view's bytes. */
   copyOut() {
@@ -816,20 +811,6 @@ export class TypedData {
     return this._rt._buffer().slice(a, a + this.lengthInBytes);
   }
 
-  /** Releases this wrapper's reference. A second call does nothing. */
-  dispose() {
-    const a = this._addr;
-    if (a === 0) return;
-    this._addr = 0;
-    this._ab = null;
-    this._arr = null;
-    this._rt._slots[this._slot] = 0; // disarm the finalizer entry
-    this._rt._release(a);
-  }
-
-  [disposeSymbol]() {
-    this.dispose();
-  }
 
   /** Dart's `X.view(buffer, [offsetInBytes = 0, length])`; retains the buffer. */
   static view(buffer, offsetInBytes = 0, length = undefined) {
