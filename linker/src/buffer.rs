@@ -1,44 +1,22 @@
-//! Large byte buffers (whole inputs, the output, the code section) backed
-//! by transparent huge pages where Linux allows it.
+//! Large byte buffers (whole inputs, the output, the code section): sized
+//! once up front, and released page by page as they are moved.
 //!
-//! Why: a linker touches each byte of its buffers once, so for 15-20 MB
-//! modules the kernel's per-4-KiB page faults on fresh memory are a
-//! visible share of the CPU time (system time 0.03-0.05 s of ~0.2 s on
-//! swc's 18 MB). `madvise(MADV_HUGEPAGE)` turns thousands of faults into a
-//! few dozen where THP is in `madvise` mode (about halving system time in
-//! those runs; wall time is within this machine's noise), and does nothing
-//! elsewhere. Cost: up to one partly used 2 MiB page per buffer of RSS.
+//! Why no transparent huge pages: `madvise(MADV_HUGEPAGE)` on these
+//! buffers was tried and removed. It turns thousands of 4 KiB page faults
+//! into a few dozen, but a huge page must come from a free 2 MiB block, and
+//! on a VM with free page reporting (virtio-balloon; e.g. Firecracker with
+//! `page_reporting_order=11`) the guest hands such blocks back to the host
+//! about 2 s after they are freed, so a link that runs after any pause
+//! faults every huge page in again on the host: 0.11-0.15 s instead of
+//! 0.09-0.13 s on esbuild's 14 MB with 4 KiB pages (system time 0.05-0.08 s
+//! instead of 0.02-0.03 s). Only links run back to back (within ~2 s)
+//! gained (0.08-0.09 s). A user's link runs in whatever state the machine
+//! is in, so the linker takes the page faults it can predict.
 
-/// An empty `Vec` with room for `capacity` bytes, advised to use huge pages.
+/// An empty `Vec` with room for `capacity` bytes.
 pub(crate) fn with_capacity(capacity: usize) -> Vec<u8> {
-    let v: Vec<u8> = Vec::with_capacity(capacity);
-    advise_huge(&v);
-    v
+    Vec::with_capacity(capacity)
 }
-
-#[cfg(target_os = "linux")]
-fn advise_huge(v: &Vec<u8>) {
-    const HUGE: usize = 2 << 20;
-    if v.capacity() < 2 * HUGE {
-        return;
-    }
-    let start = v.as_ptr() as usize;
-    let end = start + v.capacity();
-    // Only whole huge pages inside the allocation.
-    let (lo, hi) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
-    if hi > lo {
-        // SAFETY: [lo, hi) lies inside the Vec's own allocation, and
-        // MADV_HUGEPAGE is advice only: it never changes the contents or
-        // the validity of the mapping. The result is ignored on purpose
-        // (an older kernel or THP off is fine).
-        unsafe {
-            libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge(_: &Vec<u8>) {}
 
 /// Appends `src` to `out`, handing `src`'s pages back to the OS as they
 /// are copied, so that the two never both hold the moved bytes in full
@@ -77,7 +55,8 @@ fn release(v: &[u8], from: usize, to: usize) {
 #[cfg(not(target_os = "linux"))]
 fn release(_: &[u8], _: usize, _: usize) {}
 
-/// Reads the file at `path` into a buffer from [`with_capacity`].
+/// Reads the file at `path` into one buffer of exactly its size (plus the
+/// byte `read_to_end` needs to see the end).
 pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;

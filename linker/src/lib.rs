@@ -115,7 +115,7 @@
 //! index space, which here is one array lookup, and everything that is
 //! not an index (most bytes of most bodies) is copied verbatim. Nothing is
 //! decoded into an IR; the output buffer is sized from the inputs up
-//! front (huge pages where Linux allows, `buffer.rs`) and the code section
+//! front (`buffer.rs`) and the code section
 //! is written into it in place.
 //!
 //! # What it deliberately does not do
@@ -186,8 +186,7 @@ pub use config::{Config, ExportConflict, ExportSpec, NamePrefix, RUNTIME_MODULE}
 pub use error::{Error, ErrorKind};
 
 /// Reads a whole file into memory the way the CLI does: in one buffer
-/// that uses huge pages where Linux allows (fewer page faults on large
-/// modules). Same result as [`std::fs::read`].
+/// sized from the file's length. Same result as [`std::fs::read`].
 pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     buffer::read_file(path)
 }
