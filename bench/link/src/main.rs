@@ -359,8 +359,10 @@ fn write_section(md: &Path, o: &Options, table: &str) {
          env.memory, wasm-merge), so the app-memory run always follows a ~10 s\n\
          wasm-merge run. It used to be ~30% slower than the env.memory run for that\n\
          reason: the linker's huge pages were slow to fault in after any idle pause\n\
-         on this VM (free page reporting; see linker/src/buffer.rs); the linker no\n\
-         longer asks for them. Size and MB/s count\n\
+         on this VM (free page reporting; see linker/src/buffer.rs), while the\n\
+         env.memory run right after it reused the huge pages just freed (up to\n\
+         155 MB/s). The linker no longer asks for huge pages, so neither row gets\n\
+         that help now and their order no longer matters. Size and MB/s count\n\
          the app plus runtime.wasm ({} bytes). Peak RSS is the child process's\n\
          maximum resident set and CPU is its user + system time, both from wait4; CPU\n\
          is the steadier figure when other jobs share the 2 cores. Both tools run as processes that read and\n\
