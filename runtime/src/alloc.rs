@@ -180,20 +180,8 @@ pub fn block_size(len: u32) -> u32 {
 /// and the data; the contents are not zeroed.
 #[inline(always)]
 pub fn alloc(size: u32) -> Result<u32> {
-    if size <= QUICK_MAX {
-        let s = st!();
-        let class = (size / 16 - 2) as usize;
-        let b = s.quick[class & (QUICK_SLOTS - 1)];
-        if b != 0 {
-            s.quick[class & (QUICK_SLOTS - 1)] = load32(b + 8);
-            s.quick_bytes -= size;
-            return Ok(b);
-        }
-    }
-    match alloc_slow(size) {
-        0 => Err(ErrorCode::OutOfMemory),
-        b => Ok(b),
-    }
+    // Inlined, so the unused "known zero" address costs nothing.
+    alloc_zeroable(size).map(|(b, _)| b)
 }
 
 /// Like [`alloc`], and also returns the address from which the block's
