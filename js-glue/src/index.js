@@ -684,6 +684,25 @@ class Reference {
     return this._addr === 0;
   }
 
+  /**
+   * The zero-copy view (ByteBuffer: a Uint8Array over its bytes; ByteData and
+   * the lists: the kind's `js_array`, lanes for the SIMD kinds). On the
+   * "resizable" view path it stays valid after memory.grow; on the "refresh"
+   * path call view() again after anything that may grow the memory (the
+   * glue's own methods always do).
+   */
+  view() {
+    // The cached view is valid while it is attached (always, on the
+    // resizable path). After memory.grow on the refresh path its buffer is
+    // detached, so its length reads 0 (a cheap check, unlike the
+    // memory.buffer getter) and the class's _refresh() re-creates it on the
+    // current buffer. dispose() clears both fields, so a disposed wrapper
+    // reaches _live() and throws.
+    const v = this._arr;
+    if (v !== null && v.length !== 0) return v;
+    return this._refresh();
+  }
+
   /** Releases this wrapper's reference. A second call does nothing. */
   dispose() {
     const a = this._addr;
@@ -725,14 +744,6 @@ export class ByteBuffer extends Reference {
   /** Current refcount, read from the runtime. */
   get refcount() {
     return this._rt.exports.buffer_refcount(this._live());
-  }
-
-
-  /** A zero-copy Uint8Array over the buffer's bytes (see Runtime.viewPath for growth). */
-  view() {
-    const v = this._arr;
-    if (v !== null && v.length !== 0) return v;
-    return this._refresh();
   }
 
   _refresh() {
@@ -962,24 +973,6 @@ export class TypedList extends TypedData {
     if (kind === undefined) throw new TypeError("create: call it on a list class, not on TypedList");
     intArg("length", length, 0, Math.floor(MAX_LENGTH / kind.elementSizeInBytes));
     return new this(INTERNAL, runtime, runtime._new(length * kind.elementSizeInBytes, `${kind.name}.create`), 0, length);
-  }
-
-  /**
-   * A zero-copy TypedArray (kind's `js_array`; lanes for the SIMD kinds) over
-   * the elements. On the "resizable" view path it stays valid after
-   * memory.grow; on the "refresh" path call view() again after anything that
-   * may grow the memory (the glue's own methods always do).
-   */
-  view() {
-    // The cached view is valid while it is attached (always, on the
-    // resizable path). After memory.grow on the refresh path its buffer is
-    // detached, so its length reads 0 (a cheap check, unlike the
-    // memory.buffer getter) and _refresh() re-creates it on the current
-    // buffer. dispose() clears both fields, so a disposed wrapper reaches
-    // _live() and throws.
-    const v = this._arr;
-    if (v !== null && v.length !== 0) return v;
-    return this._refresh();
   }
 
   _refresh() {
