@@ -1,35 +1,44 @@
-//! Phase 7 (code): streams function bodies into the output code section.
+//! Phase 7 (code) and phase 9 for function bodies: streams each body
+//! into the output code section and validates it as it goes, with one
+//! wasmparser decode per operator.
 //!
-//! Three speeds, cheapest first:
-//! 1. The most frequent index-free operators (locals, constants, numeric
-//!    operators, branches, simple blocks, loads and stores on a memory 0
-//!    that keeps index 0) are skipped by hand from their opcode and LEB
-//!    bytes, without decoding, and stay in a verbatim byte run. The most
-//!    frequent operators with one index (`call`, `return_call`,
-//!    `global.get`/`set`, loads and stores on a memory 0 that moved) are
-//!    rewritten by hand, to the bytes the slower paths would write.
-//! 2. Everything else is decoded once by wasmparser through [`Classify`],
-//!    which builds an [`Operator`] only when the operator has an index:
-//!    index-free ones (by their opcode bytes, conservatively) still join
-//!    the run.
-//! 3. Operators with indices are rewritten: `call`s of intrinsics by their
-//!    pre-encoded instruction, the rest through [`Remap`]'s [`Reencode`]
-//!    hooks.
+//! For each operator, in body order:
+//! 1. wasmparser decodes it from the input into [`Fused`], a visitor that
+//!    knows statically, per operator, whether its immediates can carry a
+//!    module index (from their names in wasmparser's operator list).
+//! 2. If they cannot (locals, constants, numeric operators, branches,
+//!    blocks without a type index, loads and stores on a memory 0 that
+//!    keeps index 0: nearly every operator), the output bytes are the
+//!    input bytes. The operator goes straight to the output function's
+//!    validator and its bytes stay in a verbatim run.
+//! 3. Otherwise the run is flushed and the operator is rewritten: `call`s
+//!    of intrinsics become their pre-encoded instruction, `call`,
+//!    `global.get`/`set` and loads and stores on a memory 0 that moved are
+//!    written by hand, everything else goes through [`Remap`]'s
+//!    [`Reencode`] hooks. wasmparser then decodes the bytes just written
+//!    into the validator.
+//!
+//! So every output byte is decoded by wasmparser (copied ones as the
+//! identical input bytes) and validated in the output module, without a
+//! second pass over the output: validation was three quarters of the
+//! linker's work, and decoding each operator twice (once to rewrite, once
+//! to validate) about a third of that. The locals are validated as
+//! written, too. Bodies are not validated before this (see the crate
+//! docs): a malformed input body is a decode error ([`BodyError::Input`]),
+//! one that decodes but does not validate is [`BodyError::Invalid`].
 //!
 //! One scratch buffer per thread is reused for all bodies (the body size
-//! prefix is known only at the end). Bodies are not validated before this
-//! (only the output is, see the crate docs): the hand paths read only
-//! inside the body and leave anything unexpected to wasmparser, whose
-//! errors are reported; a body that does not end where its size says is
-//! reported, never copied short. Whatever an invalid body turns into fails
-//! output validation, and the input is then named.
+//! prefix is known only at the end).
 
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::Encode;
-use wasmparser::{BinaryReader, FrameKind, FrameStack, FunctionBody, Operator, VisitOperator, VisitSimdOperator};
+use wasmparser::{
+    BinaryReader, BinaryReaderError, BlockType, FrameKind, FrameStack, FuncValidator, FunctionBody, ValType,
+    ValidatorResources, VisitOperator, VisitSimdOperator,
+};
 
-use crate::parse::Kind;
-use crate::remap::{message, Remap, DEAD, INTRINSIC};
+use crate::remap::{message, Remap, INTRINSIC};
+use crate::validate::MAX_FUNCTION_SIZE;
 
 /// Appends an unsigned LEB128.
 pub(crate) fn leb(out: &mut Vec<u8>, mut v: u64) {
@@ -42,6 +51,11 @@ pub(crate) fn leb(out: &mut Vec<u8>, mut v: u64) {
         }
         out.push(b | 0x80);
     }
+}
+
+/// Length of the unsigned LEB128 of `v`.
+fn leb_len(v: usize) -> usize {
+    (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize
 }
 
 /// Per-input facts the body rewriter needs.
@@ -59,283 +73,272 @@ pub(crate) struct BodyContext<'a> {
     pub memory0_moved: Option<u32>,
 }
 
-/// Reads an unsigned LEB128 of at most `max_bytes` bytes (5 for u32, 10
-/// for u64) ending before `end`; `None` (the slow path decides) if it does
-/// not, or if it overflows 32 bits when `max_bytes` is 5.
-#[inline]
-fn read_leb(bytes: &[u8], mut at: usize, end: usize, max_bytes: usize) -> Option<(u64, usize)> {
-    let mut v: u64 = 0;
-    for k in 0..max_bytes {
-        if at >= end {
-            return None;
-        }
-        let b = bytes[at];
-        at += 1;
-        v |= u64::from(b & 0x7f) << (7 * k);
-        if b & 0x80 == 0 {
-            if max_bytes == 5 && v > u64::from(u32::MAX) || max_bytes == 10 && k == 9 && b > 1 {
-                return None;
-            }
-            return Some((v, at));
-        }
-    }
-    None
+/// Why a body could not be written.
+pub(crate) enum BodyError {
+    /// The input body is malformed or cannot be rewritten (an unknown or
+    /// removed index, a misused intrinsic): the caller names the function.
+    Input(String),
+    /// The body as written does not validate in the output.
+    Invalid(String),
 }
 
-/// Rewrites one body, appending `size ‖ locals ‖ code` to `out`; returns
+fn input(e: BinaryReaderError) -> BodyError {
+    BodyError::Input(e.to_string())
+}
+
+fn invalid(e: BinaryReaderError) -> BodyError {
+    BodyError::Invalid(e.to_string())
+}
+
+/// Rewrites one body, appending `size ‖ locals ‖ code` to `out` and
+/// validating it with `func` (the output function's validator); returns
 /// the length of `locals ‖ code` (the body just written ends `out`).
+/// Offsets in validation messages are output offsets, counted as if the
+/// size prefix had the input's length (the body is never written when it
+/// fails).
 pub(crate) fn emit_body(
     remap: &mut Remap<'_>,
     cx: &BodyContext<'_>,
     body: &FunctionBody<'_>,
-    classify: &mut Classify,
+    func: &mut FuncValidator<ValidatorResources>,
+    frames: &mut Vec<FrameKind>,
     scratch: &mut Vec<u8>,
     out: &mut Vec<u8>,
-) -> Result<usize, String> {
+) -> Result<usize, BodyError> {
     scratch.clear();
-    let locals = body.get_locals_reader().map_err(|e| e.to_string())?;
+    // Output offset of scratch[0].
+    let base = out.len() + leb_len(body.range().len());
+    let locals = body.get_locals_reader().map_err(input)?;
     leb(scratch, locals.get_count() as u64);
     for l in locals {
-        let (n, ty) = l.map_err(|e| e.to_string())?;
+        let (n, ty) = l.map_err(input)?;
         leb(scratch, n as u64);
-        remap.val_type(ty).map_err(message)?.encode(scratch);
+        remap.val_type(ty).map_err(|e| BodyError::Input(message(e)))?.encode(scratch);
     }
-    let ops = body.get_operators_reader().map_err(|e| e.to_string())?;
+    func.read_locals(&mut BinaryReader::new_features(scratch, base, crate::features())).map_err(invalid)?;
+    let ops = body.get_operators_reader().map_err(input)?;
     let bytes = cx.bytes;
-    let end = body.range().end;
-    let mut pos = ops.original_position();
-    let mut run = pos;
-    classify.frames.clear();
-    classify.frames.push(FrameKind::Block);
-    while pos < end {
-        // Fast path: the most frequent index-free operators are skipped by
-        // hand (length from the opcode and LEB bytes) and stay in the
-        // verbatim run; control frames are tracked for the slow path.
-        if let Some(next) = skip_simple(bytes, pos, end, cx.memory0_identity, &mut classify.frames) {
-            pos = next;
-            continue;
+    let (start, end) = (ops.original_position(), body.range().end);
+    let mut reader = BinaryReader::new_features(&bytes[start..end], start, crate::features());
+    let mut fused = Fused {
+        func,
+        offset: 0,
+        memory0_identity: cx.memory0_identity,
+        memory0_moved: cx.memory0_moved,
+        step: Step::Copy,
+        error: None,
+        frames: std::mem::take(frames),
+    };
+    fused.frames.clear();
+    fused.frames.push(FrameKind::Block);
+    let result = rewrite_operators(remap, cx, &mut fused, &mut reader, base, scratch);
+    *frames = std::mem::take(&mut fused.frames);
+    let run = result?;
+    scratch.extend_from_slice(&bytes[run..end]);
+    if scratch.len() > MAX_FUNCTION_SIZE {
+        return Err(BodyError::Invalid(format!(
+            "function body size of {} bytes exceeds the limit of {MAX_FUNCTION_SIZE}",
+            scratch.len()
+        )));
+    }
+    leb(out, scratch.len() as u64);
+    out.extend_from_slice(scratch);
+    Ok(scratch.len())
+}
+
+/// The operator loop of [`emit_body`]: returns where the verbatim run
+/// that ends the body starts.
+fn rewrite_operators(
+    remap: &mut Remap<'_>,
+    cx: &BodyContext<'_>,
+    fused: &mut Fused<'_>,
+    reader: &mut BinaryReader<'_>,
+    base: usize,
+    scratch: &mut Vec<u8>,
+) -> Result<usize, BodyError> {
+    let bytes = cx.bytes;
+    let end = reader.original_position() + reader.bytes_remaining();
+    let mut run = reader.original_position();
+    while !reader.eof() {
+        let at = reader.original_position();
+        fused.offset = base + scratch.len() + (at - run);
+        reader.visit_operator(fused).map_err(input)?;
+        if let Some(e) = fused.error.take() {
+            return Err(invalid(e));
         }
-        let at = pos;
-        // Second fast path: the frequent operators with one index, rewritten
-        // by hand to exactly the bytes the slow path would write (canonical
-        // LEBs): `call`, `return_call`, `global.get`/`set` of ordinary items,
-        // and loads and stores on a memory 0 that moved.
-        let op = bytes[at];
-        match op {
-            0x10 | 0x12 | 0x23 | 0x24 => {
-                if let Some((index, next)) = read_leb(bytes, at + 1, end, 5) {
-                    let kind = if op <= 0x12 { Kind::Func } else { Kind::Global };
-                    if let Some(&o) = remap.maps.items[kind as usize].get(index as usize)
-                        && o < DEAD
-                    {
-                        scratch.extend_from_slice(&bytes[run..at]);
-                        scratch.push(op);
-                        leb(scratch, u64::from(o));
-                        pos = next;
-                        run = next;
-                        continue;
-                    }
-                }
-            }
-            0x28..=0x3e => {
-                if let (Some(mem), Some(&flags)) = (cx.memory0_moved, bytes.get(at + 1))
-                    && flags & 0xc0 == 0
-                    && let Some((offset, next)) = read_leb(bytes, at + 2, end, 10)
-                {
-                    scratch.extend_from_slice(&bytes[run..at]);
-                    scratch.push(op);
-                    scratch.push(flags | 0x40);
-                    leb(scratch, u64::from(mem));
-                    leb(scratch, offset);
-                    pos = next;
-                    run = next;
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        // Slow path: wasmparser decodes the operator; it is copied if its
-        // opcode bytes say it has no index, else rewritten.
-        classify.copy = copyable(bytes, at, cx.memory0_identity);
-        let mut reader = BinaryReader::new_features(&bytes[at..end], at, crate::features());
-        let step = reader.visit_operator(classify).map_err(|e| e.to_string())?;
-        pos = reader.original_position();
+        let step = std::mem::replace(&mut fused.step, Step::Copy);
         if let Step::Copy = step {
             continue;
         }
-        // Flush the verbatim run before this operator.
+        // Flush the verbatim run before this operator, then write it anew.
         scratch.extend_from_slice(&bytes[run..at]);
+        run = reader.original_position();
+        let written = scratch.len();
         match step {
             Step::Copy => {}
+            // A load or store on a memory 0 that moved (every one of them
+            // when the linker adds `env.memory` in front), validated with
+            // its new index when decoded: only its memarg changes, to the
+            // flags with the memory-index bit, the index and the offset.
+            Step::Moved { memory, align, offset } => {
+                scratch.extend_from_slice(&[bytes[at], align | 0x40]);
+                leb(scratch, u64::from(memory));
+                leb(scratch, offset);
+                continue;
+            }
             Step::Call(function_index, tail) => match remap.maps.items[0].get(function_index as usize) {
                 Some(&INTRINSIC) => {
                     let code = cx.lowered.get(function_index as usize).and_then(|c| c.as_ref());
                     match code {
                         Some(code) => scratch.extend_from_slice(code),
-                        None => return Err(format!("internal: intrinsic {function_index} not lowered")),
+                        None => return Err(BodyError::Input(format!("internal: intrinsic {function_index} not lowered"))),
                     }
                     if tail {
                         scratch.push(0x0f); // return
                     }
                 }
                 _ => {
-                    let f = remap.function_index(function_index).map_err(message)?;
+                    let f = remap.function_index(function_index).map_err(|e| BodyError::Input(message(e)))?;
                     scratch.push(if tail { 0x12 } else { 0x10 });
                     leb(scratch, f as u64);
                 }
             },
-            // Frequent in compiler output; skip the generic reencoder.
             Step::Global(global_index) => {
-                let g = remap.global_index(global_index).map_err(message)?;
+                let g = remap.global_index(global_index).map_err(|e| BodyError::Input(message(e)))?;
                 scratch.push(bytes[at]);
                 leb(scratch, g as u64);
             }
-            Step::Other(op) => {
-                remap.instruction(op).map_err(message)?.encode(scratch);
+            Step::Other => {
+                // Decoded again, now into an `Operator` (rare operators;
+                // the frames are still those before it).
+                let op = BinaryReader::new_features(&bytes[at..end], at, crate::features()).peek_operator(&*fused).map_err(input)?;
+                remap.instruction(op).map_err(|e| BodyError::Input(message(e)))?.encode(scratch);
             }
         }
-        run = pos;
-    }
-    if pos != end || !classify.frames.is_empty() {
-        return Err(format!("internal: function body at offset {} did not end where expected", body.range().start));
-    }
-    scratch.extend_from_slice(&bytes[run..end]);
-    leb(out, scratch.len() as u64);
-    out.extend_from_slice(scratch);
-    Ok(scratch.len())
-}
-
-/// Whether the operator at `at` carries no index immediate (so its bytes
-/// are valid unchanged in the output). Conservative: anything not listed
-/// is reencoded.
-#[inline]
-fn copyable(bytes: &[u8], at: usize, memory0_identity: bool) -> bool {
-    let op = bytes[at];
-    match op {
-        // unreachable, nop, else, end, br, br_if, br_table, return,
-        // rethrow, delegate, catch_all, throw_ref, drop, select,
-        // local.get/set/tee, constants, numeric and sign-extension ops.
-        0x00 | 0x01 | 0x05 | 0x09 | 0x0a | 0x0b..=0x0f | 0x18 | 0x19 | 0x1a | 0x1b | 0x20..=0x22
-        | 0x41..=0xc4 => true,
-        // block, loop, if, try: copyable unless the block type is a type index
-        // or a concrete reference.
-        0x02..=0x04 | 0x06 => matches!(bytes.get(at + 1), Some(0x40 | 0x7b..=0x7f | 0x6f | 0x70)),
-        // Loads and stores: the memory index is explicit only when bit 6 of the
-        // alignment flags is set; otherwise it is memory 0.
-        0x28..=0x3e => memory0_identity && bytes.get(at + 1).is_some_and(|f| f & 0x40 == 0 && f & 0x80 == 0),
-        0xfc => matches!(bytes.get(at + 1), Some(0x00..=0x07)),
-        0xfd => {
-            // SIMD: only the loads/stores (0x00..=0x0b, 0x54..=0x5d) carry a
-            // memory. The sub-opcode is a LEB (possibly non-canonical).
-            let mut v: u32 = 0;
-            for (k, b) in bytes.iter().skip(at + 1).take(5).enumerate() {
-                v |= u32::from(b & 0x7f) << (7 * k);
-                if b & 0x80 == 0 {
-                    return !matches!(v, 0x00..=0x0b | 0x54..=0x5d);
-                }
-            }
-            false
+        // Validate the bytes just written, as wasmparser reads them.
+        let func = &mut *fused.func;
+        let mut check = BinaryReader::new_features(&scratch[written..], base + written, crate::features());
+        while !check.eof() {
+            check.visit_operator(&mut func.visitor(check.original_position())).map_err(invalid)?.map_err(invalid)?;
         }
-        _ => false,
     }
+    // The function's `end` was its last operator (the frames are gone).
+    reader.finish_expression(&*fused).map_err(invalid)?;
+    Ok(run)
 }
 
 /// What the body rewriter does with one operator.
-pub(crate) enum Step<'a> {
-    /// Copy its bytes unchanged.
+#[derive(Clone, Copy)]
+pub(crate) enum Step {
+    /// Copy its bytes unchanged (already validated).
     Copy,
     /// `call` (false) or `return_call` (true) of a function index.
     Call(u32, bool),
     /// `global.get` or `global.set` of a global index (opcode from the bytes).
     Global(u32),
-    /// Anything else: reencode.
-    Other(Operator<'a>),
+    /// A load or store of the MVP (one-byte opcode) on a memory 0 that
+    /// moved to `memory`, with the alignment exponent and offset of its
+    /// memarg; already validated.
+    Moved { memory: u32, align: u8, offset: u64 },
+    /// Anything else with an index: reencode.
+    Other,
 }
 
-/// A visitor that decodes one operator into a [`Step`], building an
-/// [`Operator`] only when it must be reencoded. It also keeps the control
-/// frames that wasmparser's reader consults (`else` inside `if`, ...).
-#[derive(Default)]
-pub(crate) struct Classify {
-    copy: bool,
+/// The visitor wasmparser decodes input operators into: index-free ones
+/// are validated at once (in the output function, at output offset
+/// `offset`) and copied; the others become a [`Step`] to rewrite. Its
+/// control frames are the validator's, which the decoder consults for
+/// `else`, `end` and the legacy `catch`/`delegate`.
+struct Fused<'f> {
+    func: &'f mut FuncValidator<ValidatorResources>,
+    offset: usize,
+    memory0_identity: bool,
+    memory0_moved: Option<u32>,
+    /// What to do with the operator just decoded.
+    step: Step,
+    /// Its validation error (the visitor's output is `()`, so that the
+    /// decoder's result stays small).
+    error: Option<BinaryReaderError>,
+    /// The control frames, kept here too: the validator's are behind a
+    /// call that is not inlined, and the decoder asks before every operator.
     frames: Vec<FrameKind>,
 }
 
-impl FrameStack for Classify {
+impl FrameStack for Fused<'_> {
+    #[inline]
     fn current_frame(&self) -> Option<FrameKind> {
         self.frames.last().copied()
     }
 }
 
-/// Skips `len` LEB128 bytes starting at `at`; returns the position after.
+/// Whether a block type's encoding carries no type index.
 #[inline]
-fn skip_leb(bytes: &[u8], mut at: usize, end: usize) -> Option<usize> {
-    for _ in 0..10 {
-        if at >= end {
-            return None;
-        }
-        let b = bytes[at];
-        at += 1;
-        if b & 0x80 == 0 {
-            return Some(at);
-        }
+fn plain_block_type(b: &BlockType) -> bool {
+    match b {
+        BlockType::Empty => true,
+        BlockType::Type(ValType::Ref(r)) => !matches!(r.heap_type(), wasmparser::HeapType::Concrete(_) | wasmparser::HeapType::Exact(_)),
+        BlockType::Type(_) => true,
+        BlockType::FuncType(_) => false,
     }
-    None
 }
 
-/// The position after the operator at `at` if it is one of the frequent
-/// index-free operators, tracking block frames; `None` sends it to the
-/// slow path (which handles every operator, these included).
-#[inline]
-fn skip_simple(bytes: &[u8], at: usize, end: usize, memory0_identity: bool, frames: &mut Vec<FrameKind>) -> Option<usize> {
-    let next = match bytes[at] {
-        // unreachable, nop, return, drop, select, numeric operators.
-        0x00 | 0x01 | 0x0f | 0x1a | 0x1b | 0x45..=0xc4 => at + 1,
-        // local.get/set/tee, br, br_if, i32.const, i64.const.
-        0x20..=0x22 | 0x0c | 0x0d | 0x41 | 0x42 => skip_leb(bytes, at + 1, end)?,
-        0x43 => at + 5,
-        0x44 => at + 9,
-        // block, loop, if with an empty or single numeric result.
-        op @ 0x02..=0x04 if matches!(bytes.get(at + 1), Some(0x40 | 0x7b..=0x7f)) => {
-            frames.push(match op {
-                0x02 => FrameKind::Block,
-                0x03 => FrameKind::Loop,
-                _ => FrameKind::If,
-            });
-            at + 2
-        }
-        0x05 if frames.last() == Some(&FrameKind::If) => {
-            frames.pop();
-            frames.push(FrameKind::Else);
-            at + 1
-        }
-        0x0b if !frames.is_empty() => {
-            frames.pop();
-            at + 1
-        }
-        // Loads and stores on memory 0 when it keeps index 0: flags (no
-        // memory index bit, one byte) and the offset.
-        0x28..=0x3e if memory0_identity && bytes.get(at + 1).is_some_and(|f| f & 0xc0 == 0) => {
-            skip_leb(bytes, at + 2, end)?
-        }
-        _ => return None,
-    };
-    (next <= end).then_some(next)
-}
-
-macro_rules! define_classify {
-    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+/// The visitor methods of [`Fused`], from wasmparser's operator list;
+/// `$visitor` is the validator's visitor for that list.
+macro_rules! fused_methods {
+    ($visitor:ident; $( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
         $(
             #[inline]
-            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Step<'a> {
-                define_classify!(@frame self $visit);
-                if self.copy {
-                    return Step::Copy;
+            fn $visit(&mut self $($(, $arg: $argty)*)?) {
+                fused_methods!(@frame self $visit);
+                if true $($(&& fused_methods!(@keeps self $arg $arg))*)? {
+                    if let Err(e) = self.func.$visitor(self.offset).$visit($($($arg),*)?) {
+                        self.error = Some(e);
+                    }
+                    return;
                 }
-                define_classify!(@build $op $($($arg)*)?)
+                fused_methods!(@moved self $visitor $proposal $visit $($($arg $arg)*)?);
+                #[allow(unreachable_code)]
+                {
+                    self.step = fused_methods!(@step $op $($($arg)*)?);
+                }
             }
         )*
     };
+    // Immediates that are never module indices; an operator is copied
+    // when all of its immediates are such (or it has none). Any other
+    // name (a function, global, type, table, memory, tag, data or element
+    // index, a heap or value type) sends it to be rewritten.
+    (@keeps $s:ident local_index $a:ident) => (true);
+    (@keeps $s:ident relative_depth $a:ident) => (true);
+    (@keeps $s:ident targets $a:ident) => (true);
+    (@keeps $s:ident value $a:ident) => (true);
+    (@keeps $s:ident lane $a:ident) => (true);
+    (@keeps $s:ident lanes $a:ident) => (true);
+    (@keeps $s:ident ordering $a:ident) => (true);
+    (@keeps $s:ident blockty $a:ident) => (plain_block_type(&$a));
+    (@keeps $s:ident memarg $a:ident) => ($s.memory0_identity && $a.memory == 0);
+    (@keeps $s:ident $other:ident $a:ident) => (false);
+    // MVP loads and stores (all of them one-byte opcodes with just a
+    // memarg) on a memory 0 that moved: validated here with the new
+    // index, written by hand.
+    (@moved $s:ident $visitor:ident mvp $visit:ident memarg $a:ident) => {
+        if let Some(memory) = $s.memory0_moved
+            && $a.memory == 0
+        {
+            if let Err(e) = $s.func.$visitor($s.offset).$visit(wasmparser::MemArg { memory, ..$a }) {
+                $s.error = Some(e);
+            }
+            $s.step = Step::Moved { memory, align: $a.align, offset: $a.offset };
+            return;
+        }
+    };
+    (@moved $($other:tt)*) => {};
+    (@step Call $i:ident) => (Step::Call($i, false));
+    (@step ReturnCall $i:ident) => (Step::Call($i, true));
+    (@step GlobalGet $i:ident) => (Step::Global($i));
+    (@step GlobalSet $i:ident) => (Step::Global($i));
+    (@step $op:ident $($arg:ident)*) => ({ $(let _ = $arg;)* Step::Other });
+    // The frames the decoder consults, as the validator keeps them.
     (@frame $s:ident visit_block) => ($s.frames.push(FrameKind::Block));
     (@frame $s:ident visit_loop) => ($s.frames.push(FrameKind::Loop));
     (@frame $s:ident visit_if) => ($s.frames.push(FrameKind::If));
@@ -347,24 +350,26 @@ macro_rules! define_classify {
     (@frame $s:ident visit_delegate) => ($s.frames.pop());
     (@frame $s:ident visit_end) => ($s.frames.pop());
     (@frame $s:ident $other:ident) => (());
-    (@build Call $i:ident) => (Step::Call($i, false));
-    (@build ReturnCall $i:ident) => (Step::Call($i, true));
-    (@build GlobalGet $i:ident) => (Step::Global($i));
-    (@build GlobalSet $i:ident) => (Step::Global($i));
-    (@build $op:ident) => (Step::Other(Operator::$op));
-    (@build $op:ident $($arg:ident)*) => (Step::Other(Operator::$op { $($arg),* }));
 }
 
-impl<'a> VisitOperator<'a> for Classify {
-    type Output = Step<'a>;
+macro_rules! fused_visitor {
+    ($($t:tt)*) => { fused_methods!(visitor; $($t)*); };
+}
+
+macro_rules! fused_simd_visitor {
+    ($($t:tt)*) => { fused_methods!(simd_visitor; $($t)*); };
+}
+
+impl<'a> VisitOperator<'a> for Fused<'_> {
+    type Output = ();
 
     fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
         Some(self)
     }
 
-    wasmparser::for_each_visit_operator!(define_classify);
+    wasmparser::for_each_visit_operator!(fused_visitor);
 }
 
-impl<'a> VisitSimdOperator<'a> for Classify {
-    wasmparser::for_each_visit_simd_operator!(define_classify);
+impl<'a> VisitSimdOperator<'a> for Fused<'_> {
+    wasmparser::for_each_visit_simd_operator!(fused_simd_visitor);
 }

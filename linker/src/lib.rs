@@ -79,13 +79,15 @@
 //!    likewise (`remap.rs` holds the per-input tables).
 //! 7. *Emit* type, import, function, table, memory, tag, global, export,
 //!    start, element, data-count, code and data sections. Code is
-//!    streamed body by body (`code.rs`): operators whose immediates carry
-//!    no index are copied as raw byte runs, others are reencoded through
-//!    the [`wasm_encoder::reencode::Reencode`] hooks, and each `call` of an
-//!    intrinsic is replaced by its pre-encoded instruction. With more than
+//!    streamed body by body (`code.rs`): wasmparser decodes each operator
+//!    once; operators whose immediates carry no index are validated and
+//!    copied as raw byte runs, others are reencoded through the
+//!    [`wasm_encoder::reencode::Reencode`] hooks (and the bytes written are
+//!    decoded into the validator), and each `call` of an intrinsic is
+//!    replaced by its pre-encoded instruction. With more than
 //!    one thread ([`Config::threads`]) the bodies are split in two by
-//!    size: the second half, and the data section (built in its own
-//!    buffer, as it does not depend on the code), go to another core,
+//!    estimated cost: the second half, and the data section (built in its
+//!    own buffer, as it does not depend on the code), go to another core,
 //!    and are appended at the end while their pages are released. Several
 //!    start functions become one synthesised function calling them in
 //!    input order. With dead-code removal, the bodies of removed functions
@@ -95,10 +97,11 @@
 //!    warning, other sections kept if only one input has them.
 //! 9. *Validate the output* with wasmparser, while it is written
 //!    (`validate.rs`, `Streaming`): the sections before the code section
-//!    before any body is written, each body by the thread that has just
-//!    written it (so writing and checking share the cores with no barrier
-//!    between them), the data section by the thread that built it, the
-//!    rest at the end. When this or any earlier phase fails, the inputs
+//!    before any body is written, each body operator by operator as it is
+//!    written, from the decode that rewrites it (`code.rs`; so writing and
+//!    checking share the cores with no barrier between them), the data
+//!    section by the thread that built it, the rest at the end. When this
+//!    or any earlier phase fails, the inputs
 //!    are validated in full ([`Linker::link`]): the first invalid one is
 //!    the error ([`ErrorKind::InvalidModule`], with the validator's message
 //!    for that input, as if it had been checked when added). Only if all
@@ -151,10 +154,10 @@
 //! # Complexity
 //!
 //! Time is linear in the total input size (plus hashing of the rec
-//! groups); every byte of code is read once for linking (most of it
-//! skipped by hand, not decoded) and decoded once more to validate the
-//! output (validation and rewriting use all cores, see
-//! [`Config::threads`]). Validating the input bodies too would add as much
+//! groups); every operator is decoded once, by wasmparser, and that one
+//! decode both rewrites it and validates it in the output (validation and
+//! rewriting use all cores, see [`Config::threads`]). Validation is most
+//! of the work. Validating the input bodies too would add as much
 //! again, which is why it is off by default: the output's validation
 //! covers them, and an error is traced back to its input (see phase 9).
 //! Inputs whose only fault is one that linking cures (a body calling an

@@ -7,7 +7,7 @@ use multimem_abi::{MemoryRole, Op};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{Encode, EntityType, Instruction, MemArg};
 
-use crate::code::{emit_body, leb, BodyContext};
+use crate::code::{emit_body, leb, BodyContext, BodyError};
 use crate::config::{Config, ExportConflict};
 use crate::error::{Error, ErrorKind};
 use crate::parse::{parse, Kind, Parsed, KINDS};
@@ -540,29 +540,41 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         type Funcs = Vec<wasmparser::FuncToValidate<wasmparser::ValidatorResources>>;
         let emit = |jobs: &[(usize, usize)], funcs: Funcs, out: &mut Vec<u8>| -> Result<Option<String>, Error> {
             let mut scratch = Vec::with_capacity(1 << 16);
-            let mut classify = crate::code::Classify::default();
-            let mut check = crate::validate::BodyChecker::default();
+            let mut allocs = wasmparser::FuncValidatorAllocations::default();
+            let mut frames = Vec::new();
             let mut remaps: Vec<Remap<'_>> = (0..parsed.len()).map(remap).collect();
             for (&(m, d), func) in jobs.iter().zip(funcs) {
                 let p = &parsed[m];
-                let len = emit_body(&mut remaps[m], &cxs[m], &p.bodies[d], &mut classify, &mut scratch, out).map_err(|e| {
-                    let kind = if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
-                    err(kind, format!("{e} (in function {} of module `{}`)", d as u32 + p.num_imported(Kind::Func), p.name))
-                })?;
-                let end = out.len();
-                check.check(func, &out[end - len..end], end - len);
+                let mut func = func.into_validator(allocs);
+                match emit_body(&mut remaps[m], &cxs[m], &p.bodies[d], &mut func, &mut frames, &mut scratch, out) {
+                    Ok(_) => allocs = func.into_allocations(),
+                    // The first invalid body ends this run: the output is
+                    // not returned, and its error is the one reported.
+                    Err(BodyError::Invalid(e)) => return Ok(Some(e)),
+                    Err(BodyError::Input(e)) => {
+                        let kind = if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
+                        return Err(err(kind, format!("{e} (in function {} of module `{}`)", d as u32 + p.num_imported(Kind::Func), p.name)));
+                    }
+                }
             }
-            Ok(check.into_error())
+            Ok(None)
         };
         let synth_func = if synth_start.is_some() { funcs.pop() } else { None };
         let body_len = |&(m, d): &(usize, usize)| parsed[m].bodies[d].range().len();
         if config.thread_count() < 2 || total_code < (1 << 20) {
             body_error = emit(&order, std::mem::take(&mut funcs), &mut out)?;
         } else {
-            // Thread B also writes and validates the data section, which
-            // costs about as much per byte as code: balance by both.
+            // Thread B also writes and validates the data section. Its cost
+            // is mostly per segment (wasmparser validates each offset
+            // expression): on esbuild's ~100k segments, about 1,300
+            // instructions each against ~100 per byte of code (callgrind),
+            // so a segment weighs as 13 bytes of code and its bytes, only
+            // copied, as 1/32. Weighing data bytes as code bytes left the
+            // other thread a third more work on Go output.
+            let segments: usize = parsed.iter().map(|p| p.data_section.as_ref().map_or(0, |r| r.count() as usize)).sum();
             let data_bytes: usize = parsed.iter().map(|p| p.data_size).sum();
-            let half = (order.iter().map(body_len).sum::<usize>() + data_bytes) / 2;
+            let data_weight = segments * 13 + data_bytes / 32;
+            let half = (order.iter().map(body_len).sum::<usize>() + data_weight) / 2;
             let mut acc = 0;
             let split = order.iter().position(|j| {
                 acc += body_len(j);
@@ -584,6 +596,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
                     emit(second, second_funcs, &mut tail).map(|e| (tail, e, (data_error, data)))
                 });
                 let r1 = emit(first, first_funcs, &mut out);
+                timer.mark("code: this thread's half");
                 let r2 = h.join().unwrap_or_else(|_| Err(err(ErrorKind::InvalidOutput, "internal: code emission thread panicked")));
                 (r1, r2)
             });
@@ -644,7 +657,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
     // Phase 9, end: the sections after the code. A body that failed is
     // reported with the message (and offset) of a whole-module validation.
     if let Some(e) = body_error {
-        return Err(invalid_output(crate::validate::validate(&out, config.thread_count()).err().unwrap_or(e)));
+        return Err(invalid_output(e));
     }
     streaming.finish(&out).map_err(invalid_output)?;
     timer.mark("validate output (after code)");

@@ -110,14 +110,44 @@ pub(crate) struct Parsed<'a> {
 }
 
 impl<'a> Parsed<'a> {
-    /// The data segments, decoded one by one.
+    /// The data segments, decoded one by one. The usual form (flags 0,
+    /// `i32.const N end`, size, bytes; Go emits ~100k of them) is read by
+    /// hand, at a quarter of the cost of wasmparser's generic reader,
+    /// which reads anything else. Both give the same [`Data`]; the
+    /// segments are validated in the output, byte for byte as read here.
     pub(crate) fn datas(&self) -> impl Iterator<Item = Result<Data<'a>, Error>> + '_ {
-        let name = self.name;
-        self.data_section
-            .clone()
-            .into_iter()
-            .flat_map(|r| r.into_iter())
-            .map(move |d| d.map_err(|e| invalid(name, e)))
+        let (name, bytes) = (self.name, self.bytes);
+        // The first segment starts after the count; the section ends at
+        // the end of its range.
+        let (mut at, end, mut left) = match &self.data_section {
+            Some(r) => (r.original_position(), r.range().end, r.count()),
+            None => (0, 0, 0),
+        };
+        let mut failed = false;
+        std::iter::from_fn(move || {
+            if failed {
+                return None;
+            }
+            if left == 0 {
+                failed = true;
+                return (at != end).then(|| Err(invalid(name, format!("unexpected content in the data section (at offset {at})"))));
+            }
+            left -= 1;
+            let item = match plain_segment(bytes, at, end) {
+                Some((d, next)) => {
+                    at = next;
+                    Ok(d)
+                }
+                None => {
+                    let mut r = wasmparser::BinaryReader::new_features(&bytes[at..end], at, crate::features());
+                    let d = r.read::<Data<'a>>().map_err(|e| invalid(name, e));
+                    at = r.original_position();
+                    d
+                }
+            };
+            failed = item.is_err();
+            Some(item)
+        })
     }
 
     pub(crate) fn num_imported(&self, kind: Kind) -> u32 {
@@ -171,6 +201,44 @@ impl<'a> Parsed<'a> {
             _ => self.tags[(index - self.num_imported(Kind::Tag)) as usize],
         }
     }
+}
+
+/// Reads the segment at `bytes[at..end]` by hand if it is `00 41
+/// <sleb32> 0b <size> <bytes>` (memory 0, `i32.const` offset); returns it
+/// and where the next one starts, or `None` for anything else (including
+/// LEBs longer than 5 bytes), which wasmparser then reads.
+fn plain_segment(bytes: &[u8], at: usize, end: usize) -> Option<(Data<'_>, usize)> {
+    let rest = &bytes[at..end];
+    if rest.len() < 5 || rest[0] != 0x00 || rest[1] != 0x41 {
+        return None;
+    }
+    // The offset: a signed LEB of at most 5 bytes, then `end`.
+    let expr_end = 2 + rest[2..].iter().take(5).position(|b| b & 0x80 == 0)? + 1;
+    if rest.get(expr_end) != Some(&0x0b) {
+        return None;
+    }
+    // The size: an unsigned LEB of at most 5 bytes and 32 bits.
+    let mut size: u64 = 0;
+    let mut k = expr_end + 1;
+    for shift in (0..35).step_by(7) {
+        let b = *rest.get(k)?;
+        k += 1;
+        size |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        if shift == 28 {
+            return None;
+        }
+    }
+    let size = usize::try_from(size).ok().filter(|&n| n <= u32::MAX as usize && n <= rest.len() - k)?;
+    let expr = wasmparser::BinaryReader::new_features(&rest[1..=expr_end], at + 1, crate::features());
+    let data = Data {
+        kind: wasmparser::DataKind::Active { memory_index: 0, offset_expr: ConstExpr::new(expr) },
+        data: &rest[k..k + size],
+        range: at..at + k + size,
+    };
+    Some((data, at + k + size))
 }
 
 fn invalid(name: &str, e: impl std::fmt::Display) -> Error {

@@ -7,10 +7,11 @@
 //!   few huge functions; splitting by count left one thread with 90% of the
 //!   work). The first error in function order is reported, so results do
 //!   not depend on thread timing.
-//! - [`Streaming`] + [`BodyChecker`]: the output, validated while it is
-//!   written: the sections before the code section first, then each
-//!   function body by the thread that has just written it (still in
-//!   cache, and with no barrier between writing and checking), then the
+//! - [`Streaming`]: the output, validated while it is written: the
+//!   sections before the code section first, then each function body as
+//!   it is written (`code.rs` feeds each operator to the body's validator
+//!   from the decode that rewrites it; [`BodyChecker`] checks bodies the
+//!   linker writes itself, the synthesised start function), then the
 //!   sections after it. Same checks as [`validate`], in the same order per
 //!   item.
 //! - [`validate_module_level`]: everything but the function bodies and
@@ -144,7 +145,7 @@ fn run(jobs: Vec<Job<'_>>) -> Result<(), (usize, BinaryReaderError)> {
 
 /// wasmparser's limit on one function body (`MAX_WASM_FUNCTION_SIZE`, not
 /// exported), checked here because bodies are registered before they exist.
-const MAX_FUNCTION_SIZE: usize = 7_654_321;
+pub(crate) const MAX_FUNCTION_SIZE: usize = 7_654_321;
 
 /// Validation of the output as it is written (see the module docs).
 pub(crate) struct Streaming {

@@ -79,6 +79,26 @@ proptest! {
     }
 }
 
+/// Every single bit flip of every sample, exhaustively (the proptests
+/// above sample combinations). A flip that turns `i32.const` into
+/// `f32.const` swallows the function's `end`: such a body must be an
+/// error, not a module that ends early.
+#[test]
+fn every_single_bit_flip() {
+    let s = samples();
+    for sample in &s {
+        for i in 0..sample.len() {
+            for bit in 0..8 {
+                let mut bytes = sample.clone();
+                bytes[i] ^= 1 << bit;
+                if let Err(e) = check(&[("app", &bytes), ("rt", &s[1])]) {
+                    panic!("byte {i} bit {bit} of {}: {e}", wasmprinter::print_bytes(sample).unwrap_or_default());
+                }
+            }
+        }
+    }
+}
+
 const EXTRA: &str = r#"
 (module $extra
   (import "env" "memory" (memory 1))
