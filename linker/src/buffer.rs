@@ -22,13 +22,19 @@ pub(crate) fn with_capacity(capacity: usize) -> Vec<u8> {
 /// are copied, so that the two never both hold the moved bytes in full
 /// (peak memory: the output plus one chunk, not plus all of `src`).
 pub(crate) fn append_releasing(out: &mut Vec<u8>, src: Vec<u8>) {
+    append_slice_releasing(out, &src);
+}
+
+/// [`append_releasing`] for a part of a buffer (whose pages in `src` read
+/// as zero afterwards; `src` is never read again).
+pub(crate) fn append_slice_releasing(out: &mut Vec<u8>, src: &[u8]) {
     const CHUNK: usize = 1 << 20;
     out.reserve(src.len());
     let mut done = 0;
     while done < src.len() {
         let end = (done + CHUNK).min(src.len());
         out.extend_from_slice(&src[done..end]);
-        release(&src, done, end);
+        release(src, done, end);
         done = end;
     }
 }

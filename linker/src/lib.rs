@@ -85,10 +85,12 @@
 //!    [`wasm_encoder::reencode::Reencode`] hooks (and the bytes written are
 //!    decoded into the validator), and each `call` of an intrinsic is
 //!    replaced by its pre-encoded instruction. With more than
-//!    one thread ([`Config::threads`]) the bodies are split in two by
-//!    estimated cost: the second half, and the data section (built in its
-//!    own buffer, as it does not depend on the code), go to another core,
-//!    and are appended at the end while their pages are released. Several
+//!    one thread ([`Config::threads`]) the bodies are cut into chunks
+//!    (`chunks.rs`): this thread takes them from the front, straight into
+//!    the output, helpers from the back into their own buffers, which are
+//!    appended at the end while their pages are released; the first
+//!    helper builds the data section first (in its own buffer, as it does
+//!    not depend on the code). Several
 //!    start functions become one synthesised function calling them in
 //!    input order. With dead-code removal, the bodies of removed functions
 //!    are validated on their own (they never reach phase 9).
@@ -164,7 +166,7 @@
 //! import with arguments only the subtype it binds to accepts; `ref.func`
 //! of a function declared only by another input) are accepted unless
 //! [`Config::validate_inputs`] is on. Memory is the inputs, the output,
-//! the second thread's half of the code and the data section until they
+//! the helper threads' share of the code and the data section until they
 //! are appended (their pages are released as they are copied), and
 //! per-item tables (a few words per function, global and segment; data
 //! segments are not kept decoded): peak RSS about 2.6x the input on
@@ -173,6 +175,7 @@
 #![deny(missing_docs)]
 
 mod buffer;
+mod chunks;
 mod code;
 mod config;
 mod custom;

@@ -512,10 +512,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         let size_at = out.len();
         out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
         leb(&mut out, num_bodies as u64);
-        // Live bodies in output order, split in two halves by input bytes:
-        // the second half is rewritten on another core into its own buffer
-        // (about half the code, the only extra memory), the first straight
-        // into `out`; then the second is appended.
+        // Live bodies in output order.
         let live_funcs = &live.items;
         let order: Vec<(usize, usize)> = parsed
             .iter()
@@ -561,50 +558,99 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<Output, 
         };
         let synth_func = if synth_start.is_some() { funcs.pop() } else { None };
         let body_len = |&(m, d): &(usize, usize)| parsed[m].bodies[d].range().len();
-        if config.thread_count() < 2 || total_code < (1 << 20) {
+        let threads = config.thread_count().min(8);
+        if threads < 2 || total_code < (1 << 20) {
             body_error = emit(&order, std::mem::take(&mut funcs), &mut out)?;
         } else {
-            // Thread B also writes and validates the data section. Its cost
-            // is mostly per segment (wasmparser validates each offset
-            // expression): on esbuild's ~100k segments, about 1,300
-            // instructions each against ~100 per byte of code (callgrind),
-            // so a segment weighs as 13 bytes of code and its bytes, only
-            // copied, as 1/32. Weighing data bytes as code bytes left the
-            // other thread a third more work on Go output.
-            let segments: usize = parsed.iter().map(|p| p.data_section.as_ref().map_or(0, |r| r.count() as usize)).sum();
-            let data_bytes: usize = parsed.iter().map(|p| p.data_size).sum();
-            let data_weight = segments * 13 + data_bytes / 32;
-            let half = (order.iter().map(body_len).sum::<usize>() + data_weight) / 2;
-            let mut acc = 0;
-            let split = order.iter().position(|j| {
-                acc += body_len(j);
-                acc >= half
-            });
-            let split = split.map_or(order.len(), |i| i + 1);
-            let (first, second) = order.split_at(split);
-            let second_funcs = funcs.split_off(split.min(funcs.len()));
-            let first_funcs = std::mem::take(&mut funcs);
-            let second_size: usize = second.iter().map(body_len).sum();
+            // Chunks of about 1/16 of each thread's share (at least 64
+            // KiB): small enough that the ends meet within a few percent
+            // of the phase, big enough to cost nothing to hand out. See
+            // `chunks.rs`.
+            let target = (total_code / (threads * 16)).max(64 << 10);
+            let bounds = crate::chunks::bounds(order.iter().map(body_len), target);
+            let mut items: Vec<(std::ops::Range<usize>, Funcs)> = Vec::with_capacity(bounds.len());
+            for w in bounds.windows(2).rev() {
+                items.push((w[0]..w[1], funcs.split_off(w[0])));
+            }
+            items.reverse();
+            let queue = crate::chunks::Chunks::new(items);
+            // A thread's work: chunks from one end until none is left or
+            // one fails; the written chunks (index, range in `buf`) and
+            // the failure (chunk index, error).
+            type Failure = (usize, Result<String, Error>);
+            let work = |from_front: bool, buf: &mut Vec<u8>| -> (Vec<(usize, std::ops::Range<usize>)>, Option<Failure>) {
+                let mut written = Vec::new();
+                loop {
+                    let next = if from_front { queue.front() } else { queue.back() };
+                    let Some((k, (jobs, funcs))) = next else { return (written, None) };
+                    let start = buf.len();
+                    match emit(&order[jobs], funcs, buf) {
+                        Ok(None) => written.push((k, start..buf.len())),
+                        Ok(Some(invalid)) => return (written, Some((k, Ok(invalid)))),
+                        Err(e) => return (written, Some((k, Err(e)))),
+                    }
+                }
+            };
             let streaming = &mut streaming;
-            let (r1, r2) = std::thread::scope(|sc| {
-                let h = sc.spawn(|| {
+            let (mine, helpers) = std::thread::scope(|sc| {
+                let work = &work;
+                let emit_data = &emit_data;
+                // The first helper also writes and validates the data
+                // section, first (it does not depend on the code).
+                let first = sc.spawn(move || {
                     // The data section's final offset is not known yet; it
-                    // only shows in messages, which a failure recomputes.
-                    let data = emit_data()?;
-                    let data_error = validate_data(streaming, &data, 0);
-                    let mut tail = crate::buffer::with_capacity(second_size + second_size / 4 + 16);
-                    emit(second, second_funcs, &mut tail).map(|e| (tail, e, (data_error, data)))
+                    // only shows in messages.
+                    let data = emit_data().map(|d| (validate_data(streaming, &d, 0), d));
+                    let mut buf = crate::buffer::with_capacity(total_code + total_code / 4 + 16);
+                    let (written, failure) = work(false, &mut buf);
+                    (buf, written, failure, Some(data))
                 });
-                let r1 = emit(first, first_funcs, &mut out);
-                timer.mark("code: this thread's half");
-                let r2 = h.join().unwrap_or_else(|_| Err(err(ErrorKind::InvalidOutput, "internal: code emission thread panicked")));
-                (r1, r2)
+                let others: Vec<_> = (2..threads)
+                    .map(|_| {
+                        sc.spawn(move || {
+                            let mut buf = crate::buffer::with_capacity(total_code / 2 + 16);
+                            let (written, failure) = work(false, &mut buf);
+                            (buf, written, failure, None)
+                        })
+                    })
+                    .collect();
+                let mine = work(true, &mut out);
+                timer.mark("code: this thread's chunks");
+                let helpers: Vec<_> = std::iter::once(first).chain(others).map(|h| h.join()).collect();
+                (mine, helpers)
             });
-            let e1 = r1?;
-            let (tail, e2, data) = r2?;
-            crate::buffer::append_releasing(&mut out, tail);
-            body_error = e1.or(e2);
-            data_done = Some(data);
+            // The first failure in function order is the error: every
+            // chunk before a failed one was written (the threads only stop
+            // at their own failure, and the others take what is left).
+            let mut failure = mine.1;
+            let mut pieces = Vec::new();
+            for h in helpers {
+                let (buf, written, f, data) =
+                    h.map_err(|_| err(ErrorKind::InvalidOutput, "internal: code emission thread panicked"))?;
+                if let Some(data) = data {
+                    data_done = Some(data?);
+                }
+                if let Some(f) = f
+                    && failure.as_ref().is_none_or(|g| f.0 < g.0)
+                {
+                    failure = Some(f);
+                }
+                pieces.push((buf, written));
+            }
+            match failure {
+                Some((_, Err(e))) => return Err(e),
+                Some((_, Ok(invalid))) => body_error = Some(invalid),
+                None => {
+                    // This thread's chunks are in `out` already; the
+                    // helpers' follow, in chunk order.
+                    let mut order_of: Vec<(usize, usize, std::ops::Range<usize>)> =
+                        pieces.iter().enumerate().flat_map(|(h, (_, w))| w.iter().map(move |(k, r)| (*k, h, r.clone()))).collect();
+                    order_of.sort_unstable_by_key(|p| p.0);
+                    for (_, h, r) in order_of {
+                        crate::buffer::append_slice_releasing(&mut out, &pieces[h].0[r]);
+                    }
+                }
+            }
         }
         if synth_start.is_some() {
             let mut body = vec![0u8];

@@ -1,7 +1,7 @@
 //! A module large enough (> 1 MiB of code, > 256 functions) to take the
-//! parallel paths: body validation on several threads and code rewritten
-//! in two halves. The output must be identical to the single-threaded one
-//! and must run: functions from both halves are called in wasmtime.
+//! parallel paths: code rewritten and validated in chunks shared by the
+//! threads. The output must be identical to the single-threaded one and
+//! must run: functions from all over the module are called in wasmtime.
 
 mod common;
 use common::*;
@@ -46,23 +46,35 @@ fn parallel_equals_sequential_and_runs() {
 
 #[test]
 fn invalid_body_is_reported_with_threads() {
-    // The invalid body sits among many valid ones, in the second half.
-    let mut text = big_module(600);
-    text = text.replace("(func $f500 (export \"f500\") (param i32) (result i32)\n", "(func $f500 (export \"f500\") (param i32) (result i32)\n    (i64.const 1) (drop)\n    (f32.const 1)\n");
-    let bytes = wat::parse_str(&text).unwrap();
+    // Invalid bodies among many valid ones: in a small module, and in one
+    // large enough (> 1 MiB of code) to be cut into chunks for several
+    // threads, where they fall into different chunks.
+    for (funcs, bad) in [(600, &[500][..]), (24_000, &[500, 20_000][..])] {
+        let mut text = big_module(funcs);
+        for b in bad {
+            text = text.replace(
+                &format!("(func $f{b} (export \"f{b}\") (param i32) (result i32)\n"),
+                &format!("(func $f{b} (export \"f{b}\") (param i32) (result i32)\n    (i64.const 1) (drop)\n    (f32.const 1)\n"),
+            );
+        }
+        invalid_body_is_reported(&wat::parse_str(&text).unwrap());
+    }
+}
+
+fn invalid_body_is_reported(bytes: &[u8]) {
     let small = common::wasm("(module (func (export \"s\")))");
     for threads in [1, 2, 4] {
         // Default: bodies are validated in the output; the failure is then
         // traced back to the input, with the input validator's message.
         let mut l = multimem_linker::Linker::new(Config::default().threads(threads));
         l.add_module("small", &small).unwrap();
-        l.add_module("big", &bytes).unwrap();
+        l.add_module("big", bytes).unwrap();
         let e = l.link().unwrap_err();
         assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule);
         assert!(e.to_string().starts_with("module `big` is not a valid wasm module: type mismatch"), "{e}");
         // --validate-inputs: the same error, when the input is added.
         let mut l = multimem_linker::Linker::new(Config::default().threads(threads).validate_inputs(true));
-        let e2 = l.add_module("big", &bytes).unwrap_err();
+        let e2 = l.add_module("big", bytes).unwrap_err();
         assert_eq!(e2, e);
     }
 }
