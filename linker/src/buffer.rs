@@ -71,3 +71,108 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     f.read_to_end(&mut v)?;
     Ok(v)
 }
+
+/// The bytes of a whole input file: memory-mapped ([`map_file`]) or
+/// owned.
+pub struct FileBytes(Bytes);
+
+enum Bytes {
+    Owned(Vec<u8>),
+    #[cfg(unix)]
+    Mapped { ptr: *const u8, len: usize },
+}
+
+// SAFETY: a `Mapped` is a private read-only mapping owned by this value
+// (never written through, unmapped once in `drop`), so sharing or moving
+// it across threads is as safe as for a `Box<[u8]>`.
+unsafe impl Send for FileBytes {}
+unsafe impl Sync for FileBytes {}
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(v: Vec<u8>) -> Self {
+        FileBytes(Bytes::Owned(v))
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Bytes::Owned(v) => v,
+            // SAFETY: `ptr..ptr+len` is a live read-only mapping of the
+            // file (see `map_file` for what a concurrent writer can do).
+            #[cfg(unix)]
+            Bytes::Mapped { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+        }
+    }
+}
+
+impl Drop for FileBytes {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Bytes::Mapped { ptr, len } = self.0 {
+            // SAFETY: the mapping made in `map_file`, unmapped once; no
+            // slice of it outlives `self`.
+            unsafe {
+                libc::munmap(ptr as *mut libc::c_void, len);
+            }
+        }
+    }
+}
+
+/// The whole file at `path`, mapped into memory (private, read-only) when
+/// it is a non-empty regular file, else read. Same bytes as
+/// [`std::fs::read`].
+///
+/// Why: reading a 16 MB input costs 10-16 ms on this project's VM, the
+/// kernel copying it into freshly faulted pages; mapping the page cache
+/// costs 2 ms (`MAP_POPULATE`). lld and mold map their inputs too.
+///
+/// The file must not change while it is mapped. If another process
+/// rewrites it, the linker may see either version of any byte; every read
+/// is bounds-checked, so that is an error or a wrong output but no access
+/// outside the mapping. If it is truncated, reading past its new end
+/// kills the process with `SIGBUS`, as it does lld.
+pub fn map_file(path: &std::path::Path) -> std::io::Result<FileBytes> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        let f = std::fs::File::open(path)?;
+        let meta = f.metadata()?;
+        if meta.file_type().is_file() && meta.len() > 0 && meta.len() <= isize::MAX as u64 {
+            let len = meta.len() as usize;
+            // SAFETY: a new private read-only mapping of `len` bytes of an
+            // open file; checked for failure below. The fd may be closed
+            // once the mapping exists.
+            let ptr = unsafe {
+                libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_POPULATE, f.as_raw_fd(), 0)
+            };
+            if ptr != libc::MAP_FAILED {
+                return Ok(FileBytes(Bytes::Mapped { ptr: ptr as *const u8, len }));
+            }
+        }
+    }
+    read_file(path).map(FileBytes::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_and_read_files_have_the_same_bytes() {
+        let dir = std::env::temp_dir().join(format!("multimem-map-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in [("empty", vec![]), ("small", b"\0asm\x01\0\0\0".to_vec()), ("big", (0..5_000_000u32).map(|i| (i % 251) as u8).collect())] {
+            let path = dir.join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(&*map_file(&path).unwrap(), &bytes[..], "{name}");
+            assert_eq!(read_file(&path).unwrap(), bytes, "{name}");
+        }
+        // A directory is an error with the OS's message, as for a read.
+        let e = map_file(&dir).err().expect("a directory cannot be read");
+        assert_eq!(e.kind(), std::fs::read(&dir).unwrap_err().kind());
+        assert!(map_file(&dir.join("missing")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

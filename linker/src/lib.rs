@@ -151,6 +151,8 @@
 //!   `ref.func`, table entry or export of one is an error.
 //! - Unresolved imports are kept even when dead-code removal is on.
 //! - Input and output are held in memory (the output `Vec` is the API).
+//!   The CLI maps input files rather than reading them ([`map_file`]):
+//!   an input must not be changed while the linker runs.
 //! - Exceeding 4 GiB in one section is an error ([`ErrorKind::Limit`]).
 //!
 //! # Complexity
@@ -191,11 +193,13 @@ mod validate;
 pub use config::{Config, ExportConflict, ExportSpec, NamePrefix, RUNTIME_MODULE};
 pub use error::{Error, ErrorKind};
 
-/// Reads a whole file into memory the way the CLI does: in one buffer
-/// sized from the file's length. Same result as [`std::fs::read`].
+/// Reads a whole file into memory: in one buffer sized from the file's
+/// length. Same result as [`std::fs::read`].
 pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     buffer::read_file(path)
 }
+
+pub use buffer::{map_file, FileBytes};
 
 /// The features inputs and output are validated with: everything wasmparser
 /// knows (GC, multi-memory, memory64, threads, exceptions, SIMD, ...).
@@ -223,7 +227,7 @@ impl Timer {
 /// One input: its name and bytes.
 struct Input {
     name: String,
-    bytes: Vec<u8>,
+    bytes: FileBytes,
 }
 
 /// The linker: collect inputs with [`Linker::add_module`], then [`Linker::link`].
@@ -261,6 +265,12 @@ impl Linker {
     /// As [`Linker::add_module`], taking ownership of the bytes (saves a copy
     /// of large inputs).
     pub fn add_module_owned(&mut self, name: &str, wasm: Vec<u8>) -> Result<(), Error> {
+        self.add_module_file(name, wasm.into())
+    }
+
+    /// As [`Linker::add_module`], for a file's bytes from [`map_file`] (the
+    /// CLI's way: large inputs are mapped, not copied).
+    pub fn add_module_file(&mut self, name: &str, wasm: FileBytes) -> Result<(), Error> {
         if self.inputs.iter().any(|i| i.name == name) {
             return Err(Error::new(
                 ErrorKind::DuplicateModule,
@@ -281,7 +291,7 @@ impl Linker {
 
     /// Links the inputs, in the order they were added, into one module.
     pub fn link(&self) -> Result<Output, Error> {
-        let inputs: Vec<(&str, &[u8])> = self.inputs.iter().map(|i| (i.name.as_str(), i.bytes.as_slice())).collect();
+        let inputs: Vec<(&str, &[u8])> = self.inputs.iter().map(|i| (i.name.as_str(), &*i.bytes)).collect();
         link::link(&self.config, &inputs).map_err(|e| {
             // Bodies were not validated on input: an invalid body shows up
             // here as an invalid output or a rewrite error. Name the input,

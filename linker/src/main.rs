@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use multimem_linker::{Config, ExportConflict, Linker, NamePrefix};
+use multimem_linker::{Config, ExportConflict, FileBytes, Linker, NamePrefix};
 
 const HELP: &str = "\
 multimem-link: merge WebAssembly modules into one multi-memory module and
@@ -163,8 +163,10 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
     Ok(Some(a))
 }
 
-fn read_input(path: &str) -> Result<Vec<u8>, String> {
-    let bytes = multimem_linker::read_file(std::path::Path::new(path)).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+/// An input file: a wasm binary (mapped, see [`multimem_linker::map_file`])
+/// or WAT text (parsed).
+fn read_input(path: &str) -> Result<FileBytes, String> {
+    let bytes = multimem_linker::map_file(std::path::Path::new(path)).map_err(|e| format!("cannot read `{path}`: {e}"))?;
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }
@@ -172,7 +174,7 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
     if !looks_text {
         return Err(format!("`{path}` is neither a wasm binary (no \\0asm header) nor WAT text"));
     }
-    wat::parse_bytes(&bytes).map(|c| c.into_owned()).map_err(|e| {
+    wat::parse_bytes(&bytes).map(|c| FileBytes::from(c.into_owned())).map_err(|e| {
         let mut e = e;
         e.set_path(path);
         format!("`{path}` is not valid WAT: {e}")
@@ -196,7 +198,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
     for (name, path) in &a.inputs {
         let bytes = read_input(path)?;
         mark(&format!("read `{name}`"));
-        linker.add_module_owned(name, bytes).map_err(|e| e.to_string())?;
+        linker.add_module_file(name, bytes).map_err(|e| e.to_string())?;
     }
     if a.with_runtime {
         linker.add_module_owned("multimem", bundled_runtime()).map_err(|e| e.to_string())?;
