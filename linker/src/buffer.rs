@@ -173,6 +173,30 @@ mod tests {
         let e = map_file(&dir).err().expect("a directory cannot be read");
         assert_eq!(e.kind(), std::fs::read(&dir).unwrap_err().kind());
         assert!(map_file(&dir.join("missing")).is_err());
+        // Written over a longer file, a shorter one, and none.
+        let out = dir.join("out");
+        for bytes in [&b"a longer first version"[..], b"short", b"", b"then longer again"] {
+            write_file(&out, bytes).unwrap();
+            assert_eq!(std::fs::read(&out).unwrap(), bytes);
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+/// Writes `bytes` to `path`: over an existing file's contents, in place,
+/// then cut to length, rather than truncating it first. Same file as
+/// [`std::fs::write`] (through symlinks and hard links, permissions kept).
+///
+/// Why: truncating frees the old file's page cache and the write then
+/// fills freshly allocated pages: 7-10 ms for 14 MB on this project's VM
+/// (12-40 ms for 18 MB in the link benchmark), against about 2 ms when the
+/// pages are reused, which is the common case of a relink. mold overwrites
+/// its output in place for the same reason. A process killed while writing
+/// leaves new bytes followed by old ones instead of a short file: either
+/// is a broken output, and the next link rewrites it.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    f.write_all(bytes)?;
+    f.set_len(bytes.len() as u64)
 }

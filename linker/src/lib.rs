@@ -199,7 +199,7 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     buffer::read_file(path)
 }
 
-pub use buffer::{map_file, FileBytes};
+pub use buffer::{map_file, write_file, FileBytes};
 
 /// The features inputs and output are validated with: everything wasmparser
 /// knows (GC, multi-memory, memory64, threads, exceptions, SIMD, ...).

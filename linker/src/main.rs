@@ -220,7 +220,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
             let mut so = std::io::stdout().lock();
             so.write_all(&bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
         }
-        Some(path) => std::fs::write(path, &bytes).map_err(|e| format!("cannot write `{path}`: {e}")),
+        Some(path) => multimem_linker::write_file(std::path::Path::new(path), &bytes).map_err(|e| format!("cannot write `{path}`: {e}")),
     };
     mark("written");
     written
