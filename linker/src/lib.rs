@@ -87,8 +87,9 @@
 //!    replaced by its pre-encoded instruction. With more than
 //!    one thread ([`Config::threads`]) the bodies are cut into chunks
 //!    (`chunks.rs`): this thread takes them from the front, straight into
-//!    the output, helpers from the back into their own buffers, which are
-//!    appended at the end while their pages are released; the first
+//!    the output, helpers from the back into their own buffers, which
+//!    follow it (written out part by part, [`Linker::link_split`], or
+//!    appended while their pages are released); the first
 //!    helper builds the data section first (in its own buffer, as it does
 //!    not depend on the code). Several
 //!    start functions become one synthesised function calling them in
@@ -291,8 +292,16 @@ impl Linker {
 
     /// Links the inputs, in the order they were added, into one module.
     pub fn link(&self) -> Result<Output, Error> {
+        self.link_split().map(SplitOutput::into_output)
+    }
+
+    /// As [`Linker::link`], leaving the module in the pieces the threads
+    /// wrote, to be written out ([`SplitOutput::write_file`]) without
+    /// first being joined into one buffer.
+    pub fn link_split(&self) -> Result<SplitOutput, Error> {
         let inputs: Vec<(&str, &[u8])> = self.inputs.iter().map(|i| (i.name.as_str(), &*i.bytes)).collect();
-        link::link(&self.config, &inputs).map_err(|e| {
+        let linked = link::link(&self.config, &inputs).map(|(parts, warnings)| SplitOutput { parts, warnings });
+        linked.map_err(|e| {
             // Bodies were not validated on input: an invalid body shows up
             // here as an invalid output or a rewrite error. Name the input,
             // with the message full input validation gives, as if it had
@@ -307,6 +316,42 @@ impl Linker {
             timer.mark("validate inputs (error path)");
             culprit.unwrap_or(e)
         })
+    }
+}
+
+/// The linked, validated module from [`Linker::link_split`], not yet
+/// joined into one buffer.
+pub struct SplitOutput {
+    parts: link::Assembled,
+    /// Non-fatal notes, as in [`Output::warnings`].
+    pub warnings: Vec<String>,
+}
+
+impl SplitOutput {
+    /// The module's size in bytes.
+    pub fn len(&self) -> usize {
+        self.parts.parts().iter().map(|p| p.len()).sum()
+    }
+
+    /// Whether the module is empty (never: it has at least a header).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the module to `w`, part by part.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.parts.parts().iter().try_for_each(|p| w.write_all(p))
+    }
+
+    /// Writes the module to the file at `path` as [`write_file`] does
+    /// (over an existing file, in place).
+    pub fn write_file(&self, path: &std::path::Path) -> std::io::Result<()> {
+        buffer::write_file_parts(path, &self.parts.parts())
+    }
+
+    /// The module in one buffer, as [`Linker::link`] returns it.
+    pub fn into_output(self) -> Output {
+        Output { wasm: self.parts.into_vec(), warnings: self.warnings }
     }
 }
 

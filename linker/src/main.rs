@@ -203,24 +203,34 @@ fn run(args: Vec<String>) -> Result<(), String> {
     if a.with_runtime {
         linker.add_module_owned("multimem", bundled_runtime()).map_err(|e| e.to_string())?;
     }
-    let out = linker.link().map_err(|e| e.to_string())?;
+    let out = linker.link_split().map_err(|e| e.to_string())?;
     mark("linked");
     if !a.quiet {
         for w in &out.warnings {
             eprintln!("warning: {w}");
         }
     }
-    let bytes = if a.wat {
-        wasmprinter::print_bytes(&out.wasm).map_err(|e| format!("cannot print the output as text: {e}"))?.into_bytes()
-    } else {
-        out.wasm
-    };
-    let written = match a.output.as_deref() {
-        None | Some("-") => {
-            let mut so = std::io::stdout().lock();
-            so.write_all(&bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
+    let written = match (a.output.as_deref(), a.wat) {
+        // Binary to a file: written part by part, not joined first.
+        (Some(path), false) if path != "-" => {
+            out.write_file(std::path::Path::new(path)).map_err(|e| format!("cannot write `{path}`: {e}"))
         }
-        Some(path) => multimem_linker::write_file(std::path::Path::new(path), &bytes).map_err(|e| format!("cannot write `{path}`: {e}")),
+        (output, wat) => {
+            let wasm = out.into_output().wasm;
+            let bytes = if wat {
+                wasmprinter::print_bytes(&wasm).map_err(|e| format!("cannot print the output as text: {e}"))?.into_bytes()
+            } else {
+                wasm
+            };
+            match output {
+                None | Some("-") => {
+                    let mut so = std::io::stdout().lock();
+                    so.write_all(&bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
+                }
+                Some(path) => multimem_linker::write_file(std::path::Path::new(path), &bytes)
+                    .map_err(|e| format!("cannot write `{path}`: {e}")),
+            }
+        }
     };
     mark("written");
     written

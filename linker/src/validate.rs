@@ -150,8 +150,6 @@ pub(crate) const MAX_FUNCTION_SIZE: usize = 7_654_321;
 /// Validation of the output as it is written (see the module docs).
 pub(crate) struct Streaming {
     validator: Validator,
-    /// Length of the sections validated by [`Streaming::start`].
-    pre_code: usize,
     /// Whether [`Streaming::data_section`] validated the data section.
     data_done: bool,
 }
@@ -186,13 +184,13 @@ impl Streaming {
                 funcs.push(validator.code_section_entry(&empty).map_err(|e| e.to_string())?);
             }
         }
-        Ok((Streaming { validator, pre_code: pre_code.len(), data_done: false }, funcs))
+        Ok((Streaming { validator, data_done: false }, funcs))
     }
 
     /// Validates the data section's contents `section` (without id and
     /// size), at output offset `at` (for messages). Call after
     /// [`Streaming::start`] registered the bodies, as the section follows
-    /// the code section; [`Streaming::finish`] then skips it.
+    /// the code section; [`Streaming::after_code`] then skips it.
     pub(crate) fn data_section(&mut self, section: &[u8], at: usize) -> Result<(), String> {
         let reader = wasmparser::DataSectionReader::new(wasmparser::BinaryReader::new_features(section, at, crate::features()))
             .map_err(|e| e.to_string())?;
@@ -200,35 +198,38 @@ impl Streaming {
         self.validator.data_section(&reader).map_err(|e| e.to_string())
     }
 
-    /// Validates what follows the code section in `out` (the whole output)
-    /// and the module's end (counts of functions and bodies, ...).
-    pub(crate) fn finish(mut self, out: &[u8]) -> Result<(), String> {
-        let mut parser = Parser::new(0);
-        let mut at = 0;
-        loop {
-            match parser.parse(&out[at..], true).map_err(|e| e.to_string())? {
-                wasmparser::Chunk::NeedMoreData(_) => return Err("unexpected end of the output".to_string()),
-                wasmparser::Chunk::Parsed { consumed, payload } => {
-                    let before = at;
-                    at += consumed;
-                    match payload {
-                        wasmparser::Payload::CodeSectionStart { size, .. } => {
-                            parser.skip_section();
-                            at += size as usize;
-                        }
-                        _ if before < self.pre_code => {}
-                        wasmparser::Payload::DataSection(_) if self.data_done => {}
-                        wasmparser::Payload::End(offset) => {
-                            self.validator.end(offset).map_err(|e| e.to_string())?;
-                            return Ok(());
-                        }
-                        payload => {
-                            self.validator.payload(&payload).map_err(|e| e.to_string())?;
-                        }
-                    }
+    /// Validates whole sections that follow the code section, `sections`
+    /// at output offset `at`: the data section (unless
+    /// [`Streaming::data_section`] did) and custom sections (whose names
+    /// must read).
+    pub(crate) fn after_code(&mut self, sections: &[u8], at: usize) -> Result<(), String> {
+        let e = |e: BinaryReaderError| e.to_string();
+        let mut reader = wasmparser::BinaryReader::new_features(sections, at, crate::features());
+        while !reader.eof() {
+            let id = reader.read_u8().map_err(e)?;
+            let size = reader.read_var_u32().map_err(e)? as usize;
+            let start = reader.original_position();
+            let contents = wasmparser::BinaryReader::new_features(reader.read_bytes(size).map_err(e)?, start, crate::features());
+            match id {
+                11 if self.data_done => {}
+                11 => {
+                    let data = wasmparser::DataSectionReader::new(contents).map_err(e)?;
+                    self.validator.data_section(&data).map_err(e)?;
+                    self.data_done = true;
                 }
+                0 => {
+                    wasmparser::CustomSectionReader::new(contents).map_err(e)?;
+                }
+                _ => return Err(format!("section {id} after the code section (at offset {})", start - 1)),
             }
         }
+        Ok(())
+    }
+
+    /// Ends the module, `len` bytes long: the checks of the module as a
+    /// whole (counts of functions and bodies, ...).
+    pub(crate) fn finish(mut self, len: usize) -> Result<(), String> {
+        self.validator.end(len).map(drop).map_err(|e| e.to_string())
     }
 }
 

@@ -31,6 +31,21 @@ fn parallel_equals_sequential_and_runs() {
     let four = link(Config::default().threads(4), &[("small", &small), ("big", &big)]).unwrap();
     assert_eq!(one.wasm, two.wasm);
     assert_eq!(one.wasm, four.wasm);
+    // Unjoined (the helpers' chunks in their own buffers), written to a
+    // writer and over a longer file: the same bytes.
+    let mut l = multimem_linker::Linker::new(Config::default().threads(2));
+    l.add_module("small", &small).unwrap();
+    l.add_module("big", &big).unwrap();
+    let split = l.link_split().unwrap();
+    assert_eq!(split.len(), one.wasm.len());
+    let mut written = Vec::new();
+    split.write_to(&mut written).unwrap();
+    assert_eq!(written, one.wasm);
+    let path = std::env::temp_dir().join(format!("multimem-large-{}.wasm", std::process::id()));
+    std::fs::write(&path, vec![0xffu8; one.wasm.len() + 12345]).unwrap();
+    split.write_file(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), one.wasm);
+    std::fs::remove_file(&path).unwrap();
 
     let mut c = wasmtime::Config::new();
     c.wasm_multi_memory(true);

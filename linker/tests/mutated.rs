@@ -156,23 +156,23 @@ fn missing_data_count_is_reported_although_the_output_would_validate() {
     // Drop its data count section (id 12).
     let mut stripped = text[..8].to_vec();
     for payload in wasmparser::Parser::new(0).parse_all(&text) {
-        if let Some((id, range)) = payload.unwrap().as_section() {
-            if id != 12 {
-                // The section header (id, size) precedes the contents.
-                let mut size = Vec::new();
-                let mut n = range.len();
-                loop {
-                    let b = (n & 0x7f) as u8;
-                    n >>= 7;
-                    size.push(if n == 0 { b } else { b | 0x80 });
-                    if n == 0 {
-                        break;
-                    }
+        if let Some((id, range)) = payload.unwrap().as_section()
+            && id != 12
+        {
+            // The section header (id, size) precedes the contents.
+            let mut size = Vec::new();
+            let mut n = range.len();
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                size.push(if n == 0 { b } else { b | 0x80 });
+                if n == 0 {
+                    break;
                 }
-                stripped.push(id);
-                stripped.extend_from_slice(&size);
-                stripped.extend_from_slice(&text[range]);
             }
+            stripped.push(id);
+            stripped.extend_from_slice(&size);
+            stripped.extend_from_slice(&text[range]);
         }
     }
     assert!(wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&stripped).is_err());
