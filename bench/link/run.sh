@@ -4,7 +4,7 @@
 # bundled runtime.wasm. Not part of ./test.sh. Usage: bench/link/run.sh [RUNS]
 # Writes its section of BENCHMARKS.md.
 source "$(dirname "$0")/../../scripts/env.sh"
-RUNS="${1:-5}"
+RUNS="${1:-7}"
 "$MULTIMEM_ROOT/bench/link/fetch.sh"
 P="$MULTIMEM_CACHE/npm/packages"
 cd "$MULTIMEM_ROOT"
