@@ -366,13 +366,14 @@ fn write_section(md: &Path, o: &Options, table: &str) {
          is the release build; wasm-merge is binaryen's npm package (an emscripten\n\
          build run by `node`, i.e. wasm, not native code).\n\n\
          Where multimem-link's time goes (swc, app memory, `MULTIMEM_LINK_TIMINGS=1`):\n\
-         module-level check of the input 4 ms, parsing, merging and resolving 3 ms,\n\
-         code rewritten and validated on both cores 75 ms, output written 3 ms.\n\
+         module-level check of the input 4 ms, parsing, merging and resolving 2 ms,\n\
+         code rewritten and validated on both cores 72-77 ms, output written 3-9 ms.\n\
          Validating the output with wasmparser is about three quarters of the work\n\
          (callgrind); each operator is decoded once, for rewriting and validation\n\
          together (linker/src/code.rs), and the cores share the code in chunks\n\
-         claimed from both ends (linker/src/chunks.rs). Before those changes and the\n\
-         mapped input and in-place output, the same command measured 95-141 MB/s.\n\n\
+         claimed from both ends (linker/src/chunks.rs); release builds use fat LTO.\n\
+         Before those changes and the mapped input and in-place output, the same\n\
+         benchmark measured 95-141 MB/s.\n\n\
          Flags: multimem-link `--skip-conflicts --strip-names --quiet`, once with\n\
          `--external-memory app.<its memory export>` (the app is the external library,\n\
          its memory stays index 0) and once with the default `env.memory`, which no\n\
