@@ -1,5 +1,8 @@
-//! Large byte buffers (whole inputs, the output, the code section): sized
-//! once up front, and released page by page as they are moved.
+//! Large byte buffers and the files behind them: inputs mapped rather
+//! than read ([`map_file`]), the output written over an existing file in
+//! place ([`write_file`]), buffers sized once up front and released page
+//! by page as they are moved. On this project's VM, page faults on fresh
+//! memory dominate what the linker spends outside the code section.
 //!
 //! Why no transparent huge pages: `madvise(MADV_HUGEPAGE)` on these
 //! buffers was tried and removed. It turns thousands of 4 KiB page faults

@@ -191,7 +191,7 @@ impl Config {
     /// Default: 0, meaning the machine's available parallelism. `1` keeps
     /// everything on the calling thread. The output is byte-for-byte the
     /// same for any value; only the time changes. Parallel code rewriting
-    /// costs extra memory of about half the code section.
+    /// costs extra memory: the helper threads' share of the code section.
     pub fn threads(mut self, n: usize) -> Config {
         self.threads = n;
         self
