@@ -27,6 +27,13 @@ pub(crate) struct ChosenExport<'a> {
     pub source: &'a str,
 }
 
+impl<'a> ChosenExport<'a> {
+    /// Export `e` of input `m`, as `name` in the output.
+    fn new(name: String, module: usize, e: &wasmparser::Export<'a>) -> Self {
+        ChosenExport { name, module, kind: Kind::of_export(e.kind), index: e.index, export_kind: e.kind, source: e.name }
+    }
+}
+
 fn err(kind: ErrorKind, msg: impl Into<String>) -> Error {
     Error::new(kind, msg)
 }
@@ -840,14 +847,7 @@ fn choose_exports<'a>(
                         }
                     }
                     seen.insert(name.clone(), out.len());
-                    out.push(ChosenExport {
-                        name,
-                        module: m,
-                        kind: Kind::of_export(e.kind),
-                        index: e.index,
-                        export_kind: e.kind,
-                        source: e.name,
-                    });
+                    out.push(ChosenExport::new(name, m, e));
                 }
             }
         }
@@ -870,14 +870,7 @@ fn choose_exports<'a>(
                     ));
                 }
                 seen.insert(name.clone(), out.len());
-                out.push(ChosenExport {
-                    name,
-                    module: m,
-                    kind: Kind::of_export(e.kind),
-                    index: e.index,
-                    export_kind: e.kind,
-                    source: e.name,
-                });
+                out.push(ChosenExport::new(name, m, e));
             }
         }
     }
