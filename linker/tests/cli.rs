@@ -1,5 +1,6 @@
-//! The `multimem-link` binary on bad input: every failure is one `error:`
-//! line on stderr, exit code 1, and never a panic or backtrace.
+//! The `multimem-link` binary: on bad input every failure is one `error:`
+//! line on stderr, exit code 1, and never a panic or backtrace; good input
+//! is written as binary or text, over whatever file the output names.
 
 mod common;
 use common::*;
@@ -63,6 +64,28 @@ fn links_binary_and_text_inputs() {
     let reparsed = wat::parse_str(&text).unwrap();
     wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&reparsed).unwrap();
     assert_eq!(wasmprinter::print_bytes(&reparsed).unwrap(), text, "text output round-trips");
+}
+
+/// The output file: written over a longer old one, over a shorter one,
+/// and over one of the (mapped) inputs; each time exactly the linked
+/// bytes, as `-o -` prints them.
+#[test]
+fn output_overwrites_files_in_place_including_an_input() {
+    let rt = write("rt-self.wasm", &wasm(RT));
+    let app = write("app-self.wasm", &wasm(APP));
+    let expected = cli(&[&format!("app={app}"), &format!("rt={rt}"), "--rename-conflicts", "-o", "-"]).stdout;
+    assert!(!expected.is_empty());
+    let out = dir().join("over.wasm").display().to_string();
+    for old in [vec![0xaau8; expected.len() * 3], vec![1u8; 3]] {
+        std::fs::write(&out, old).unwrap();
+        let o = cli(&[&format!("app={app}"), &format!("rt={rt}"), "--rename-conflicts", "-o", &out]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(std::fs::read(&out).unwrap(), expected);
+    }
+    // The input `app` is also the output.
+    let o = cli(&[&format!("app={app}"), &format!("rt={rt}"), "--rename-conflicts", "-o", &app]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(&app).unwrap(), expected);
 }
 
 #[test]
