@@ -211,7 +211,7 @@ pub fn alloc_zeroable(size: u32) -> Result<(u32, u32)> {
 #[inline(always)]
 pub fn free(b: u32) {
     let s = st!();
-    let size = load32(b) & !FLAGS;
+    let size = size_of_block(b);
     store32(b + 4, FREED_TAG);
     let class = (size / 16).wrapping_sub(2) as usize & (QUICK_SLOTS - 1);
     let head = s.quick[class];
@@ -224,6 +224,13 @@ pub fn free(b: u32) {
     } else {
         tlsf_free(b, size);
     }
+}
+
+/// The highest 16-aligned address the memory reaches (the heap can use up
+/// to it; a 4 GiB memory stops 16 bytes short, so addresses fit in u32).
+#[inline(always)]
+fn heap_end() -> u32 {
+    memory::size_bytes().min(u32::MAX as u64 & !15) as u32
 }
 
 /// Size in bytes of the block at `b` (header included).
@@ -258,7 +265,7 @@ fn alloc_slow(size: u32) -> u32 {
         // The tail block now fits `size` exactly; a TLSF search would
         // round the request up to its bucket and might miss it.
         let tail = s.top - load32(s.top - 4);
-        remove(tail, load32(tail) & !FLAGS);
+        remove(tail, size_of_block(tail));
         b = split(tail, size);
     }
     b
@@ -271,7 +278,7 @@ fn init() {
     // Nothing above the heap start has been written yet: the runtime's
     // data and stack lie below it, and fresh wasm memory is zero.
     s.clean = start;
-    let end = memory::size_bytes().min(u32::MAX as u64 & !15) as u32;
+    let end = heap_end();
     if end >= start + MIN_BLOCK {
         extend_to(end);
     }
@@ -308,7 +315,7 @@ fn grow_for(size: u32) -> bool {
             return false;
         }
     }
-    let end = memory::size_bytes().min(0xFFFF_FFF0) as u32;
+    let end = heap_end();
     if end > s.top {
         extend_to(end);
     }
@@ -325,7 +332,7 @@ pub fn reclaim() {
         s.quick[class & (QUICK_SLOTS - 1)] = 0;
         while b != 0 {
             let next = load32(b + 8);
-            let size = load32(b) & !FLAGS;
+            let size = size_of_block(b);
             tlsf_free(b, size);
             b = next;
         }
@@ -414,7 +421,7 @@ fn remove(b: u32, size: u32) {
 fn tlsf_free(mut b: u32, mut size: u32) {
     let next = b + size;
     if is_next_free(next) {
-        let nsize = load32(next) & !FLAGS;
+        let nsize = size_of_block(next);
         remove(next, nsize);
         size += nsize;
         // The next block's header becomes the inside of a free block: keep
@@ -475,7 +482,7 @@ fn best_fit(mut b: u32, size: u32) -> u32 {
     let mut best_size = u32::MAX;
     let mut budget = EXACT_SCAN;
     while b != 0 && budget != 0 {
-        let bsize = load32(b) & !FLAGS;
+        let bsize = size_of_block(b);
         if bsize >= size && bsize < best_size {
             best = b;
             best_size = bsize;
@@ -496,7 +503,7 @@ fn best_fit(mut b: u32, size: u32) -> u32 {
 /// bytes, returning the rest (if large enough) to the heap.
 fn split(b: u32, size: u32) -> u32 {
     let s = st!();
-    let bsize = load32(b) & !FLAGS;
+    let bsize = size_of_block(b);
     let rest = bsize - size;
     // Zero-fill bookkeeping (see `State::clean`): the data of a split-off
     // block is zero from the old `clean` up (the rest's header lies after
@@ -602,7 +609,7 @@ pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
             }
             let mut prev = 0;
             while f != 0 {
-                let size = load32(f) & !FLAGS;
+                let size = size_of_block(f);
                 if load32(f) & FREE == 0 || mapping(size) != (fl, sl) || load32(f + 12) != prev {
                     return Err("free list holds a wrong block");
                 }

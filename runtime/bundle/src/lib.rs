@@ -13,8 +13,7 @@ pub const RUNTIME_WASM_CHECKED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), 
 /// The `atomic-refcounts` build.
 pub const RUNTIME_WASM_ATOMIC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runtime-atomic.wasm"));
 
-/// Release size budget of [`RUNTIME_WASM`] in bytes (issue 2: 8 KiB).
-pub const SIZE_BUDGET: usize = 8192;
+include!("size_budget.rs");
 
 /// Every variant by name: `default`, `scalar`, `checked`, `atomic`.
 pub const VARIANTS: &[(&str, &[u8])] = &[

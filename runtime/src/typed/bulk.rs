@@ -11,28 +11,28 @@ use super::view::View;
 use crate::Result;
 use crate::memory::ptr;
 
-/// Dart's `fillRange(start, end, value)` on an `int` view (lanes for the
-/// SIMD kinds), with `list_set_i64`'s truncation or clamping.
-pub fn fill_i64(view: View, start: u32, end: u32, value: i64) -> Result<()> {
-    fill(view, Number::Int, start, end, value as u64)
-}
-
-/// Dart's `fillRange(start, end, value)` on a `float` view (lanes for the
-/// SIMD kinds); Float32 rounds to nearest.
-pub fn fill_f64(view: View, start: u32, end: u32, value: f64) -> Result<()> {
-    fill(view, Number::Float, start, end, value.to_bits())
-}
-
 /// `fillRange` of lanes `start..end` of a view of class `number` with
 /// value bits (see [`super::element`]).
 #[inline(never)]
 pub fn fill(view: View, number: Number, start: u32, end: u32, value: u64) -> Result<()> {
     let address = view.require(number)?.lanes(start, end)?;
-    let width = lane_size(view.kind);
-    let pattern = replicate(encode(view.kind, value), width);
     // SAFETY: lanes start..end lie inside the view, checked above.
-    unsafe { kernels::fill(ptr(address), ((end - start) * width) as usize, pattern) };
+    unsafe { fill_lanes(view.kind, address, end - start, value) };
     Ok(())
+}
+
+/// Stores value bits into `lanes` lanes of `kind` from `address`: one
+/// replicated pattern, one kernel call. The end of every `fillRange`
+/// (views here, the raw exports in [`super::calls`]).
+///
+/// # Safety
+/// The lanes must lie inside the runtime memory (callers check the view).
+#[inline(always)]
+pub unsafe fn fill_lanes(kind: Kind, address: u32, lanes: u32, value: u64) {
+    let width = lane_size(kind);
+    let pattern = replicate(encode(kind, value), width);
+    // SAFETY: the caller's contract.
+    unsafe { kernels::fill(ptr(address), lanes.wrapping_mul(width) as usize, pattern) };
 }
 
 /// `BAD_KIND` unless `setRange` may copy from `src` kind into `dst` kind:

@@ -10,9 +10,6 @@
 use multimem_abi::{ErrorCode, Kind, Number};
 
 use super::bulk;
-use super::convert::{lane_size, replicate};
-use super::kernels;
-use crate::memory::ptr;
 use super::element;
 use super::kernels::Op;
 use super::view::{View, kind};
@@ -110,11 +107,8 @@ pub fn list_set(number: Number, kind: u32, buffer: u32, offset: u32, length: u32
 #[inline(never)]
 pub fn list_fill(number: Number, kind: u32, buffer: u32, offset: u32, length: u32, start: u32, end: u32, value: u64) -> Result<()> {
     let address = list_lanes(number, kind, buffer, offset, length, start, end).result()?;
-    let kind = lane_kind(kind);
-    let width = lane_size(kind);
-    let pattern = replicate(element::encode(kind, value), width);
     // SAFETY: list_lanes checked lanes start..end.
-    unsafe { kernels::fill(ptr(address), (end - start).wrapping_mul(width) as usize, pattern) };
+    unsafe { bulk::fill_lanes(lane_kind(kind), address, end - start, value) };
     Ok(())
 }
 

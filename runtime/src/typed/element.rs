@@ -70,17 +70,6 @@ pub fn set_i64(view: View, index: u32, value: i64) -> Result<()> {
     set(view, Number::Int, index, value as u64)
 }
 
-/// Element (lane) `index` of a `float` view, widened to f64.
-pub fn get_f64(view: View, index: u32) -> Result<f64> {
-    get(view, Number::Float, index).map(f64::from_bits)
-}
-
-/// Stores `value` into element (lane) `index` of a `float` view (`Float32`
-/// rounds to nearest).
-pub fn set_f64(view: View, index: u32, value: f64) -> Result<()> {
-    set(view, Number::Float, index, value.to_bits())
-}
-
 /// The value type of a ByteData access: the kind code `type` of the
 /// `bytedata_*` exports, which must be a scalar kind of `number`
 /// (`int`: 1..=9, `float`: 10..=11); `BAD_KIND` otherwise.
@@ -101,43 +90,4 @@ pub fn bytedata_address(view: View, byte_offset: u32, ty: Kind) -> Result<u32> {
     // ByteData's lanes are its bytes. `end` wraps only for offsets near
     // 2^32, and then fails `start <= end`.
     view.lanes(byte_offset, byte_offset.wrapping_add(ty.element_size()))
-}
-
-/// ByteData `get*` of type `ty` (a scalar list kind of class `number`) as
-/// value bits.
-pub fn bytedata_get(view: View, byte_offset: u32, ty: u32, number: Number, little_endian: bool) -> Result<u64> {
-    let ty = bytedata_type(ty, number)?;
-    let address = bytedata_address(view, byte_offset, ty)?;
-    // SAFETY: bytedata_address checked the range.
-    Ok(unsafe { load(ty, address, little_endian) })
-}
-
-/// ByteData `set*` of type `ty` from value bits.
-pub fn bytedata_set(view: View, byte_offset: u32, ty: u32, number: Number, little_endian: bool, value: u64) -> Result<()> {
-    let ty = bytedata_type(ty, number)?;
-    let address = bytedata_address(view, byte_offset, ty)?;
-    // SAFETY: bytedata_address checked the range.
-    unsafe { store(ty, address, little_endian, value) };
-    Ok(())
-}
-
-/// ByteData `getInt8`..`getUint64`: `ty` is an `int` list kind
-/// (Int8List for `getInt8`, ...), at any byte offset.
-pub fn bytedata_get_i64(view: View, byte_offset: u32, ty: Kind, little_endian: bool) -> Result<i64> {
-    bytedata_get(view, byte_offset, ty.code(), Number::Int, little_endian).map(|v| v as i64)
-}
-
-/// ByteData `setInt8`..`setUint64` (truncating; `Uint8ClampedList` clamps).
-pub fn bytedata_set_i64(view: View, byte_offset: u32, ty: Kind, little_endian: bool, value: i64) -> Result<()> {
-    bytedata_set(view, byte_offset, ty.code(), Number::Int, little_endian, value as u64)
-}
-
-/// ByteData `getFloat32`/`getFloat64` (`ty` is Float32List or Float64List).
-pub fn bytedata_get_f64(view: View, byte_offset: u32, ty: Kind, little_endian: bool) -> Result<f64> {
-    bytedata_get(view, byte_offset, ty.code(), Number::Float, little_endian).map(f64::from_bits)
-}
-
-/// ByteData `setFloat32`/`setFloat64` (Float32 rounds to nearest).
-pub fn bytedata_set_f64(view: View, byte_offset: u32, ty: Kind, little_endian: bool, value: f64) -> Result<()> {
-    bytedata_set(view, byte_offset, ty.code(), Number::Float, little_endian, value.to_bits())
 }
