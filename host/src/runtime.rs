@@ -439,10 +439,11 @@ impl Runtime {
             .map(|h| (h.0.address, h.0.length_in_bytes, h.0.queue().same(&self.queue)));
         match held {
             Some((address, length, true)) => {
-                let handle = Buffer { address, length_in_bytes: length, queue: Some(self.queue.clone()) };
-                // Add the reference the new handle owns.
+                // Add the reference the new handle owns, then make the
+                // handle: one made first would, on a failed retain, queue
+                // a release of a reference nobody took.
                 self.call(&mut store, &self.buffer_retain, "buffer_retain", address as i32)?;
-                Ok(Some(handle))
+                Ok(Some(self.handle(address, length)))
             }
             _ => Ok(None),
         }
