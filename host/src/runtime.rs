@@ -222,12 +222,7 @@ impl Runtime {
     pub fn adopt(&self, mut store: impl AsContextMut, address: u32) -> Result<Buffer> {
         self.drain(&mut store)?;
         let check = self.call(&mut store, &self.buffer_check, "buffer_check", address as i32)?;
-        if check != 0 {
-            let code = ErrorCode::from_code(check as u32)
-                .ok_or_else(|| anyhow!("`buffer_check` returned unknown code {check}"))?;
-            return Err(anyhow::Error::new(RuntimeError { code, export: "buffer_check", maybe_stale: false })
-                .context(format!("adopting buffer {address:#x} handed to the host")));
-        }
+        check_result(check, "buffer_check").with_context(|| format!("adopting buffer {address:#x} handed to the host"))?;
         let length = self.length_of(&store, address)?;
         Ok(self.handle(address, length))
     }
@@ -305,13 +300,7 @@ impl Runtime {
         };
         let args = (kind.code() as i32, buffer.address as i32, offset_in_bytes as i32, length as i32);
         let check = self.call(&mut store, &self.view_check, "view_check", args).with_context(what)?;
-        if check != 0 {
-            let code = ErrorCode::from_code(check as u32)
-                .ok_or_else(|| anyhow!("`view_check` returned unknown code {check}"))?;
-            return Err(
-                anyhow::Error::new(RuntimeError { code, export: "view_check", maybe_stale: false }).context(what())
-            );
-        }
+        check_result(check, "view_check").with_context(what)?;
         let buffer = self.retain(&mut store, buffer)?;
         Ok(TypedList { buffer, offset_in_bytes, length, kind })
     }
@@ -468,4 +457,14 @@ impl Runtime {
         }
         Ok(stats)
     }
+}
+
+/// The result of a check export (`buffer_check`, `view_check`) that
+/// returns an error code: 0 is `Ok`, anything else its [`RuntimeError`].
+fn check_result(check: i32, export: &'static str) -> Result<()> {
+    if check == 0 {
+        return Ok(());
+    }
+    let code = ErrorCode::from_code(check as u32).ok_or_else(|| anyhow!("`{export}` returned unknown code {check}"))?;
+    Err(anyhow::Error::new(RuntimeError { code, export, maybe_stale: false }))
 }

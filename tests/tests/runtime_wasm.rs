@@ -12,7 +12,7 @@ use anyhow::Result;
 use multimem_abi::{ErrorCode, INTRINSICS, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT, OnError, PAGE_SIZE, ValType};
 use multimem_runtime_wasm::VARIANTS;
 use wasmtime::{
-    Config, Engine, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap,
+    Engine, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap,
     WasmParams, WasmResults,
 };
 
@@ -43,8 +43,8 @@ struct Rt {
 type Outcome<R> = std::result::Result<R, ErrorCode>;
 
 fn engine() -> Engine {
-    let mut config = Config::new();
-    config.wasm_multi_memory(true).wasm_gc(true).wasm_function_references(true).wasm_backtrace_max_frames(None);
+    let mut config = multimem_host::Options::engine_config();
+    config.wasm_backtrace_max_frames(None);
     Engine::new(&config).unwrap()
 }
 
