@@ -16,11 +16,6 @@
 //! gained (0.08-0.09 s). A user's link runs in whatever state the machine
 //! is in, so the linker takes the page faults it can predict.
 
-/// An empty `Vec` with room for `capacity` bytes.
-pub(crate) fn with_capacity(capacity: usize) -> Vec<u8> {
-    Vec::with_capacity(capacity)
-}
-
 /// Appends `src` to `out`, handing `src`'s pages back to the OS as they
 /// are copied, so that the two never both hold the moved bytes in full
 /// (peak memory: the output plus one chunk, not plus all of `src`).
@@ -70,7 +65,7 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;
     let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
-    let mut v = with_capacity(len + 1);
+    let mut v = Vec::with_capacity(len + 1);
     f.read_to_end(&mut v)?;
     Ok(v)
 }

@@ -73,6 +73,14 @@ pub(crate) fn bounds(sizes: impl Iterator<Item = usize>, target: usize) -> Vec<u
     bounds
 }
 
+/// Splits `v` at `bounds` (from [`bounds`]) into owned runs, in order:
+/// run `k` is `v[bounds[k]..bounds[k + 1]]`.
+pub(crate) fn split_runs<T>(mut v: Vec<T>, bounds: &[usize]) -> Vec<Vec<T>> {
+    let mut runs: Vec<Vec<T>> = bounds.windows(2).rev().map(|w| v.split_off(w[0])).collect();
+    runs.reverse();
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +94,13 @@ mod tests {
         assert_eq!(c.front(), Some((1, 'b')));
         assert_eq!(c.front(), None);
         assert_eq!(c.back(), None);
+    }
+
+    #[test]
+    fn runs_split_at_the_bounds() {
+        let b = bounds([5, 5, 5, 5, 1].into_iter(), 10);
+        assert_eq!(split_runs(vec!['a', 'b', 'c', 'd', 'e'], &b), vec![vec!['a', 'b'], vec!['c', 'd'], vec!['e']]);
+        assert_eq!(split_runs(Vec::<u8>::new(), &[0]), Vec::<Vec<u8>>::new());
     }
 
     #[test]

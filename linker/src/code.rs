@@ -41,7 +41,7 @@ use wasmparser::{
 };
 
 use crate::remap::{message, Remap, INTRINSIC};
-use crate::validate::MAX_FUNCTION_SIZE;
+use crate::validate::body_size_error;
 
 /// Appends an unsigned LEB128.
 pub(crate) fn leb(out: &mut Vec<u8>, mut v: u64) {
@@ -94,8 +94,7 @@ fn invalid(e: BinaryReaderError) -> BodyError {
 }
 
 /// Rewrites one body, appending `size ‖ locals ‖ code` to `out` and
-/// validating it with `func` (the output function's validator); returns
-/// the length of `locals ‖ code` (the body just written ends `out`).
+/// validating it with `func` (the output function's validator).
 /// Offsets in validation messages are output offsets, counted as if the
 /// size prefix had the input's length (the body is never written when it
 /// fails).
@@ -107,7 +106,7 @@ pub(crate) fn emit_body(
     frames: &mut Vec<FrameKind>,
     scratch: &mut Vec<u8>,
     out: &mut Vec<u8>,
-) -> Result<usize, BodyError> {
+) -> Result<(), BodyError> {
     scratch.clear();
     // Output offset of scratch[0].
     let base = out.len() + leb_len(body.range().len());
@@ -138,15 +137,12 @@ pub(crate) fn emit_body(
     *frames = std::mem::take(&mut fused.frames);
     let run = result?;
     scratch.extend_from_slice(&bytes[run..end]);
-    if scratch.len() > MAX_FUNCTION_SIZE {
-        return Err(BodyError::Invalid(format!(
-            "function body size of {} bytes exceeds the limit of {MAX_FUNCTION_SIZE}",
-            scratch.len()
-        )));
+    if let Some(e) = body_size_error(scratch.len()) {
+        return Err(BodyError::Invalid(e));
     }
     leb(out, scratch.len() as u64);
     out.extend_from_slice(scratch);
-    Ok(scratch.len())
+    Ok(())
 }
 
 /// The operator loop of [`emit_body`]: returns where the verbatim run
@@ -231,8 +227,7 @@ fn rewrite_operators(
 }
 
 /// What the body rewriter does with one operator.
-#[derive(Clone, Copy)]
-pub(crate) enum Step {
+enum Step {
     /// Copy its bytes unchanged (already validated).
     Copy,
     /// `call` (false) or `return_call` (true) of a function index.

@@ -49,6 +49,12 @@ impl Error {
         Error { kind, message: message.into() }
     }
 
+    /// Input `name` is not a valid module: `why` is wasmparser's message
+    /// (or the parser's), as when the input is validated on its own.
+    pub(crate) fn invalid_module(name: &str, why: impl fmt::Display) -> Error {
+        Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {why}"))
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         self.kind

@@ -197,13 +197,7 @@ mod validate;
 pub use config::{Config, ExportConflict, ExportSpec, NamePrefix, RUNTIME_MODULE};
 pub use error::{Error, ErrorKind};
 
-/// Reads a whole file into memory: in one buffer sized from the file's
-/// length. Same result as [`std::fs::read`].
-pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    buffer::read_file(path)
-}
-
-pub use buffer::{map_file, write_file, FileBytes};
+pub use buffer::{map_file, read_file, write_file, FileBytes};
 
 /// The features inputs and output are validated with: everything wasmparser
 /// knows (GC, multi-memory, memory64, threads, exceptions, SIMD, ...).
@@ -287,7 +281,7 @@ impl Linker {
         } else {
             validate::validate_module_level(&wasm)
         };
-        checked.map_err(|e| invalid_input(name, &e))?;
+        checked.map_err(|e| Error::invalid_module(name, e))?;
         timer.mark("validate input");
         self.inputs.push(Input { name: name.to_string(), bytes: wasm });
         Ok(())
@@ -314,7 +308,7 @@ impl Linker {
             }
             let timer = Timer::new();
             let culprit = self.inputs.iter().find_map(|i| {
-                validate::validate(&i.bytes, self.config.thread_count()).err().map(|m| invalid_input(&i.name, &m))
+                validate::validate(&i.bytes, self.config.thread_count()).err().map(|m| Error::invalid_module(&i.name, m))
             });
             timer.mark("validate inputs (error path)");
             culprit.unwrap_or(e)
@@ -356,9 +350,4 @@ impl SplitOutput {
     pub fn into_output(self) -> Output {
         Output { wasm: self.parts.into_vec(), warnings: self.warnings }
     }
-}
-
-/// The error for an input that fails validation.
-fn invalid_input(name: &str, message: &str) -> Error {
-    Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {message}"))
 }

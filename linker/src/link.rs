@@ -34,6 +34,32 @@ impl<'a> ChosenExport<'a> {
     }
 }
 
+/// Bytes of a section's id and padded size (see [`open_section`]).
+const SECTION_HEADER: usize = 6;
+
+/// Starts section `id` in `out` whose size is known only once it is
+/// written: the id, then a 5-byte padded LEB placeholder; returns where
+/// the size goes ([`patch_size`]).
+fn open_section(out: &mut Vec<u8>, id: u8) -> usize {
+    out.push(id);
+    out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+    out.len() - 5
+}
+
+/// Writes `size` into the placeholder at `at` as a 5-byte padded LEB; the
+/// `what` section over 4 GiB is a [`ErrorKind::Limit`] error.
+fn patch_size(out: &mut [u8], at: usize, size: usize, what: &str) -> Result<(), Error> {
+    let s = u32::try_from(size).map_err(|_| err(ErrorKind::Limit, format!("the {what} section exceeds 4 GiB")))?;
+    out[at..at + 5].copy_from_slice(&[
+        (s & 0x7f) as u8 | 0x80,
+        ((s >> 7) & 0x7f) as u8 | 0x80,
+        ((s >> 14) & 0x7f) as u8 | 0x80,
+        ((s >> 21) & 0x7f) as u8 | 0x80,
+        ((s >> 28) & 0x7f) as u8,
+    ]);
+    Ok(())
+}
+
 fn err(kind: ErrorKind, msg: impl Into<String>) -> Error {
     Error::new(kind, msg)
 }
@@ -155,7 +181,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
         let live_funcs = &live.items[m][Kind::Func as usize];
         if !validate_inputs && live_funcs.iter().any(|&l| !l) {
             crate::validate::validate_dead_bodies(p.bytes, |d| !live_funcs.get(d).copied().unwrap_or(true))
-                .map_err(|e| err(ErrorKind::InvalidModule, format!("module `{}` is not a valid wasm module: {e}", p.name)))?;
+                .map_err(|e| Error::invalid_module(p.name, e))?;
         }
     }
 
@@ -211,8 +237,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
         }
     }
     for p in &parsed {
-        for (d, mt) in p.memories.iter().enumerate() {
-            let _ = d;
+        for mt in &p.memories {
             out_memories.push((mt.memory64, describe_memory(mt)));
         }
     }
@@ -311,7 +336,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     // Generous: code grows when indices get longer (a moved memory 0 adds
     // a byte to every load and store), and growing the Vec would copy the
     // whole output. Capacity never touched costs address space, not RSS.
-    let mut out: Vec<u8> = crate::buffer::with_capacity(total_in + total_in / 4 + 4096);
+    let mut out: Vec<u8> = Vec::with_capacity(total_in + total_in / 4 + 4096);
     out.extend_from_slice(&[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     let section = |out: &mut Vec<u8>, id: u8, s: &dyn Encode, empty: bool| {
         if !empty {
@@ -440,9 +465,8 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
             return Ok(Vec::new());
         }
         let total_data: usize = parsed.iter().map(|p| p.data_size + 16).sum();
-        let mut out = crate::buffer::with_capacity(total_data + 16);
-        out.push(11);
-        out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+        let mut out = Vec::with_capacity(total_data + 16);
+        let size_at = open_section(&mut out, 11);
         leb(&mut out, next_data as u64);
         for (m, p) in parsed.iter().enumerate() {
             let mut r = remap(m);
@@ -483,24 +507,18 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
         if next_data == 0 {
             return Ok(Vec::new());
         }
-        let size = out.len() - 6;
-        if size > u32::MAX as usize {
-            return Err(err(ErrorKind::Limit, "the data section exceeds 4 GiB"));
-        }
-        let s = size as u32;
-        out[1..6].copy_from_slice(&[
-            (s & 0x7f) as u8 | 0x80,
-            ((s >> 7) & 0x7f) as u8 | 0x80,
-            ((s >> 14) & 0x7f) as u8 | 0x80,
-            ((s >> 21) & 0x7f) as u8 | 0x80,
-            ((s >> 28) & 0x7f) as u8,
-        ]);
+        let size = out.len() - SECTION_HEADER;
+        patch_size(&mut out, size_at, size, "data")?;
         Ok(out)
     };
     // Validates a data section built by `emit_data` that will sit at output
     // offset `at` (after the code section).
     let validate_data = |streaming: &mut crate::validate::Streaming, section: &[u8], at: usize| -> Option<String> {
-        if section.is_empty() { None } else { streaming.data_section(&section[6..], at + 6).err() }
+        if section.is_empty() {
+            None
+        } else {
+            streaming.data_section(&section[SECTION_HEADER..], at + SECTION_HEADER).err()
+        }
     };
     let mut data_done: Option<(Option<String>, Vec<u8>)> = None;
 
@@ -520,9 +538,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     let mut helpers_len = 0;
     if num_bodies > 0 {
         out.reserve(total_code + total_code / 4 + 16);
-        out.push(10);
-        let size_at = out.len();
-        out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+        let size_at = open_section(&mut out, 10);
         leb(&mut out, num_bodies as u64);
         // Live bodies in output order.
         let live_funcs = &live.items;
@@ -556,7 +572,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
                 let p = &parsed[m];
                 let mut func = func.into_validator(allocs);
                 match emit_body(&mut remaps[m], &cxs[m], &p.bodies[d], &mut func, &mut frames, &mut scratch, out) {
-                    Ok(_) => allocs = func.into_allocations(),
+                    Ok(()) => allocs = func.into_allocations(),
                     // The first invalid body ends this run: the output is
                     // not returned, and its error is the one reported.
                     Err(BodyError::Invalid(e)) => return Ok(Some(e)),
@@ -580,11 +596,11 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
             // `chunks.rs`.
             let target = (total_code / (threads * 16)).max(64 << 10);
             let bounds = crate::chunks::bounds(order.iter().map(body_len), target);
-            let mut items: Vec<(std::ops::Range<usize>, Funcs)> = Vec::with_capacity(bounds.len());
-            for w in bounds.windows(2).rev() {
-                items.push((w[0]..w[1], funcs.split_off(w[0])));
-            }
-            items.reverse();
+            let items: Vec<(std::ops::Range<usize>, Funcs)> = bounds
+                .windows(2)
+                .map(|w| w[0]..w[1])
+                .zip(crate::chunks::split_runs(std::mem::take(&mut funcs), &bounds))
+                .collect();
             let queue = crate::chunks::Chunks::new(items);
             // A thread's work: chunks from one end until none is left or
             // one fails; the written chunks (index, range in `buf`) and
@@ -613,14 +629,14 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
                     // The data section's final offset is not known yet; it
                     // only shows in messages.
                     let data = emit_data().map(|d| (validate_data(streaming, &d, 0), d));
-                    let mut buf = crate::buffer::with_capacity(total_code + total_code / 4 + 16);
+                    let mut buf = Vec::with_capacity(total_code + total_code / 4 + 16);
                     let (written, failure) = work(false, &mut buf);
                     (buf, written, failure, Some(data))
                 });
                 let others: Vec<_> = (2..threads)
                     .map(|_| {
                         sc.spawn(move || {
-                            let mut buf = crate::buffer::with_capacity(total_code / 2 + 16);
+                            let mut buf = Vec::with_capacity(total_code / 2 + 16);
                             let (written, failure) = work(false, &mut buf);
                             (buf, written, failure, None)
                         })
@@ -676,23 +692,11 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
             let at = out.len() + helpers_len + synth.len();
             synth.extend_from_slice(&body);
             if let Some(func) = synth_func {
-                let mut check = crate::validate::BodyChecker::default();
-                check.check(func, &body, at);
-                body_error = body_error.or(check.into_error());
+                body_error = body_error.or(crate::validate::check_body(func, &body, at).err());
             }
         }
         let size = out.len() + helpers_len + synth.len() - size_at - 5;
-        if size > u32::MAX as usize {
-            return Err(err(ErrorKind::Limit, "the code section exceeds 4 GiB"));
-        }
-        let s = size as u32;
-        out[size_at..size_at + 5].copy_from_slice(&[
-            (s & 0x7f) as u8 | 0x80,
-            ((s >> 7) & 0x7f) as u8 | 0x80,
-            ((s >> 14) & 0x7f) as u8 | 0x80,
-            ((s >> 21) & 0x7f) as u8 | 0x80,
-            ((s >> 28) & 0x7f) as u8,
-        ]);
+        patch_size(&mut out, size_at, size, "code")?;
     }
 
     timer.mark("code (rewritten and validated)");
@@ -719,8 +723,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     if let Some(e) = body_error {
         return Err(invalid_output(e));
     }
-    streaming.after_code(&data, code_end).map_err(invalid_output)?;
-    streaming.after_code(&custom, code_end + data.len()).map_err(invalid_output)?;
+    streaming.custom_sections(&custom, code_end + data.len()).map_err(invalid_output)?;
     let len = code_end + data.len() + custom.len();
     streaming.finish(len).map_err(invalid_output)?;
     timer.mark("validate output (after code)");

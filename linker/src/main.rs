@@ -210,28 +210,30 @@ fn run(args: Vec<String>) -> Result<(), String> {
             eprintln!("warning: {w}");
         }
     }
-    let written = match (a.output.as_deref(), a.wat) {
-        // Binary to a file: written part by part, not joined first.
-        (Some(path), false) if path != "-" => {
-            out.write_file(std::path::Path::new(path)).map_err(|e| format!("cannot write `{path}`: {e}"))
+    // The linked parts go out as they are (binary) or printed (text), to
+    // the named file (written in place) or to stdout.
+    let path = a.output.as_deref().filter(|p| *p != "-");
+    let to_stdout = |write: &dyn Fn(&mut std::io::StdoutLock<'_>) -> std::io::Result<()>| {
+        let mut so = std::io::stdout().lock();
+        write(&mut so).and_then(|_| so.flush())
+    };
+    let written = if a.wat {
+        let text = wasmprinter::print_bytes(&out.into_output().wasm)
+            .map_err(|e| format!("cannot print the output as text: {e}"))?;
+        match path {
+            Some(p) => multimem_linker::write_file(std::path::Path::new(p), text.as_bytes()),
+            None => to_stdout(&|so| so.write_all(text.as_bytes())),
         }
-        (output, wat) => {
-            let wasm = out.into_output().wasm;
-            let bytes = if wat {
-                wasmprinter::print_bytes(&wasm).map_err(|e| format!("cannot print the output as text: {e}"))?.into_bytes()
-            } else {
-                wasm
-            };
-            match output {
-                None | Some("-") => {
-                    let mut so = std::io::stdout().lock();
-                    so.write_all(&bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
-                }
-                Some(path) => multimem_linker::write_file(std::path::Path::new(path), &bytes)
-                    .map_err(|e| format!("cannot write `{path}`: {e}")),
-            }
+    } else {
+        match path {
+            Some(p) => out.write_file(std::path::Path::new(p)),
+            None => to_stdout(&|so| out.write_to(so)),
         }
     };
+    let written = written.map_err(|e| match path {
+        Some(p) => format!("cannot write `{p}`: {e}"),
+        None => format!("cannot write to stdout: {e}"),
+    });
     mark("written");
     written
 }

@@ -3,7 +3,7 @@
 //! later; function bodies stay as byte ranges until the code phase streams
 //! them.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use wasmparser::{
     ConstExpr, CustomSectionReader, Data, DataSectionReader, Element, Export, FunctionBody, GlobalType, MemoryType,
     Parser, Payload, RecGroup, TableType, TagType, TypeRef,
@@ -130,7 +130,7 @@ impl<'a> Parsed<'a> {
             }
             if left == 0 {
                 failed = true;
-                return (at != end).then(|| Err(invalid(name, format!("unexpected content in the data section (at offset {at})"))));
+                return (at != end).then(|| Err(Error::invalid_module(name, format!("unexpected content in the data section (at offset {at})"))));
             }
             left -= 1;
             let item = match plain_segment(bytes, at, end) {
@@ -140,7 +140,7 @@ impl<'a> Parsed<'a> {
                 }
                 None => {
                     let mut r = wasmparser::BinaryReader::new_features(&bytes[at..end], at, crate::features());
-                    let d = r.read::<Data<'a>>().map_err(|e| invalid(name, e));
+                    let d = r.read::<Data<'a>>().map_err(|e| Error::invalid_module(name, e));
                     at = r.original_position();
                     d
                 }
@@ -241,9 +241,6 @@ fn plain_segment(bytes: &[u8], at: usize, end: usize) -> Option<(Data<'_>, usize
     Some((data, at + k + size))
 }
 
-fn invalid(name: &str, e: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {e}"))
-}
 
 /// Parses a validated module. Errors only on malformed input (which
 /// validation has already excluded) or component binaries.
@@ -271,12 +268,12 @@ pub(crate) fn parse<'a>(name: &'a str, bytes: &'a [u8]) -> Result<Parsed<'a>, Er
         customs: Vec::new(),
         code_size: 0,
     };
-    let e = |err: wasmparser::BinaryReaderError| invalid(name, err);
+    let e = |err: wasmparser::BinaryReaderError| Error::invalid_module(name, err);
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.map_err(e)? {
             Payload::Version { encoding, .. } => {
                 if encoding != wasmparser::Encoding::Module {
-                    return Err(invalid(name, "components are not supported, only core modules"));
+                    return Err(Error::invalid_module(name, "components are not supported, only core modules"));
                 }
             }
             Payload::TypeSection(r) => {
@@ -355,7 +352,7 @@ pub(crate) fn parse<'a>(name: &'a str, bytes: &'a [u8]) -> Result<Parsed<'a>, Er
             Payload::CustomSection(c) => p.customs.push(c),
             Payload::End(_) => {}
             other => {
-                return Err(invalid(
+                return Err(Error::invalid_module(
                     name,
                     format!("unsupported section at offset {:?}", other.as_section().map(|s| s.1)),
                 ));

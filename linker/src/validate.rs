@@ -10,7 +10,7 @@
 //! - [`Streaming`]: the output, validated while it is written: the
 //!   sections before the code section first, then each function body as
 //!   it is written (`code.rs` feeds each operator to the body's validator
-//!   from the decode that rewrites it; [`BodyChecker`] checks bodies the
+//!   from the decode that rewrites it; [`check_body`] checks the body the
 //!   linker writes itself, the synthesised start function), then the
 //!   sections after it. Same checks as [`validate`], in the same order per
 //!   item.
@@ -93,28 +93,13 @@ pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
     if threads < 2 || jobs.len() < 64 || total < (256 << 10) {
         return run(jobs).map_err(|(_, e)| e.to_string());
     }
-    // Contiguous runs of about total/threads bytes each.
-    let share = total.div_ceil(threads);
-    let mut bounds = vec![0usize];
-    let mut acc = 0usize;
-    for (k, (_, b)) in jobs.iter().enumerate() {
-        acc += b.range().len();
-        if acc >= share * bounds.len() && bounds.len() < threads {
-            bounds.push(k + 1);
-        }
-    }
-    bounds.push(jobs.len());
-    bounds.dedup();
-    // Owned runs (a `FuncToValidate` is consumed), split off from the end.
-    let mut jobs = jobs;
-    let mut runs: Vec<(usize, Vec<Job<'_>>)> = Vec::with_capacity(bounds.len());
-    for &lo in bounds[..bounds.len() - 1].iter().rev() {
-        runs.push((lo, jobs.split_off(lo)));
-    }
-    let (_, mine) = runs.pop().unwrap_or((0, Vec::new()));
+    // Contiguous runs of at least total/threads bytes each (so at most
+    // `threads` runs), owned (a `FuncToValidate` is consumed).
+    let bounds = crate::chunks::bounds(jobs.iter().map(|(_, b)| b.range().len()), total.div_ceil(threads));
+    let mut runs = bounds.iter().copied().zip(crate::chunks::split_runs(jobs, &bounds));
+    let (_, mine) = runs.next().unwrap_or((0, Vec::new()));
     let results: Vec<Result<(), (usize, String)>> = std::thread::scope(|s| {
         let handles: Vec<_> = runs
-            .into_iter()
             .map(|(lo, run_jobs)| s.spawn(move || run(run_jobs).map_err(|(k, e)| (lo + k, e.to_string()))))
             .collect();
         // The first run on this thread.
@@ -145,13 +130,17 @@ fn run(jobs: Vec<Job<'_>>) -> Result<(), (usize, BinaryReaderError)> {
 
 /// wasmparser's limit on one function body (`MAX_WASM_FUNCTION_SIZE`, not
 /// exported), checked here because bodies are registered before they exist.
-pub(crate) const MAX_FUNCTION_SIZE: usize = 7_654_321;
+const MAX_FUNCTION_SIZE: usize = 7_654_321;
+
+/// The error for a function body (locals and code) of `len` bytes, if it
+/// exceeds wasmparser's limit.
+pub(crate) fn body_size_error(len: usize) -> Option<String> {
+    (len > MAX_FUNCTION_SIZE).then(|| format!("function body size of {len} bytes exceeds the limit of {MAX_FUNCTION_SIZE}"))
+}
 
 /// Validation of the output as it is written (see the module docs).
 pub(crate) struct Streaming {
     validator: Validator,
-    /// Whether [`Streaming::data_section`] validated the data section.
-    data_done: bool,
 }
 
 impl Streaming {
@@ -184,25 +173,22 @@ impl Streaming {
                 funcs.push(validator.code_section_entry(&empty).map_err(|e| e.to_string())?);
             }
         }
-        Ok((Streaming { validator, data_done: false }, funcs))
+        Ok((Streaming { validator }, funcs))
     }
 
     /// Validates the data section's contents `section` (without id and
     /// size), at output offset `at` (for messages). Call after
     /// [`Streaming::start`] registered the bodies, as the section follows
-    /// the code section; [`Streaming::after_code`] then skips it.
+    /// the code section.
     pub(crate) fn data_section(&mut self, section: &[u8], at: usize) -> Result<(), String> {
         let reader = wasmparser::DataSectionReader::new(wasmparser::BinaryReader::new_features(section, at, crate::features()))
             .map_err(|e| e.to_string())?;
-        self.data_done = true;
         self.validator.data_section(&reader).map_err(|e| e.to_string())
     }
 
-    /// Validates whole sections that follow the code section, `sections`
-    /// at output offset `at`: the data section (unless
-    /// [`Streaming::data_section`] did) and custom sections (whose names
-    /// must read).
-    pub(crate) fn after_code(&mut self, sections: &[u8], at: usize) -> Result<(), String> {
+    /// Validates the custom sections `sections` (whole sections, after the
+    /// data section) at output offset `at`: their names must read.
+    pub(crate) fn custom_sections(&self, sections: &[u8], at: usize) -> Result<(), String> {
         let e = |e: BinaryReaderError| e.to_string();
         let mut reader = wasmparser::BinaryReader::new_features(sections, at, crate::features());
         while !reader.eof() {
@@ -210,18 +196,10 @@ impl Streaming {
             let size = reader.read_var_u32().map_err(e)? as usize;
             let start = reader.original_position();
             let contents = wasmparser::BinaryReader::new_features(reader.read_bytes(size).map_err(e)?, start, crate::features());
-            match id {
-                11 if self.data_done => {}
-                11 => {
-                    let data = wasmparser::DataSectionReader::new(contents).map_err(e)?;
-                    self.validator.data_section(&data).map_err(e)?;
-                    self.data_done = true;
-                }
-                0 => {
-                    wasmparser::CustomSectionReader::new(contents).map_err(e)?;
-                }
-                _ => return Err(format!("section {id} after the code section (at offset {})", start - 1)),
+            if id != 0 {
+                return Err(format!("section {id} among the custom sections (at offset {})", start - 1));
             }
+            wasmparser::CustomSectionReader::new(contents).map_err(e)?;
         }
         Ok(())
     }
@@ -233,35 +211,13 @@ impl Streaming {
     }
 }
 
-/// Validates bodies one by one on one thread, keeping the first error.
-#[derive(Default)]
-pub(crate) struct BodyChecker {
-    allocs: Option<FuncValidatorAllocations>,
-    error: Option<String>,
-}
-
-impl BodyChecker {
-    /// Validates `body` (locals and code, no size prefix) found at output
-    /// offset `offset` (used in messages only) with `func`. After an error,
-    /// later bodies are skipped.
-    pub(crate) fn check(&mut self, func: FuncToValidate<ValidatorResources>, body: &[u8], offset: usize) {
-        if self.error.is_some() {
-            return;
-        }
-        if body.len() > MAX_FUNCTION_SIZE {
-            self.error = Some(format!("function body size of {} bytes exceeds the limit of {MAX_FUNCTION_SIZE}", body.len()));
-            return;
-        }
-        let mut v = func.into_validator(self.allocs.take().unwrap_or_default());
-        let reader = wasmparser::BinaryReader::new_features(body, offset, crate::features());
-        match v.validate(&FunctionBody::new(reader)) {
-            Ok(()) => self.allocs = Some(v.into_allocations()),
-            Err(e) => self.error = Some(e.to_string()),
-        }
+/// Validates a body the linker writes itself (locals and code, no size
+/// prefix; the synthesised start function) at output offset `offset`.
+pub(crate) fn check_body(func: FuncToValidate<ValidatorResources>, body: &[u8], offset: usize) -> Result<(), String> {
+    if let Some(e) = body_size_error(body.len()) {
+        return Err(e);
     }
-
-    /// The first error, if any.
-    pub(crate) fn into_error(self) -> Option<String> {
-        self.error
-    }
+    let mut v = func.into_validator(FuncValidatorAllocations::default());
+    let reader = wasmparser::BinaryReader::new_features(body, offset, crate::features());
+    v.validate(&FunctionBody::new(reader)).map_err(|e| e.to_string())
 }
