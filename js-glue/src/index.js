@@ -357,7 +357,7 @@ export class Runtime {
     // (A shared memory's old buffer stays attached but short: always re-read.)
     const ab = this._ab;
     if (ab !== null && ab.byteLength !== 0 && !this._shared) return this._u8;
-    const b = this._rab ?? this.memory.buffer;
+    const b = this._buffer();
     this._ab = b;
     this._u8 = new Uint8Array(b);
     return this._u8;
@@ -695,12 +695,24 @@ class Reference {
     // The cached view is valid while it is attached (always, on the
     // resizable path). After memory.grow on the refresh path its buffer is
     // detached, so its length reads 0 (a cheap check, unlike the
-    // memory.buffer getter) and the class's _refresh() re-creates it on the
-    // current buffer. dispose() clears both fields, so a disposed wrapper
-    // reaches _live() and throws.
+    // memory.buffer getter) and _refresh() re-creates it on the current
+    // buffer with the class's _newView(). dispose() clears both fields, so
+    // a disposed wrapper reaches _live() and throws.
     const v = this._arr;
     if (v !== null && v.length !== 0) return v;
     return this._refresh();
+  }
+
+  // The view on the current buffer: the cached one while its buffer is
+  // attached (an empty view's length is 0 even then, hence the buffer
+  // check), else a new one from the class's _newView().
+  _refresh() {
+    const ab = this._ab;
+    if (ab !== null && ab.byteLength !== 0) return this._arr;
+    const b = this._rt._buffer();
+    this._arr = this._newView(b);
+    this._ab = b;
+    return this._arr;
   }
 
   /** Releases this wrapper's reference. A second call does nothing. */
@@ -746,13 +758,8 @@ export class ByteBuffer extends Reference {
     return this._rt.exports.buffer_refcount(this._live());
   }
 
-  _refresh() {
-    const ab = this._ab;
-    if (ab !== null && ab.byteLength !== 0) return this._arr; // empty, still attached
-    const b = this._rt._buffer();
-    this._arr = new Uint8Array(b, this._live(), this._len);
-    this._ab = b;
-    return this._arr;
+  _newView(b) {
+    return new Uint8Array(b, this._live(), this._len);
   }
 
   /** A fresh, transferable ArrayBuffer holding a copy of the bytes. */
@@ -885,12 +892,12 @@ export class ByteData extends TypedData {
 
   /** A zero-copy DataView over this ByteData's bytes. */
   view() {
-    const ab = this._ab;
-    if (ab !== null && ab.byteLength !== 0) return this._arr;
-    const b = this._rt._buffer();
-    this._arr = new DataView(b, this._live() + this._off, this._len);
-    this._ab = b;
-    return this._arr;
+    // A DataView has no length to test, so always check its buffer.
+    return this._refresh();
+  }
+
+  _newView(b) {
+    return new DataView(b, this._live() + this._off, this._len);
   }
 
   /** A fresh DataView over a copy of the bytes (for APIs that reject resizable buffers). */
@@ -975,13 +982,8 @@ export class TypedList extends TypedData {
     return new this(INTERNAL, runtime, runtime._new(length * kind.elementSizeInBytes, `${kind.name}.create`), 0, length);
   }
 
-  _refresh() {
-    const ab = this._ab;
-    if (ab !== null && ab.byteLength !== 0) return this._arr; // empty list, still attached
-    const b = this._rt._buffer();
-    this._arr = new this._Array(b, this._live() + this._off, this._len * this._kind.lanes);
-    this._ab = b;
-    return this._arr;
+  _newView(b) {
+    return new this._Array(b, this._live() + this._off, this._len * this._kind.lanes);
   }
 
   /** Element `index` (SIMD kinds: a fresh lane array). */
@@ -1085,11 +1087,11 @@ export class TypedList extends TypedData {
     }
     const from = skipCount * lanes;
     const to = from + n * lanes;
-    const srcWide = source instanceof BigInt64Array || source instanceof BigUint64Array;
-    if (srcWide !== this._wide && ArrayBuffer.isView(source)) {
-      throw new TypeError(`source: cannot setRange a ${kind.name} from a ${kindName(source)}`);
-    }
     if (ArrayBuffer.isView(source)) {
+      const srcWide = source instanceof BigInt64Array || source instanceof BigUint64Array;
+      if (srcWide !== this._wide) {
+        throw new TypeError(`source: cannot setRange a ${kind.name} from a ${kindName(source)}`);
+      }
       v.set(source.subarray(from, to), start * lanes);
       return;
     }
