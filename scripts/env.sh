@@ -47,3 +47,17 @@ setup_chromium() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
   fi
 }
+
+# Builds the js-glue fixtures (runtime.wasm, the fixture modules, the app
+# linked with the runtime) into $CARGO_TARGET_DIR/js-fixtures and exports
+# MULTIMEM_JS_FIXTURES. For the tests and the benchmark; run from the root.
+build_js_fixtures() {
+  local out="$CARGO_TARGET_DIR/js-fixtures"
+  mkdir -p "$out"
+  echo "== js fixtures -> $out"
+  cargo run -q -p multimem-runtime-wasm -- --variant default "$out/runtime.wasm"
+  cargo run -q -p multimem-js-fixtures -- js-glue/test/fixtures "$out"
+  cargo run -q -p multimem-linker --bin multimem-link -- \
+    app="$out/app.wasm" multimem="$out/runtime.wasm" -o "$out/app.linked.wasm"
+  export MULTIMEM_JS_FIXTURES="$out"
+}

@@ -13,15 +13,9 @@ setup_rust
 setup_node
 cd "$MULTIMEM_ROOT"
 
-out="$CARGO_TARGET_DIR/js-fixtures"
-mkdir -p "$out"
-echo "== js fixtures -> $out"
-cargo run -q -p multimem-runtime-wasm -- --variant default "$out/runtime.wasm"
+build_js_fixtures
+out="$MULTIMEM_JS_FIXTURES"
 cargo run -q -p multimem-runtime-wasm -- --variant atomic "$out/runtime-atomic.wasm"
-cargo run -q -p multimem-js-fixtures -- js-glue/test/fixtures "$out"
-cargo run -q -p multimem-linker --bin multimem-link -- \
-  app="$out/app.wasm" multimem="$out/runtime.wasm" -o "$out/app.linked.wasm"
-export MULTIMEM_JS_FIXTURES="$out"
 
 echo "== tsc (js-glue declarations)"
 "$MULTIMEM_NODE24" js-glue/node_modules/typescript/bin/tsc -p js-glue/tsconfig.json
