@@ -6,7 +6,6 @@
 source "$(dirname "$0")/scripts/env.sh"
 setup_rust
 cd "$MULTIMEM_ROOT"
-cargo build -q -p multimem-compiler --bin multimem-compile
 for program in typed_data image refcounts; do
   cargo run -q -p multimem-compiler --bin multimem-compile -- "examples/compiler/programs/$program.mm"
 done

@@ -80,13 +80,7 @@ export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = 
     try {
       const info = await stat(file);
       if (!info.isFile()) return send(404, `not found: ${path}\n`);
-      const body = await readFile(file);
-      res.writeHead(200, {
-        ...ISOLATION_HEADERS,
-        "Content-Type": TYPES[extname(file)] ?? "application/octet-stream",
-        "Content-Length": body.length,
-      });
-      res.end(req.method === "HEAD" ? undefined : body);
+      send(200, await readFile(file), TYPES[extname(file)] ?? "application/octet-stream");
     } catch (e) {
       send(e.code === "ENOENT" ? 404 : 500, e.code === "ENOENT" ? `not found: ${path}\n` : `error: ${e.message}\n`);
     }
