@@ -10,6 +10,8 @@
 //
 // Usage: node tools/make-image.mjs OUT.ppm [WIDTH HEIGHT]
 import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Returns the PPM file bytes for a width x height test picture. */
 export function makeImage(width = 320, height = 200) {
@@ -44,7 +46,9 @@ export function makeImage(width = 320, height = 200) {
   return bytes;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (as serve.mjs checks it: paths with spaces or
+// relative argv[1] compare right).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [out, w, h] = process.argv.slice(2);
   if (!out) {
     console.error("usage: node tools/make-image.mjs OUT.ppm [WIDTH HEIGHT]");
