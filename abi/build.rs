@@ -20,8 +20,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let doc_path = manifest.join("../docs/ABI.md");
     println!("cargo:rerun-if-changed={}", doc_path.display());
-    let doc = std::fs::read_to_string(&doc_path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", doc_path.display()));
+    let doc = std::fs::read_to_string(&doc_path).unwrap_or_else(|e| panic!("reading {}: {e}", doc_path.display()));
     let tables = split_tables(&doc);
     let abi = Abi::parse(&tables);
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
@@ -90,9 +89,7 @@ fn cell_value(cell: &str) -> String {
 }
 
 fn table<'a>(tables: &'a BTreeMap<String, Vec<Row>>, name: &str, cols: usize) -> &'a [Row] {
-    let rows = tables
-        .get(name)
-        .unwrap_or_else(|| panic!("docs/ABI.md has no `<!-- abi:{name} -->` table"));
+    let rows = tables.get(name).unwrap_or_else(|| panic!("docs/ABI.md has no `<!-- abi:{name} -->` table"));
     for r in rows {
         assert_eq!(
             r.cells.len(),
@@ -106,11 +103,7 @@ fn table<'a>(tables: &'a BTreeMap<String, Vec<Row>>, name: &str, cols: usize) ->
 }
 
 fn parse_u32(s: &str, line: usize) -> Option<u32> {
-    let r = if let Some(h) = s.strip_prefix("0x") {
-        u32::from_str_radix(h, 16)
-    } else {
-        s.parse()
-    };
+    let r = if let Some(h) = s.strip_prefix("0x") { u32::from_str_radix(h, 16) } else { s.parse() };
     match r {
         Ok(v) => Some(v),
         Err(_) if s.chars().next().is_some_and(|c| c.is_ascii_digit()) => {
@@ -227,9 +220,7 @@ impl Abi {
             .iter()
             .map(|r| Field {
                 name: r.cells[0].clone(),
-                offset: r.cells[1]
-                    .parse()
-                    .unwrap_or_else(|_| panic!("docs/ABI.md line {}: bad offset", r.line)),
+                offset: r.cells[1].parse().unwrap_or_else(|_| panic!("docs/ABI.md line {}: bad offset", r.line)),
                 doc: r.raw[3].clone(),
             })
             .collect();
@@ -291,9 +282,7 @@ impl Abi {
                 let op = OPS
                     .iter()
                     .find(|(text, _)| *text == r.cells[3])
-                    .unwrap_or_else(|| {
-                        panic!("docs/ABI.md line {}: unknown instruction `{}`", r.line, r.cells[3])
-                    })
+                    .unwrap_or_else(|| panic!("docs/ABI.md line {}: unknown instruction `{}`", r.line, r.cells[3]))
                     .1;
                 let memories = r.cells[4]
                     .split_whitespace()
@@ -350,8 +339,12 @@ impl Abi {
             writeln!(w, "    {} = {},", camel(&e.name), e.code).unwrap();
         }
         writeln!(w, "}}\n\nimpl ErrorCode {{").unwrap();
-        writeln!(w, "    /// Every code, in table order.\n    pub const ALL: &'static [ErrorCode] = &[{}];",
-            self.errors.iter().map(|e| format!("ErrorCode::{}", camel(&e.name))).collect::<Vec<_>>().join(", ")).unwrap();
+        writeln!(
+            w,
+            "    /// Every code, in table order.\n    pub const ALL: &'static [ErrorCode] = &[{}];",
+            self.errors.iter().map(|e| format!("ErrorCode::{}", camel(&e.name))).collect::<Vec<_>>().join(", ")
+        )
+        .unwrap();
         writeln!(w, "    /// Decodes a code; `None` for a value not in the table.\n    pub const fn from_code(code: u32) -> Option<ErrorCode> {{\n        match code {{").unwrap();
         for e in &self.errors {
             writeln!(w, "            {} => Some(ErrorCode::{}),", e.code, camel(&e.name)).unwrap();
@@ -371,14 +364,22 @@ impl Abi {
 
         // Kinds.
         writeln!(w, "\n/// A `dart:typed_data` kind (see `docs/ABI.md`, \"Typed-data kinds\").").unwrap();
-        writeln!(w, "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[repr(u32)]\npub enum Kind {{").unwrap();
+        writeln!(
+            w,
+            "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[repr(u32)]\npub enum Kind {{"
+        )
+        .unwrap();
         for k in &self.kinds {
             writeln!(w, "    /// `{}`: {} byte(s) per element, {} lane(s).", k.name, k.size, k.lanes).unwrap();
             writeln!(w, "    {} = {},", k.name, k.code).unwrap();
         }
         writeln!(w, "}}\n\nimpl Kind {{").unwrap();
-        writeln!(w, "    /// Every kind, in code order.\n    pub const ALL: &'static [Kind] = &[{}];",
-            self.kinds.iter().map(|k| format!("Kind::{}", k.name)).collect::<Vec<_>>().join(", ")).unwrap();
+        writeln!(
+            w,
+            "    /// Every kind, in code order.\n    pub const ALL: &'static [Kind] = &[{}];",
+            self.kinds.iter().map(|k| format!("Kind::{}", k.name)).collect::<Vec<_>>().join(", ")
+        )
+        .unwrap();
         writeln!(w, "    /// Decodes a kind code; `None` outside the table.\n    pub const fn from_code(code: u32) -> Option<Kind> {{\n        match code {{").unwrap();
         for k in &self.kinds {
             writeln!(w, "            {} => Some(Kind::{}),", k.code, k.name).unwrap();
@@ -394,9 +395,15 @@ impl Abi {
         per_kind(w, "The numeric code.", "code", "u32", &|k| k.code.to_string());
         per_kind(w, "Dart's name for the kind.", "name", "&'static str", &|k| format!("{:?}", k.name));
         per_kind(w, "`elementSizeInBytes`.", "element_size", "u32", &|k| k.size.to_string());
-        per_kind(w, "Scalar lanes per element (4 or 2 for the SIMD kinds, else 1).", "lanes", "u32", &|k| k.lanes.to_string());
-        per_kind(w, "Which scalar exports apply to the kind.", "number", "Number", &|k| format!("Number::{}", camel(&k.number)));
-        per_kind(w, "The JavaScript TypedArray constructor for zero-copy views.", "js_array", "&'static str", &|k| format!("{:?}", k.js));
+        per_kind(w, "Scalar lanes per element (4 or 2 for the SIMD kinds, else 1).", "lanes", "u32", &|k| {
+            k.lanes.to_string()
+        });
+        per_kind(w, "Which scalar exports apply to the kind.", "number", "Number", &|k| {
+            format!("Number::{}", camel(&k.number))
+        });
+        per_kind(w, "The JavaScript TypedArray constructor for zero-copy views.", "js_array", "&'static str", &|k| {
+            format!("{:?}", k.js)
+        });
         writeln!(w, "}}").unwrap();
 
         // Exports.
@@ -475,8 +482,13 @@ impl Abi {
             )
             .unwrap();
         }
-        writeln!(w, "]);\n\n/** Export names of runtime.wasm and their signatures. */\nexport const EXPORTS = Object.freeze({{").unwrap();
-        let lower = |v: &[&str]| v.iter().map(|t| format!("{:?}", t.to_ascii_lowercase())).collect::<Vec<_>>().join(", ");
+        writeln!(
+            w,
+            "]);\n\n/** Export names of runtime.wasm and their signatures. */\nexport const EXPORTS = Object.freeze({{"
+        )
+        .unwrap();
+        let lower =
+            |v: &[&str]| v.iter().map(|t| format!("{:?}", t.to_ascii_lowercase())).collect::<Vec<_>>().join(", ");
         for e in &self.exports {
             writeln!(
                 w,
@@ -502,18 +514,42 @@ impl Abi {
                 Err(text) => writeln!(w, "/** {} */\nexport declare const {}: {:?};", c.doc, c.name, text).unwrap(),
             }
         }
-        writeln!(w, "export declare const HEADER: Readonly<{{ {} }}>;",
-            self.header.iter().map(|f| format!("{}: {}", f.name, f.offset)).collect::<Vec<_>>().join("; ")).unwrap();
-        writeln!(w, "export declare const ERROR: Readonly<{{ {} }}>;",
-            self.errors.iter().map(|e| format!("{}: {}", e.name, e.code)).collect::<Vec<_>>().join("; ")).unwrap();
-        writeln!(w, "export declare const ERRORS: ReadonlyArray<Readonly<{{ code: number; name: string; meaning: string }}>>;").unwrap();
-        writeln!(w, "export declare const KIND: Readonly<{{ {} }}>;",
-            self.kinds.iter().map(|k| format!("{}: {}", k.name, k.code)).collect::<Vec<_>>().join("; ")).unwrap();
-        writeln!(w, "/** Dart name of a typed-data kind. */\nexport type KindName = {};",
-            self.kinds.iter().map(|k| format!("{:?}", k.name)).collect::<Vec<_>>().join(" | ")).unwrap();
+        writeln!(
+            w,
+            "export declare const HEADER: Readonly<{{ {} }}>;",
+            self.header.iter().map(|f| format!("{}: {}", f.name, f.offset)).collect::<Vec<_>>().join("; ")
+        )
+        .unwrap();
+        writeln!(
+            w,
+            "export declare const ERROR: Readonly<{{ {} }}>;",
+            self.errors.iter().map(|e| format!("{}: {}", e.name, e.code)).collect::<Vec<_>>().join("; ")
+        )
+        .unwrap();
+        writeln!(
+            w,
+            "export declare const ERRORS: ReadonlyArray<Readonly<{{ code: number; name: string; meaning: string }}>>;"
+        )
+        .unwrap();
+        writeln!(
+            w,
+            "export declare const KIND: Readonly<{{ {} }}>;",
+            self.kinds.iter().map(|k| format!("{}: {}", k.name, k.code)).collect::<Vec<_>>().join("; ")
+        )
+        .unwrap();
+        writeln!(
+            w,
+            "/** Dart name of a typed-data kind. */\nexport type KindName = {};",
+            self.kinds.iter().map(|k| format!("{:?}", k.name)).collect::<Vec<_>>().join(" | ")
+        )
+        .unwrap();
         writeln!(w, "export declare const KINDS: ReadonlyArray<Readonly<{{ code: number; name: KindName; elementSizeInBytes: number; lanes: number; number: \"int\" | \"float\" | \"bytes\"; jsArray: string }}>>;").unwrap();
-        writeln!(w, "/** Name of an export of runtime.wasm. */\nexport type ExportName = {};",
-            self.exports.iter().map(|e| format!("{:?}", e.name)).collect::<Vec<_>>().join(" | ")).unwrap();
+        writeln!(
+            w,
+            "/** Name of an export of runtime.wasm. */\nexport type ExportName = {};",
+            self.exports.iter().map(|e| format!("{:?}", e.name)).collect::<Vec<_>>().join(" | ")
+        )
+        .unwrap();
         writeln!(w, "export declare const EXPORTS: Readonly<Record<ExportName, Readonly<{{ params: string[]; results: string[]; onError: \"traps\" | \"returns\" | \"never\" }}>>>;").unwrap();
         s
     }

@@ -222,7 +222,8 @@ impl Runtime {
     pub fn adopt(&self, mut store: impl AsContextMut, address: u32) -> Result<Buffer> {
         self.drain(&mut store)?;
         let check = self.call(&mut store, &self.buffer_check, "buffer_check", address as i32)?;
-        check_result(check, "buffer_check").with_context(|| format!("adopting buffer {address:#x} handed to the host"))?;
+        check_result(check, "buffer_check")
+            .with_context(|| format!("adopting buffer {address:#x} handed to the host"))?;
         let length = self.length_of(&store, address)?;
         Ok(self.handle(address, length))
     }

@@ -77,7 +77,10 @@ pub struct FileBytes(Bytes);
 enum Bytes {
     Owned(Vec<u8>),
     #[cfg(unix)]
-    Mapped { ptr: *const u8, len: usize },
+    Mapped {
+        ptr: *const u8,
+        len: usize,
+    },
 }
 
 // SAFETY: a `Mapped` is a private read-only mapping owned by this value
@@ -157,7 +160,6 @@ pub fn map_file(path: &std::path::Path) -> std::io::Result<FileBytes> {
     read_file(path).map(FileBytes::from)
 }
 
-
 /// Writes `bytes` to `path`: over an existing file's contents, in place,
 /// then cut to length, rather than truncating it first. Same file as
 /// [`std::fs::write`] (through symlinks and hard links, permissions kept).
@@ -193,7 +195,11 @@ mod tests {
     fn mapped_and_read_files_have_the_same_bytes() {
         let dir = std::env::temp_dir().join(format!("multimem-map-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for (name, bytes) in [("empty", vec![]), ("small", b"\0asm\x01\0\0\0".to_vec()), ("big", (0..5_000_000u32).map(|i| (i % 251) as u8).collect())] {
+        for (name, bytes) in [
+            ("empty", vec![]),
+            ("small", b"\0asm\x01\0\0\0".to_vec()),
+            ("big", (0..5_000_000u32).map(|i| (i % 251) as u8).collect()),
+        ] {
             let path = dir.join(name);
             std::fs::write(&path, &bytes).unwrap();
             assert_eq!(&*map_file(&path).unwrap(), &bytes[..], "{name}");

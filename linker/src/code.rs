@@ -33,14 +33,14 @@
 //! One scratch buffer per thread is reused for all bodies (the body size
 //! prefix is known only at the end).
 
-use wasm_encoder::reencode::Reencode;
 use wasm_encoder::Encode;
+use wasm_encoder::reencode::Reencode;
 use wasmparser::{
     BinaryReader, BinaryReaderError, BlockType, FrameKind, FrameStack, FuncValidator, FunctionBody, ValType,
     ValidatorResources, VisitOperator, VisitSimdOperator,
 };
 
-use crate::remap::{message, Remap, INTRINSIC};
+use crate::remap::{INTRINSIC, Remap, message};
 use crate::validate::body_size_error;
 
 /// Appends an unsigned LEB128.
@@ -190,7 +190,9 @@ fn rewrite_operators(
                     let code = cx.lowered.get(function_index as usize).and_then(|c| c.as_ref());
                     match code {
                         Some(code) => scratch.extend_from_slice(code),
-                        None => return Err(BodyError::Input(format!("internal: intrinsic {function_index} not lowered"))),
+                        None => {
+                            return Err(BodyError::Input(format!("internal: intrinsic {function_index} not lowered")));
+                        }
                     }
                     if tail {
                         scratch.push(0x0f); // return
@@ -210,7 +212,9 @@ fn rewrite_operators(
             Step::Other => {
                 // Decoded again, now into an `Operator` (rare operators;
                 // the frames are still those before it).
-                let op = BinaryReader::new_features(&bytes[at..end], at, crate::features()).peek_operator(&*fused).map_err(input)?;
+                let op = BinaryReader::new_features(&bytes[at..end], at, crate::features())
+                    .peek_operator(&*fused)
+                    .map_err(input)?;
                 remap.instruction(op).map_err(|e| BodyError::Input(message(e)))?.encode(scratch);
             }
         }
@@ -274,7 +278,9 @@ impl FrameStack for Fused<'_> {
 fn plain_block_type(b: &BlockType) -> bool {
     match b {
         BlockType::Empty => true,
-        BlockType::Type(ValType::Ref(r)) => !matches!(r.heap_type(), wasmparser::HeapType::Concrete(_) | wasmparser::HeapType::Exact(_)),
+        BlockType::Type(ValType::Ref(r)) => {
+            !matches!(r.heap_type(), wasmparser::HeapType::Concrete(_) | wasmparser::HeapType::Exact(_))
+        }
         BlockType::Type(_) => true,
         BlockType::FuncType(_) => false,
     }

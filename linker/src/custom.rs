@@ -27,8 +27,7 @@ use crate::code::leb;
 use crate::config::{Config, NamePrefix};
 use crate::error::Error;
 use crate::parse::{Kind, Parsed};
-use crate::remap::{Maps, DEAD, INTRINSIC};
-
+use crate::remap::{DEAD, INTRINSIC, Maps};
 
 struct Entry<'a> {
     idx: u32,
@@ -129,15 +128,21 @@ pub(crate) fn emit(
         let object = n == "linking" || n.starts_with("reloc.");
         let who = from.iter().map(|&m| format!("`{}`", parsed[m].name)).collect::<Vec<_>>().join(", ");
         if object {
-            warnings.push(format!("dropped custom section `{n}` (from {who}): object-file metadata is invalid after linking"));
+            warnings.push(format!(
+                "dropped custom section `{n}` (from {who}): object-file metadata is invalid after linking"
+            ));
             continue;
         }
         if debug && !config.keep_dwarf {
-            warnings.push(format!("dropped debug section `{n}` (from {who}): code offsets change when linking and DWARF is not rewritten"));
+            warnings.push(format!(
+                "dropped debug section `{n}` (from {who}): code offsets change when linking and DWARF is not rewritten"
+            ));
             continue;
         }
         if from.len() > 1 {
-            warnings.push(format!("dropped custom section `{n}`: several inputs ({who}) have one and the linker cannot merge them"));
+            warnings.push(format!(
+                "dropped custom section `{n}`: several inputs ({who}) have one and the linker cannot merge them"
+            ));
             continue;
         }
         for c in &parsed[from[0]].customs {

@@ -13,8 +13,8 @@ use wasmparser::{ElementItems, ElementKind, Operator};
 
 use crate::error::Error;
 use crate::link::ChosenExport;
-use crate::parse::{Kind, Parsed, KINDS};
-use crate::remap::{Remap, DEAD};
+use crate::parse::{KINDS, Kind, Parsed};
+use crate::remap::{DEAD, Remap};
 use crate::resolve::{Resolver, Target};
 
 /// Liveness of every definition (module-local, not counting imports) and segment.

@@ -197,7 +197,7 @@ mod validate;
 pub use config::{Config, ExportConflict, ExportSpec, NamePrefix, RUNTIME_MODULE};
 pub use error::{Error, ErrorKind};
 
-pub use buffer::{map_file, read_file, write_file, FileBytes};
+pub use buffer::{FileBytes, map_file, read_file, write_file};
 
 /// The features inputs and output are validated with: everything wasmparser
 /// knows (GC, multi-memory, memory64, threads, exceptions, SIMD, ...).
@@ -270,10 +270,7 @@ impl Linker {
     /// CLI's way: large inputs are mapped, not copied).
     pub fn add_module_file(&mut self, name: &str, wasm: FileBytes) -> Result<(), Error> {
         if self.inputs.iter().any(|i| i.name == name) {
-            return Err(Error::new(
-                ErrorKind::DuplicateModule,
-                format!("module name `{name}` given twice"),
-            ));
+            return Err(Error::new(ErrorKind::DuplicateModule, format!("module name `{name}` given twice")));
         }
         let timer = Timer::new();
         let checked = if self.config.validate_inputs {
@@ -308,7 +305,9 @@ impl Linker {
             }
             let timer = Timer::new();
             let culprit = self.inputs.iter().find_map(|i| {
-                validate::validate(&i.bytes, self.config.thread_count()).err().map(|m| Error::invalid_module(&i.name, m))
+                validate::validate(&i.bytes, self.config.thread_count())
+                    .err()
+                    .map(|m| Error::invalid_module(&i.name, m))
             });
             timer.mark("validate inputs (error path)");
             culprit.unwrap_or(e)

@@ -7,12 +7,12 @@ use multimem_abi::{MemoryRole, Op};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{Encode, EntityType, Instruction, MemArg};
 
-use crate::code::{emit_body, leb, BodyContext, BodyError};
+use crate::code::{BodyContext, BodyError, emit_body, leb};
 use crate::config::{Config, ExportConflict};
 use crate::error::{Error, ErrorKind};
-use crate::parse::{parse, Kind, Parsed, KINDS};
-use crate::remap::{message, Maps, Remap, DEAD, INTRINSIC};
-use crate::resolve::{describe_memory, Resolver, Target};
+use crate::parse::{KINDS, Kind, Parsed, parse};
+use crate::remap::{DEAD, INTRINSIC, Maps, Remap, message};
+use crate::resolve::{Resolver, Target, describe_memory};
 use crate::types::MergedTypes;
 
 /// An export of the output, before indices are assigned.
@@ -30,7 +30,14 @@ pub(crate) struct ChosenExport<'a> {
 impl<'a> ChosenExport<'a> {
     /// Export `e` of input `m`, as `name` in the output.
     fn new(name: String, module: usize, e: &wasmparser::Export<'a>) -> Self {
-        ChosenExport { name, module, kind: Kind::of_export(e.kind), index: e.index, export_kind: e.kind, source: e.name }
+        ChosenExport {
+            name,
+            module,
+            kind: Kind::of_export(e.kind),
+            index: e.index,
+            export_kind: e.kind,
+            source: e.name,
+        }
     }
 }
 
@@ -70,8 +77,7 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     let timer = crate::Timer::new();
 
     // Phase 1: parse.
-    let parsed: Vec<Parsed<'_>> =
-        inputs.iter().map(|(name, bytes)| parse(name, bytes)).collect::<Result<_, _>>()?;
+    let parsed: Vec<Parsed<'_>> = inputs.iter().map(|(name, bytes)| parse(name, bytes)).collect::<Result<_, _>>()?;
 
     timer.mark("parse");
     // Phase 2: merge types.
@@ -115,14 +121,15 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
         if Kind::of_export(ex.kind) != Kind::Memory {
             return Err(err(
                 ErrorKind::KindMismatch,
-                format!("the external memory is `{ext_mod}.{ext_field}`, but module `{ext_mod}` exports `{ext_field}` as a {}", Kind::of_export(ex.kind).name()),
+                format!(
+                    "the external memory is `{ext_mod}.{ext_field}`, but module `{ext_mod}` exports `{ext_field}` as a {}",
+                    Kind::of_export(ex.kind).name()
+                ),
             ));
         }
         Some(resolver.item(m2, Kind::Memory, ex.index)?)
-    } else if let Some(n) = resolver
-        .externals(Kind::Memory)
-        .iter()
-        .position(|x| x.module == *ext_mod && x.name == *ext_field)
+    } else if let Some(n) =
+        resolver.externals(Kind::Memory).iter().position(|x| x.module == *ext_mod && x.name == *ext_field)
     {
         Some(Target::External(n as u32))
     } else {
@@ -170,11 +177,8 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
 
     let validate_inputs = config.validate_inputs;
     // Phase 5: dead-code removal (liveness of every definition and segment).
-    let live = if config.gc {
-        crate::gc::live(&parsed, &mut resolver, &exports)?
-    } else {
-        crate::gc::Live::all(&parsed)
-    };
+    let live =
+        if config.gc { crate::gc::live(&parsed, &mut resolver, &exports)? } else { crate::gc::Live::all(&parsed) };
 
     // Bodies are validated in the output; those it drops are checked here.
     for (m, p) in parsed.iter().enumerate() {
@@ -206,8 +210,28 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
             }
             mp.items[k as usize] = v;
         }
-        mp.elems = live.elems[m].iter().map(|&l| if l { next_elem += 1; next_elem - 1 } else { DEAD }).collect();
-        mp.datas = live.datas[m].iter().map(|&l| if l { next_data += 1; next_data - 1 } else { DEAD }).collect();
+        mp.elems = live.elems[m]
+            .iter()
+            .map(|&l| {
+                if l {
+                    next_elem += 1;
+                    next_elem - 1
+                } else {
+                    DEAD
+                }
+            })
+            .collect();
+        mp.datas = live.datas[m]
+            .iter()
+            .map(|&l| {
+                if l {
+                    next_data += 1;
+                    next_data - 1
+                } else {
+                    DEAD
+                }
+            })
+            .collect();
         maps.push(mp);
     }
     let out_index = |maps: &[Maps], kind: Kind, t: Target| -> u32 {
@@ -279,7 +303,8 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
             for role in intr.memories {
                 let idx = match role {
                     MemoryRole::Own => own()?,
-                    MemoryRole::External => external_memory.ok_or_else(|| err(ErrorKind::IntrinsicMisuse, "internal: external memory unresolved"))?,
+                    MemoryRole::External => external_memory
+                        .ok_or_else(|| err(ErrorKind::IntrinsicMisuse, "internal: external memory unresolved"))?,
                 };
                 if let Some((true, what)) = out_memories.get(idx as usize) {
                     return Err(err(
@@ -317,11 +342,8 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     }
 
     // Start functions, chained in input order.
-    let starts: Vec<u32> = parsed
-        .iter()
-        .enumerate()
-        .filter_map(|(m, p)| p.start.map(|s| maps[m].items[0][s as usize]))
-        .collect();
+    let starts: Vec<u32> =
+        parsed.iter().enumerate().filter_map(|(m, p)| p.start.map(|s| maps[m].items[0][s as usize])).collect();
     let num_funcs = next[0];
     let synth_start = if starts.len() > 1 { Some(types.func_type(&[], &[])) } else { None };
     let start = match (starts.len(), synth_start) {
@@ -526,9 +548,13 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     // right after it is written (by the thread writing it), the rest at
     // the end.
     let invalid_output = |e: String| {
-        err(ErrorKind::InvalidOutput, format!("internal error: the linked module does not validate ({e}); please report this with the inputs"))
+        err(
+            ErrorKind::InvalidOutput,
+            format!("internal error: the linked module does not validate ({e}); please report this with the inputs"),
+        )
     };
-    let (mut streaming, mut funcs) = crate::validate::Streaming::start(&out, num_bodies, out.len()).map_err(invalid_output)?;
+    let (mut streaming, mut funcs) =
+        crate::validate::Streaming::start(&out, num_bodies, out.len()).map_err(invalid_output)?;
     let mut body_error: Option<String> = None;
     // The helpers' code chunks (see `Assembled`) and the synthesised start
     // function's body.
@@ -577,8 +603,16 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
                     // not returned, and its error is the one reported.
                     Err(BodyError::Invalid(e)) => return Ok(Some(e)),
                     Err(BodyError::Input(e)) => {
-                        let kind = if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
-                        return Err(err(kind, format!("{e} (in function {} of module `{}`)", d as u32 + p.num_imported(Kind::Func), p.name)));
+                        let kind =
+                            if e.contains("intrinsic") { ErrorKind::IntrinsicMisuse } else { ErrorKind::InvalidModule };
+                        return Err(err(
+                            kind,
+                            format!(
+                                "{e} (in function {} of module `{}`)",
+                                d as u32 + p.num_imported(Kind::Func),
+                                p.name
+                            ),
+                        ));
                     }
                 }
             }
@@ -606,19 +640,20 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
             // one fails; the written chunks (index, range in `buf`) and
             // the failure (chunk index, error).
             type Failure = (usize, Result<String, Error>);
-            let work = |from_front: bool, buf: &mut Vec<u8>| -> (Vec<(usize, std::ops::Range<usize>)>, Option<Failure>) {
-                let mut written = Vec::new();
-                loop {
-                    let next = if from_front { queue.front() } else { queue.back() };
-                    let Some((k, (jobs, funcs))) = next else { return (written, None) };
-                    let start = buf.len();
-                    match emit(&order[jobs], funcs, buf) {
-                        Ok(None) => written.push((k, start..buf.len())),
-                        Ok(Some(invalid)) => return (written, Some((k, Ok(invalid)))),
-                        Err(e) => return (written, Some((k, Err(e)))),
+            let work =
+                |from_front: bool, buf: &mut Vec<u8>| -> (Vec<(usize, std::ops::Range<usize>)>, Option<Failure>) {
+                    let mut written = Vec::new();
+                    loop {
+                        let next = if from_front { queue.front() } else { queue.back() };
+                        let Some((k, (jobs, funcs))) = next else { return (written, None) };
+                        let start = buf.len();
+                        match emit(&order[jobs], funcs, buf) {
+                            Ok(None) => written.push((k, start..buf.len())),
+                            Ok(Some(invalid)) => return (written, Some((k, Ok(invalid)))),
+                            Err(e) => return (written, Some((k, Err(e)))),
+                        }
                     }
-                }
-            };
+                };
             let streaming = &mut streaming;
             let (mine, helpers) = std::thread::scope(|sc| {
                 let work = &work;
@@ -672,8 +707,11 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
                     // This thread's chunks are in `out` already; the
                     // helpers' follow, in chunk order (joined or written
                     // out by `Assembled`, not copied here).
-                    let mut order_of: Vec<(usize, usize, std::ops::Range<usize>)> =
-                        pieces.iter().enumerate().flat_map(|(h, (_, w))| w.iter().map(move |(k, r)| (*k, h, r.clone()))).collect();
+                    let mut order_of: Vec<(usize, usize, std::ops::Range<usize>)> = pieces
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(h, (_, w))| w.iter().map(move |(k, r)| (*k, h, r.clone())))
+                        .collect();
                     order_of.sort_unstable_by_key(|p| p.0);
                     helper_code = order_of.into_iter().map(|(_, h, r)| (h, r)).collect();
                     helper_bufs = pieces.into_iter().map(|(buf, _)| buf).collect();
@@ -758,7 +796,10 @@ impl Assembled {
     /// (the slack is pages never touched).
     pub(crate) fn into_vec(self) -> Vec<u8> {
         let mut out = self.head;
-        out.reserve(self.helper_code.iter().map(|(_, r)| r.len()).sum::<usize>() + self.rest.iter().map(Vec::len).sum::<usize>());
+        out.reserve(
+            self.helper_code.iter().map(|(_, r)| r.len()).sum::<usize>()
+                + self.rest.iter().map(Vec::len).sum::<usize>(),
+        );
         for (h, r) in self.helper_code {
             crate::buffer::append_slice_releasing(&mut out, &self.helper_bufs[h][r]);
         }
@@ -773,7 +814,11 @@ impl Assembled {
 /// export, or by default [`multimem_abi::MEMORY_EXPORT`] of the input named
 /// [`crate::RUNTIME_MODULE`]. `Ok(None)` only under the default rule when
 /// that input or memory export is absent (callers then fall back per input).
-fn own_memory(config: &Config, parsed: &[Parsed<'_>], resolver: &mut Resolver<'_, '_>) -> Result<Option<Target>, Error> {
+fn own_memory(
+    config: &Config,
+    parsed: &[Parsed<'_>],
+    resolver: &mut Resolver<'_, '_>,
+) -> Result<Option<Target>, Error> {
     let (module, field, explicit) = match &config.own_memory {
         Some((m, f)) => (m.as_str(), f.as_str(), true),
         None => (crate::config::RUNTIME_MODULE, multimem_abi::MEMORY_EXPORT, false),
@@ -831,9 +876,7 @@ fn choose_exports<'a>(
                             ExportConflict::Skip => {
                                 warnings.push(format!(
                                     "export `{}` of module `{}` skipped: module `{}` already exports that name",
-                                    e.name,
-                                    p.name,
-                                    parsed[out[first].module].name
+                                    e.name, p.name, parsed[out[first].module].name
                                 ));
                                 continue;
                             }
@@ -857,10 +900,22 @@ fn choose_exports<'a>(
         Some(list) => {
             for spec in list {
                 let m = parsed.iter().position(|p| p.name == spec.module).ok_or_else(|| {
-                    err(ErrorKind::MissingExport, format!("export `{}.{}` requested, but there is no module `{}`", spec.module, spec.name, spec.module))
+                    err(
+                        ErrorKind::MissingExport,
+                        format!(
+                            "export `{}.{}` requested, but there is no module `{}`",
+                            spec.module, spec.name, spec.module
+                        ),
+                    )
                 })?;
                 let e = parsed[m].exports.iter().find(|e| e.name == spec.name).ok_or_else(|| {
-                    err(ErrorKind::MissingExport, format!("export `{}.{}` requested, but module `{}` has no export `{}`", spec.module, spec.name, spec.module, spec.name))
+                    err(
+                        ErrorKind::MissingExport,
+                        format!(
+                            "export `{}.{}` requested, but module `{}` has no export `{}`",
+                            spec.module, spec.name, spec.module, spec.name
+                        ),
+                    )
                 })?;
                 let name = spec.as_name.clone().unwrap_or_else(|| spec.name.clone());
                 if let Some(&first) = seen.get(&name) {

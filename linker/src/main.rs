@@ -82,9 +82,17 @@ fn split_dot(s: &str, flag: &str) -> Result<(String, String), String> {
 }
 
 fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
-    let mut a = Args { inputs: Vec::new(), output: None, wat: false, with_runtime: false, quiet: false, config: Config::default() };
+    let mut a = Args {
+        inputs: Vec::new(),
+        output: None,
+        wat: false,
+        with_runtime: false,
+        quiet: false,
+        config: Config::default(),
+    };
     let mut it = args.into_iter();
-    let value = |it: &mut std::vec::IntoIter<String>, flag: &str| it.next().ok_or_else(|| format!("{flag} needs a value"));
+    let value =
+        |it: &mut std::vec::IntoIter<String>, flag: &str| it.next().ok_or_else(|| format!("{flag} needs a value"));
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -166,7 +174,8 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
 /// An input file: a wasm binary (mapped, see [`multimem_linker::map_file`])
 /// or WAT text (parsed).
 fn read_input(path: &str) -> Result<FileBytes, String> {
-    let bytes = multimem_linker::map_file(std::path::Path::new(path)).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let bytes =
+        multimem_linker::map_file(std::path::Path::new(path)).map_err(|e| format!("cannot read `{path}`: {e}"))?;
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }

@@ -130,7 +130,9 @@ impl<'a> Parsed<'a> {
             }
             if left == 0 {
                 failed = true;
-                return (at != end).then(|| Err(Error::invalid_module(name, format!("unexpected content in the data section (at offset {at})"))));
+                return (at != end).then(|| {
+                    Err(Error::invalid_module(name, format!("unexpected content in the data section (at offset {at})")))
+                });
             }
             left -= 1;
             let item = match plain_segment(bytes, at, end) {
@@ -240,7 +242,6 @@ fn plain_segment(bytes: &[u8], at: usize, end: usize) -> Option<(Data<'_>, usize
     };
     Some((data, at + k + size))
 }
-
 
 /// Parses a validated module. Errors only on malformed input (which
 /// validation has already excluded) or component binaries.

@@ -63,7 +63,11 @@ fn seg(v: &[u32], i: u32, what: &str, module: &str) -> Result<u32, ReError<Strin
 impl Reencode for Remap<'_> {
     type Error = String;
     fn type_index(&mut self, ty: u32) -> Result<u32, ReError<String>> {
-        self.maps.types.get(ty as usize).copied().ok_or_else(|| ReError::UserError(format!("type index {ty} out of range")))
+        self.maps
+            .types
+            .get(ty as usize)
+            .copied()
+            .ok_or_else(|| ReError::UserError(format!("type index {ty} out of range")))
     }
     fn function_index(&mut self, i: u32) -> Result<u32, ReError<String>> {
         self.item(Kind::Func, i)

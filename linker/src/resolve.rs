@@ -9,13 +9,13 @@
 use std::collections::HashMap;
 
 use multimem_abi::Intrinsic;
-use wasm_encoder::reencode::Reencode;
 use wasm_encoder::EntityType;
+use wasm_encoder::reencode::Reencode;
 use wasmparser::TypeRef;
 
 use crate::error::{Error, ErrorKind};
-use crate::parse::{Import, Kind, Parsed, KINDS};
-use crate::types::{describe_val, remap_ref, remap_val, MergedTypes, TypeMap};
+use crate::parse::{Import, KINDS, Kind, Parsed};
+use crate::types::{MergedTypes, TypeMap, describe_val, remap_ref, remap_val};
 
 /// What an import finally refers to.
 #[derive(Clone, Copy, Debug)]
@@ -62,10 +62,7 @@ pub(crate) struct Resolver<'p, 'a> {
 impl<'p, 'a> Resolver<'p, 'a> {
     pub(crate) fn new(inputs: &'p [Parsed<'a>], types: &'p MergedTypes) -> Self {
         let by_name = inputs.iter().enumerate().map(|(i, p)| (p.name, i)).collect();
-        let state = inputs
-            .iter()
-            .map(|p| KINDS.map(|k| vec![State::Todo; p.num_imported(k) as usize]))
-            .collect();
+        let state = inputs.iter().map(|p| KINDS.map(|k| vec![State::Todo; p.num_imported(k) as usize])).collect();
         Resolver { inputs, types, by_name, state, externals: Default::default(), ext_keys: HashMap::new() }
     }
 
@@ -136,7 +133,10 @@ impl<'p, 'a> Resolver<'p, 'a> {
         self.state[m][kind as usize][i as usize] = State::Active;
         let p = &self.inputs[m];
         let Some(&imp) = p.import_at(kind, i) else {
-            return Err(Error::new(ErrorKind::InvalidModule, format!("internal: {} import {i} of module `{}` out of range", kind.name(), p.name)));
+            return Err(Error::new(
+                ErrorKind::InvalidModule,
+                format!("internal: {} import {i} of module `{}` out of range", kind.name(), p.name),
+            ));
         };
         chain.push(format!("`{}` imports `{}.{}`", p.name, imp.module, imp.name));
         let target = if imp.module == multimem_abi::INTRINSICS_MODULE {
@@ -271,13 +271,20 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
             TypeRef::Table(want) => {
                 let have = p2.table_type(index);
-                let (we, he) = (remap_ref(map1, want.element_type).map_err(e)?, remap_ref(map2, have.element_type).map_err(e)?);
+                let (we, he) =
+                    (remap_ref(map1, want.element_type).map_err(e)?, remap_ref(map2, have.element_type).map_err(e)?);
                 let ok = t.ref_subtype(we, he)
                     && t.ref_subtype(he, we)
                     && want.table64 == have.table64
                     && limits_match(want.initial, want.maximum, have.initial, have.maximum);
                 let d = |x: &wasmparser::TableType, r| {
-                    format!("(table{} {}{} {})", if x.table64 { " i64" } else { "" }, x.initial, x.maximum.map(|m| format!(" {m}")).unwrap_or_default(), describe_val(wasm_encoder::ValType::Ref(r)))
+                    format!(
+                        "(table{} {}{} {})",
+                        if x.table64 { " i64" } else { "" },
+                        x.initial,
+                        x.maximum.map(|m| format!(" {m}")).unwrap_or_default(),
+                        describe_val(wasm_encoder::ValType::Ref(r))
+                    )
                 };
                 (ok, t.expand(&d(&want, we)), t.expand(&d(&have, he)))
             }
@@ -291,12 +298,17 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
             TypeRef::Global(want) => {
                 let have = p2.global_type(index);
-                let (wv, hv) = (remap_val(map1, want.content_type).map_err(e)?, remap_val(map2, have.content_type).map_err(e)?);
+                let (wv, hv) =
+                    (remap_val(map1, want.content_type).map_err(e)?, remap_val(map2, have.content_type).map_err(e)?);
                 let ok = want.mutable == have.mutable
                     && want.shared == have.shared
                     && if want.mutable { wv == hv } else { t.val_subtype(hv, wv) };
                 let d = |g: &wasmparser::GlobalType, v| {
-                    if g.mutable { format!("(global (mut {}))", describe_val(v)) } else { format!("(global {})", describe_val(v)) }
+                    if g.mutable {
+                        format!("(global (mut {}))", describe_val(v))
+                    } else {
+                        format!("(global {})", describe_val(v))
+                    }
                 };
                 (ok, t.expand(&d(&want, wv)), t.expand(&d(&have, hv)))
             }

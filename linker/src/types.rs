@@ -97,11 +97,7 @@ impl MergedTypes {
             let len = group.types().len() as u32;
             let subtypes: Vec<wasm_encoder::SubType> = {
                 let mut key_map = TypeMap { map: &map, group_start: *start, group_len: len, group_base: IN_GROUP };
-                group
-                    .clone()
-                    .into_types()
-                    .map(|t| infallible(key_map.sub_type(t)))
-                    .collect::<Result<_, _>>()?
+                group.clone().into_types().map(|t| infallible(key_map.sub_type(t))).collect::<Result<_, _>>()?
             };
             let explicit = group.is_explicit_rec_group();
             let base = self.intern(&subtypes, |this, base| {

@@ -20,8 +20,8 @@
 //!   crate docs).
 
 use wasmparser::{
-    BinaryReaderError, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload,
-    Validator, ValidatorResources,
+    BinaryReaderError, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload, Validator,
+    ValidatorResources,
 };
 
 type Job<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
@@ -105,9 +105,11 @@ pub(crate) fn validate(bytes: &[u8], threads: usize) -> Result<(), String> {
         // The first run on this thread.
         let first = run(mine).map_err(|(k, e)| (k, e.to_string()));
         std::iter::once(first)
-            .chain(handles.into_iter().map(|h| {
-                h.join().unwrap_or_else(|_| Err((usize::MAX, "validator thread panicked".to_string())))
-            }))
+            .chain(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err((usize::MAX, "validator thread panicked".to_string())))),
+            )
             .collect()
     });
     match results.into_iter().filter_map(Result::err).min_by_key(|(k, _)| *k) {
@@ -135,7 +137,8 @@ const MAX_FUNCTION_SIZE: usize = 7_654_321;
 /// The error for a function body (locals and code) of `len` bytes, if it
 /// exceeds wasmparser's limit.
 pub(crate) fn body_size_error(len: usize) -> Option<String> {
-    (len > MAX_FUNCTION_SIZE).then(|| format!("function body size of {len} bytes exceeds the limit of {MAX_FUNCTION_SIZE}"))
+    (len > MAX_FUNCTION_SIZE)
+        .then(|| format!("function body size of {len} bytes exceeds the limit of {MAX_FUNCTION_SIZE}"))
 }
 
 /// Validation of the output as it is written (see the module docs).
@@ -181,8 +184,9 @@ impl Streaming {
     /// [`Streaming::start`] registered the bodies, as the section follows
     /// the code section.
     pub(crate) fn data_section(&mut self, section: &[u8], at: usize) -> Result<(), String> {
-        let reader = wasmparser::DataSectionReader::new(wasmparser::BinaryReader::new_features(section, at, crate::features()))
-            .map_err(|e| e.to_string())?;
+        let reader =
+            wasmparser::DataSectionReader::new(wasmparser::BinaryReader::new_features(section, at, crate::features()))
+                .map_err(|e| e.to_string())?;
         self.validator.data_section(&reader).map_err(|e| e.to_string())
     }
 
@@ -195,7 +199,8 @@ impl Streaming {
             let id = reader.read_u8().map_err(e)?;
             let size = reader.read_var_u32().map_err(e)? as usize;
             let start = reader.original_position();
-            let contents = wasmparser::BinaryReader::new_features(reader.read_bytes(size).map_err(e)?, start, crate::features());
+            let contents =
+                wasmparser::BinaryReader::new_features(reader.read_bytes(size).map_err(e)?, start, crate::features());
             if id != 0 {
                 return Err(format!("section {id} among the custom sections (at offset {})", start - 1));
             }

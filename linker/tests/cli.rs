@@ -40,8 +40,21 @@ fn help_documents_every_flag() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for flag in [
-        "--output", "--wat", "--with-runtime", "--export", "--rename-conflicts", "--skip-conflicts",
-        "--external-memory", "--gc", "--threads", "--name-prefix", "--strip-names", "--keep-dwarf", "--quiet", "--help", "--version",
+        "--output",
+        "--wat",
+        "--with-runtime",
+        "--export",
+        "--rename-conflicts",
+        "--skip-conflicts",
+        "--external-memory",
+        "--gc",
+        "--threads",
+        "--name-prefix",
+        "--strip-names",
+        "--keep-dwarf",
+        "--quiet",
+        "--help",
+        "--version",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }

@@ -44,8 +44,8 @@ fn reachable(names: &[&str]) -> (BTreeSet<u32>, u32) {
                 let mut callees = Vec::new();
                 let mut ops = body.get_operators_reader().unwrap();
                 while !ops.eof() {
-                    if let wasmparser::Operator::Call { function_index } | wasmparser::Operator::RefFunc { function_index } =
-                        ops.read().unwrap()
+                    if let wasmparser::Operator::Call { function_index }
+                    | wasmparser::Operator::RefFunc { function_index } = ops.read().unwrap()
                     {
                         callees.push(function_index);
                     }

@@ -121,8 +121,16 @@ fn parse_val(s: &str) -> Result<Val, String> {
     let e = |_: std::num::ParseIntError| format!("bad value `{s}`");
     let ef = |_: std::num::ParseFloatError| format!("bad value `{s}`");
     Ok(match ty {
-        "i32" => Val::I32(if let Some(h) = v.strip_prefix("0x") { u32::from_str_radix(h, 16).map_err(e)? as i32 } else { v.parse().map_err(e)? }),
-        "i64" => Val::I64(if let Some(h) = v.strip_prefix("0x") { u64::from_str_radix(h, 16).map_err(e)? as i64 } else { v.parse().map_err(e)? }),
+        "i32" => Val::I32(if let Some(h) = v.strip_prefix("0x") {
+            u32::from_str_radix(h, 16).map_err(e)? as i32
+        } else {
+            v.parse().map_err(e)?
+        }),
+        "i64" => Val::I64(if let Some(h) = v.strip_prefix("0x") {
+            u64::from_str_radix(h, 16).map_err(e)? as i64
+        } else {
+            v.parse().map_err(e)?
+        }),
         "f32" => Val::F32(v.parse::<f32>().map_err(ef)?.to_bits()),
         "f64" => Val::F64(v.parse::<f64>().map_err(ef)?.to_bits()),
         _ => return Err(format!("unknown type in `{s}`")),

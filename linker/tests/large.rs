@@ -9,7 +9,9 @@ use common::*;
 use multimem_linker::Config;
 
 fn big_module(funcs: usize) -> String {
-    let mut s = String::from("(module $big\n  (import \"small\" \"add\" (func $add (param i32 i32) (result i32)))\n  (memory 1)\n  (global $g (mut i32) (i32.const 0))\n");
+    let mut s = String::from(
+        "(module $big\n  (import \"small\" \"add\" (func $add (param i32 i32) (result i32)))\n  (memory 1)\n  (global $g (mut i32) (i32.const 0))\n",
+    );
     for i in 0..funcs {
         s.push_str(&format!(
             "  (func $f{i} (export \"f{i}\") (param i32) (result i32)\n    (global.set $g (i32.add (global.get $g) (i32.const 1)))\n    (i32.store (i32.const 16) (local.get 0))\n    (call $add (i32.load (i32.const 16)) (i32.const {i}))\n{}  )\n",
@@ -25,7 +27,9 @@ fn parallel_equals_sequential_and_runs() {
     let n = 24_000;
     let big = wasm(&big_module(n));
     assert!(big.len() > (1 << 20), "fixture too small: {}", big.len());
-    let small = wasm(r#"(module $small (memory 1) (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#);
+    let small = wasm(
+        r#"(module $small (memory 1) (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#,
+    );
     let one = link(Config::default().threads(1), &[("small", &small), ("big", &big)]).unwrap();
     let two = link(Config::default().threads(2), &[("small", &small), ("big", &big)]).unwrap();
     let four = link(Config::default().threads(4), &[("small", &small), ("big", &big)]).unwrap();

@@ -43,11 +43,13 @@ const LIB: &str = r#"
 
 #[test]
 fn tags_of_catch_are_remapped_and_frames_followed() {
-    let out = link(multimem_linker::Config::default().keep_names(false), &[("app", &wasm(APP)), ("lib", &wasm(LIB))]).unwrap();
+    let out = link(multimem_linker::Config::default().keep_names(false), &[("app", &wasm(APP)), ("lib", &wasm(LIB))])
+        .unwrap();
     wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&out.wasm).unwrap();
     let text = wasmprinter::print_bytes(&out.wasm).unwrap();
     // Output tags: app's own `$mine` is 0, lib's `oops` (app's import 0) is 1.
-    let ops: Vec<&str> = text.lines().map(str::trim).filter(|l| l.starts_with("throw ") || l.starts_with("catch")).collect();
+    let ops: Vec<&str> =
+        text.lines().map(str::trim).filter(|l| l.starts_with("throw ") || l.starts_with("catch")).collect();
     assert_eq!(ops, ["throw 1", "catch 0", "catch 1", "catch_all", "throw 0", "catch 1", "catch_all"], "{text}");
     assert!(text.contains("delegate 0") && text.matches("rethrow 0").count() == 2, "{text}");
 }

@@ -18,9 +18,9 @@ fn check_with(inputs: &[(&str, &[u8])], config: multimem_linker::Config) -> Resu
     let result = std::panic::catch_unwind(|| link(config, inputs));
     // Bodies are validated only in the output, yet an invalid input must
     // still be the error, named, as if it had been validated when added.
-    let first_invalid = inputs.iter().find(|(_, b)| {
-        wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(b).is_err()
-    });
+    let first_invalid = inputs
+        .iter()
+        .find(|(_, b)| wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(b).is_err());
     match result {
         Err(_) => Err(TestCaseError::fail("linker panicked")),
         Ok(Err(e)) => {
@@ -33,7 +33,11 @@ fn check_with(inputs: &[(&str, &[u8])], config: multimem_linker::Config) -> Resu
             Ok(())
         }
         Ok(Ok(out)) => {
-            prop_assert!(first_invalid.is_none(), "input `{}` is invalid, yet it linked", first_invalid.map_or("", |i| i.0));
+            prop_assert!(
+                first_invalid.is_none(),
+                "input `{}` is invalid, yet it linked",
+                first_invalid.map_or("", |i| i.0)
+            );
             let v = wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&out.wasm);
             prop_assert!(v.is_ok(), "output does not validate: {:?}", v.err());
             Ok(())
@@ -45,7 +49,9 @@ fn samples() -> Vec<Vec<u8>> {
     vec![
         wasm(APP),
         wasm(RT),
-        wasm(r#"(module (type $s (struct (field i32))) (func (export "f") (result (ref $s)) (struct.new $s (i32.const 1))))"#),
+        wasm(
+            r#"(module (type $s (struct (field i32))) (func (export "f") (result (ref $s)) (struct.new $s (i32.const 1))))"#,
+        ),
     ]
 }
 

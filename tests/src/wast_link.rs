@@ -54,25 +54,17 @@ fn scan_forms(source: &str) -> Result<Vec<Form>, String> {
     let mut forms = Vec::new();
     // Open-paren offsets of the forms enclosing the current token.
     let mut stack: Vec<usize> = Vec::new();
-    while let Some(token) = lexer
-        .parse(&mut pos)
-        .map_err(|e| format!("lexing failed: {e}"))?
-    {
+    while let Some(token) = lexer.parse(&mut pos).map_err(|e| format!("lexing failed: {e}"))? {
         match token.kind {
             TokenKind::LParen => {
                 if stack.is_empty() {
                     // End filled in at the matching `)`.
-                    forms.push(Form {
-                        range: token.offset..0,
-                        children: Vec::new(),
-                    });
+                    forms.push(Form { range: token.offset..0, children: Vec::new() });
                 }
                 stack.push(token.offset);
             }
             TokenKind::RParen => {
-                let start = stack
-                    .pop()
-                    .ok_or_else(|| format!("unbalanced `)` at byte {}", token.offset))?;
+                let start = stack.pop().ok_or_else(|| format!("unbalanced `)` at byte {}", token.offset))?;
                 let end = token.offset + 1;
                 // `forms` is non-empty: a `(` at depth 0 pushed one.
                 let form = forms.last_mut().expect("open form");
@@ -93,11 +85,7 @@ fn scan_forms(source: &str) -> Result<Vec<Form>, String> {
 
 /// `line` of byte `offset` in `source`, 1-based.
 fn line_of(source: &str, offset: usize) -> usize {
-    source[..offset.min(source.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count()
-        + 1
+    source[..offset.min(source.len())].bytes().filter(|&b| b == b'\n').count() + 1
 }
 
 /// The source text of the `$id` token right after the `module` keyword (and
@@ -109,10 +97,7 @@ fn module_header(source: &str, form_start: usize) -> Result<(bool, Option<String
     let mut pos = form_start;
     let mut definition = false;
     let mut seen_module = false;
-    while let Some(token) = lexer
-        .parse(&mut pos)
-        .map_err(|e| format!("lexing failed: {e}"))?
-    {
+    while let Some(token) = lexer.parse(&mut pos).map_err(|e| format!("lexing failed: {e}"))? {
         let text = &source[token.offset..token.offset + token.len as usize];
         match token.kind {
             TokenKind::Whitespace | TokenKind::LineComment | TokenKind::BlockComment => {}
@@ -152,9 +137,7 @@ fn binary_module(definition: bool, id: Option<&str>, wasm: &[u8], original: &str
 
 /// Encodes a text or binary module of the script.
 fn encode_module(module: &mut Module<'_>) -> Result<Vec<u8>, String> {
-    module
-        .encode()
-        .map_err(|e| format!("the wast crate could not encode the module: {e}"))
+    module.encode().map_err(|e| format!("the wast crate could not encode the module: {e}"))
 }
 
 /// Encodes a `QuoteWat` (text, binary or quoted module). `None` for
@@ -163,10 +146,9 @@ fn encode_quote(wat: &mut QuoteWat<'_>) -> Option<Result<Vec<u8>, String>> {
     match wat {
         QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..) => None,
         QuoteWat::Wat(Wat::Module(m)) => Some(encode_module(m)),
-        QuoteWat::QuoteModule(..) => Some(
-            wat.encode()
-                .map_err(|e| format!("the wast crate could not encode the quoted module: {e}")),
-        ),
+        QuoteWat::QuoteModule(..) => {
+            Some(wat.encode().map_err(|e| format!("the wast crate could not encode the quoted module: {e}")))
+        }
     }
 }
 
@@ -185,11 +167,7 @@ pub type LinkStep<'a> = dyn FnMut(&[u8]) -> Result<Vec<u8>, String> + 'a;
 ///
 /// `prelude` is inserted before the first byte of the script, on line 1
 /// (it must not contain newlines), e.g. to register an `env` module.
-pub fn rewrite(
-    source: &str,
-    prelude: &str,
-    link: &mut LinkStep<'_>,
-) -> Result<String, Vec<Failure>> {
+pub fn rewrite(source: &str, prelude: &str, link: &mut LinkStep<'_>) -> Result<String, Vec<Failure>> {
     assert!(!prelude.contains('\n'), "the prelude must stay on line 1");
     let fail = |line: usize, message: String| vec![Failure { line, message }];
     let forms = scan_forms(source).map_err(|e| fail(0, e))?;
@@ -214,43 +192,29 @@ pub fn rewrite(
     for (directive, form) in script.directives.iter_mut().zip(&forms) {
         let line = line_of(source, form.range.start);
         let (range, bytes) = match directive {
-            WastDirective::Module(wat) | WastDirective::ModuleDefinition(wat) => {
-                match encode_quote(wat) {
-                    None => {
-                        failures.push(Failure {
-                            line,
-                            message: "harness: components are not supported".into(),
-                        });
-                        continue;
-                    }
-                    Some(Err(e)) => {
-                        failures.push(Failure { line, message: e });
-                        continue;
-                    }
-                    Some(Ok(bytes)) => (form.range.clone(), bytes),
+            WastDirective::Module(wat) | WastDirective::ModuleDefinition(wat) => match encode_quote(wat) {
+                None => {
+                    failures.push(Failure { line, message: "harness: components are not supported".into() });
+                    continue;
                 }
-            }
+                Some(Err(e)) => {
+                    failures.push(Failure { line, message: e });
+                    continue;
+                }
+                Some(Ok(bytes)) => (form.range.clone(), bytes),
+            },
             // A module whose instantiation must trap: the linked module must
             // trap the same way (and leave the same side effects).
-            WastDirective::AssertTrap {
-                exec: WastExecute::Wat(Wat::Module(m)),
-                ..
-            } => {
+            WastDirective::AssertTrap { exec: WastExecute::Wat(Wat::Module(m)), .. } => {
                 let Some(child) = form.children.first() else {
-                    failures.push(Failure {
-                        line,
-                        message: "harness: assert_trap without a module form".into(),
-                    });
+                    failures.push(Failure { line, message: "harness: assert_trap without a module form".into() });
                     continue;
                 };
                 match encode_module(m) {
                     Ok(bytes) => (child.clone(), bytes),
                     Err(e) => {
                         let kind = if is_binary(m) { "binary" } else { "text" };
-                        failures.push(Failure {
-                            line,
-                            message: format!("{kind} module: {e}"),
-                        });
+                        failures.push(Failure { line, message: format!("{kind} module: {e}") });
                         continue;
                     }
                 }
@@ -258,7 +222,8 @@ pub fn rewrite(
             WastDirective::Thread(_) => {
                 failures.push(Failure {
                     line,
-                    message: "harness: `thread` directives are not supported (their modules would not be linked)".into(),
+                    message: "harness: `thread` directives are not supported (their modules would not be linked)"
+                        .into(),
                 });
                 continue;
             }
@@ -273,14 +238,8 @@ pub fn rewrite(
             }
         };
         match link(&bytes) {
-            Ok(linked) => edits.push((
-                range,
-                binary_module(definition, id.as_deref(), &linked, original),
-            )),
-            Err(e) => failures.push(Failure {
-                line,
-                message: format!("link error: {e}"),
-            }),
+            Ok(linked) => edits.push((range, binary_module(definition, id.as_deref(), &linked, original))),
+            Err(e) => failures.push(Failure { line, message: format!("link error: {e}") }),
         }
     }
     if !failures.is_empty() {
@@ -325,23 +284,14 @@ pub fn run_script(engine: &wasmtime::Engine, filename: &str, text: &str) -> Resu
     let mut cx = WastContext::new(engine, Async::No, |_| {});
     cx.ignore_error_messages(true);
     let setup = cx
-        .register_spectest(&SpectestConfig {
-            use_shared_memory: true,
-            suppress_prints: true,
-        })
+        .register_spectest(&SpectestConfig { use_shared_memory: true, suppress_prints: true })
         .and_then(|()| cx.register_wasmtime());
     if let Err(e) = setup {
-        return Err(Failure {
-            line: 0,
-            message: format!("harness set-up: {e:?}"),
-        });
+        return Err(Failure { line: 0, message: format!("harness set-up: {e:?}") });
     }
     cx.run_wast(filename, text.as_bytes()).map_err(|e| {
         let message = format!("{e:?}");
-        Failure {
-            line: failed_line(&message, filename).unwrap_or(0),
-            message,
-        }
+        Failure { line: failed_line(&message, filename).unwrap_or(0), message }
     })
 }
 
@@ -349,10 +299,7 @@ pub fn run_script(engine: &wasmtime::Engine, filename: &str, text: &str) -> Resu
 fn failed_line(message: &str, filename: &str) -> Option<usize> {
     let marker = format!("failed directive on {filename}:");
     let at = message.find(&marker)? + marker.len();
-    let digits: String = message[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = message[at..].chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
@@ -366,22 +313,13 @@ mod tests {
         let forms = scan_forms(src).unwrap();
         assert_eq!(forms.len(), 2);
         assert_eq!(&src[forms[0].range.clone()], "(module $m (func))");
-        assert_eq!(
-            &src[forms[1].children[0].clone()],
-            "(module (memory 1) (data \")\"))"
-        );
+        assert_eq!(&src[forms[1].children[0].clone()], "(module (memory 1) (data \")\"))");
     }
 
     #[test]
     fn header_keeps_id_and_definition() {
-        assert_eq!(
-            module_header("(module $a (func))", 0).unwrap(),
-            (false, Some("$a".into()))
-        );
-        assert_eq!(
-            module_header("( module definition $b)", 0).unwrap(),
-            (true, Some("$b".into()))
-        );
+        assert_eq!(module_header("(module $a (func))", 0).unwrap(), (false, Some("$a".into())));
+        assert_eq!(module_header("( module definition $b)", 0).unwrap(), (true, Some("$b".into())));
         assert_eq!(module_header("(module (func))", 0).unwrap(), (false, None));
     }
 
@@ -404,7 +342,8 @@ mod tests {
 
     #[test]
     fn a_broken_link_step_is_reported_at_its_line() {
-        let src = "(module (func (export \"f\") (result i32) i32.const 7))\n(assert_return (invoke \"f\") (i32.const 7))\n";
+        let src =
+            "(module (func (export \"f\") (result i32) i32.const 7))\n(assert_return (invoke \"f\") (i32.const 7))\n";
         // A "linker" that changes the constant: the assertion must fail at line 2.
         let out = rewrite(src, "", &mut |_| {
             Ok(wat::parse_str("(module (func (export \"f\") (result i32) i32.const 8))").unwrap())
@@ -413,9 +352,6 @@ mod tests {
         let err = run_script(&engine().unwrap(), "t.wast", &out).unwrap_err();
         assert_eq!(err.line, 2, "{}", err.message);
         let err = rewrite(src, "", &mut |_| Err("nope".into())).unwrap_err();
-        assert_eq!(
-            (err[0].line, err[0].message.as_str()),
-            (1, "link error: nope")
-        );
+        assert_eq!((err[0].line, err[0].message.as_str()), (1, "link error: nope"));
     }
 }

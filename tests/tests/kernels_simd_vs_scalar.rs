@@ -40,7 +40,11 @@ impl Rt {
     }
 
     /// Calls an export; a trap becomes the error code it recorded.
-    fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<std::result::Result<R, ErrorCode>> {
+    fn call<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &str,
+        params: P,
+    ) -> Result<std::result::Result<R, ErrorCode>> {
         let f = self.instance.get_typed_func::<P, R>(&mut self.store, name)?;
         match f.call(&mut self.store, params) {
             Ok(r) => Ok(Ok(r)),
@@ -122,7 +126,11 @@ impl Pair {
         for (i, (a, b)) in simd.0.iter().zip(&scalar.0).enumerate() {
             if a != b {
                 let at = a.iter().zip(b).position(|(x, y)| x != y).unwrap();
-                panic!("{what}: buffer {i} differs at byte {at}: simd {:02x?} scalar {:02x?}", &a[at..(at + 16).min(a.len())], &b[at..(at + 16).min(b.len())]);
+                panic!(
+                    "{what}: buffer {i} differs at byte {at}: simd {:02x?} scalar {:02x?}",
+                    &a[at..(at + 16).min(a.len())],
+                    &b[at..(at + 16).min(b.len())]
+                );
             }
         }
         simd
@@ -152,12 +160,35 @@ impl Rng {
 /// Special lane values: NaNs with payloads and signs, infinities, zeros,
 /// subnormals, extremes.
 const F32_SPECIAL: &[u32] = &[
-    0x7fc0_0000, 0xffc0_0000, 0x7f80_0001, 0x7fa0_1234, 0xff80_4321, 0x7f80_0000, 0xff80_0000, 0, 0x8000_0000, 1, 0x8000_0001,
-    0x007f_ffff, 0x7f7f_ffff, 0xff7f_ffff, 0x3f80_0000,
+    0x7fc0_0000,
+    0xffc0_0000,
+    0x7f80_0001,
+    0x7fa0_1234,
+    0xff80_4321,
+    0x7f80_0000,
+    0xff80_0000,
+    0,
+    0x8000_0000,
+    1,
+    0x8000_0001,
+    0x007f_ffff,
+    0x7f7f_ffff,
+    0xff7f_ffff,
+    0x3f80_0000,
 ];
 const F64_SPECIAL: &[u64] = &[
-    0x7ff8_0000_0000_0000, 0xfff8_0000_0000_0000, 0x7ff0_0000_0000_0001, 0x7ff4_0000_dead_beef, 0xfff0_0000_0000_1234,
-    0x7ff0_0000_0000_0000, 0xfff0_0000_0000_0000, 0, 0x8000_0000_0000_0000, 1, 0x000f_ffff_ffff_ffff, 0x7fef_ffff_ffff_ffff,
+    0x7ff8_0000_0000_0000,
+    0xfff8_0000_0000_0000,
+    0x7ff0_0000_0000_0001,
+    0x7ff4_0000_dead_beef,
+    0xfff0_0000_0000_1234,
+    0x7ff0_0000_0000_0000,
+    0xfff0_0000_0000_0000,
+    0,
+    0x8000_0000_0000_0000,
+    1,
+    0x000f_ffff_ffff_ffff,
+    0x7fef_ffff_ffff_ffff,
     0x3ff0_0000_0000_0000,
 ];
 const I32_SPECIAL: &[u32] = &[0, 1, 0xffff_ffff, 0x7fff_ffff, 0x8000_0000, 0x0001_0000, 0xffff];
@@ -172,7 +203,9 @@ fn lanes(rng: &mut Rng, kind: Kind, bytes: usize) -> Vec<u8> {
         match (lane, float) {
             (4, true) if special => out.extend(F32_SPECIAL[rng.below(F32_SPECIAL.len() as u32) as usize].to_le_bytes()),
             (8, true) if special => out.extend(F64_SPECIAL[rng.below(F64_SPECIAL.len() as u32) as usize].to_le_bytes()),
-            (4, false) if special => out.extend(I32_SPECIAL[rng.below(I32_SPECIAL.len() as u32) as usize].to_le_bytes()),
+            (4, false) if special => {
+                out.extend(I32_SPECIAL[rng.below(I32_SPECIAL.len() as u32) as usize].to_le_bytes())
+            }
             // Random floats in a moderate range, so sums and products are
             // mostly ordinary numbers.
             (4, true) => out.extend(((rng.next() as i32 as f32) / 65536.0).to_le_bytes()),
@@ -184,8 +217,14 @@ fn lanes(rng: &mut Rng, kind: Kind, bytes: usize) -> Vec<u8> {
     out
 }
 
-const ARITHMETIC: &[Kind] =
-    &[Kind::Int32List, Kind::Float32List, Kind::Float64List, Kind::Int32x4List, Kind::Float32x4List, Kind::Float64x2List];
+const ARITHMETIC: &[Kind] = &[
+    Kind::Int32List,
+    Kind::Float32List,
+    Kind::Float64List,
+    Kind::Int32x4List,
+    Kind::Float32x4List,
+    Kind::Float64x2List,
+];
 
 /// Element counts: every count up to 64, then some longer ones.
 fn counts() -> impl Iterator<Item = u32> {
@@ -222,7 +261,9 @@ fn check_reference(what: &str, kind: Kind, mul: bool, a: &[u8], b: &[u8], out: &
         let (x, y, o) = (&a[i..i + lane], &b[i..i + lane], &out[i..i + lane]);
         match reference(kind, mul, x, y) {
             Some(want) => assert_eq!(o, &want[..], "{what}: lane at byte {i}"),
-            None if lane == 4 => assert!(f32::from_le_bytes(o.try_into().unwrap()).is_nan(), "{what}: lane at byte {i} not NaN"),
+            None if lane == 4 => {
+                assert!(f32::from_le_bytes(o.try_into().unwrap()).is_nan(), "{what}: lane at byte {i} not NaN")
+            }
             None => assert!(f64::from_le_bytes(o.try_into().unwrap()).is_nan(), "{what}: lane at byte {i} not NaN"),
         }
     }
@@ -242,17 +283,23 @@ fn add_and_mul_agree_for_every_kind_length_offset_and_alias() {
                 // for 4- and 8-byte kinds).
                 for (oo, ao, bo) in [(0, 0, 0), (size, 3 * size, 2 * size), (16, size, 16 + size)] {
                     let len = bytes + 64;
-                    let inits = vec![lanes(&mut rng, kind, len), lanes(&mut rng, kind, len), lanes(&mut rng, kind, len)];
+                    let inits =
+                        vec![lanes(&mut rng, kind, len), lanes(&mut rng, kind, len), lanes(&mut rng, kind, len)];
                     let what = format!("{name} {kind:?} n={n} offsets {oo}/{ao}/{bo}");
                     let (after, r) = pair.run(&what, &inits, |rt, b| {
                         rt.ok::<_, ()>(name, (kind as u32, b[0], oo, b[1], ao, b[2], bo, n));
                         Ok(())
                     });
                     r.unwrap();
-                    let (a, b) = (&inits[1][ao as usize..ao as usize + bytes], &inits[2][bo as usize..bo as usize + bytes]);
+                    let (a, b) =
+                        (&inits[1][ao as usize..ao as usize + bytes], &inits[2][bo as usize..bo as usize + bytes]);
                     check_reference(&what, kind, mul, a, b, &after[0][oo as usize..oo as usize + bytes]);
                     assert_eq!(after[0][..oo as usize], inits[0][..oo as usize], "{what}: wrote before out");
-                    assert_eq!(after[0][oo as usize + bytes..], inits[0][oo as usize + bytes..], "{what}: wrote past out");
+                    assert_eq!(
+                        after[0][oo as usize + bytes..],
+                        inits[0][oo as usize + bytes..],
+                        "{what}: wrote past out"
+                    );
                     calls += 2;
                 }
                 // Aliasing in one buffer: out = a, out = b, out = a = b, and
@@ -262,7 +309,9 @@ fn add_and_mul_agree_for_every_kind_length_offset_and_alias() {
                 let len = far as usize + bytes + 32;
                 let data = lanes(&mut rng, kind, len);
                 let e = size;
-                for (oo, ao, bo, exact) in [(0, 0, far, true), (far, 0, far, true), (16, 16, 16, true), (e, 0, far, false), (0, e, e, false)] {
+                for (oo, ao, bo, exact) in
+                    [(0, 0, far, true), (far, 0, far, true), (16, 16, 16, true), (e, 0, far, false), (0, e, e, false)]
+                {
                     let what = format!("{name} {kind:?} n={n} aliased {oo}/{ao}/{bo}");
                     let (after, r) = pair.run(&what, std::slice::from_ref(&data), |rt, b| {
                         rt.ok::<_, ()>(name, (kind as u32, b[0], oo, b[0], ao, b[0], bo, n));
@@ -285,7 +334,8 @@ fn add_and_mul_agree_for_every_kind_length_offset_and_alias() {
 fn fills_agree_for_every_kind_value_and_range() {
     let mut pair = Pair::new();
     let mut rng = Rng(0x5eed_0002);
-    let ints: &[i64] = &[0, -1, 1, 255, 256, -129, 0x7fff_ffff, -0x8000_0000, i64::MAX, i64::MIN, 0x0123_4567_89ab_cdef];
+    let ints: &[i64] =
+        &[0, -1, 1, 255, 256, -129, 0x7fff_ffff, -0x8000_0000, i64::MAX, i64::MIN, 0x0123_4567_89ab_cdef];
     let floats: Vec<f64> = F64_SPECIAL.iter().map(|b| f64::from_bits(*b)).chain([0.1, 1e39, -1e-46, 3.0]).collect();
     for &kind in Kind::ALL {
         let (size, lanes_per) = (kind.element_size(), kind.lanes());
@@ -308,7 +358,11 @@ fn fills_agree_for_every_kind_value_and_range() {
                     let lane = (size / lanes_per) as usize;
                     if start < end {
                         let at = (offset + start * size / lanes_per) as usize;
-                        let want = if kind == Kind::Uint8ClampedList { vec![v.clamp(0, 255) as u8] } else { v.to_le_bytes()[..lane].to_vec() };
+                        let want = if kind == Kind::Uint8ClampedList {
+                            vec![v.clamp(0, 255) as u8]
+                        } else {
+                            v.to_le_bytes()[..lane].to_vec()
+                        };
                         assert_eq!(after[0][at..at + lane], want[..], "{what}");
                     }
                 }
@@ -343,11 +397,26 @@ fn copies_agree_for_every_length_and_overlap() {
     // bytes_copy within one buffer: every length to 64 and some longer,
     // every small distance in both directions (overlapping memmove).
     for n in counts() {
-        for (d, s) in [(0u32, 0u32), (0, 1), (1, 0), (0, 15), (15, 0), (3, 19), (19, 3), (0, 16), (16, 0), (7, 40), (40, 7), (5, 5 + n)] {
+        for (d, s) in [
+            (0u32, 0u32),
+            (0, 1),
+            (1, 0),
+            (0, 15),
+            (15, 0),
+            (3, 19),
+            (19, 3),
+            (0, 16),
+            (16, 0),
+            (7, 40),
+            (40, 7),
+            (5, 5 + n),
+        ] {
             let len = (d.max(s) + n + 8) as usize;
             let init = rng.bytes(len);
             let what = format!("bytes_copy {s}->{d} n={n}");
-            let (after, r) = pair.run(&what, std::slice::from_ref(&init), |rt, b| rt.call::<_, ()>("bytes_copy", (b[0], d, b[0], s, n)).unwrap());
+            let (after, r) = pair.run(&what, std::slice::from_ref(&init), |rt, b| {
+                rt.call::<_, ()>("bytes_copy", (b[0], d, b[0], s, n)).unwrap()
+            });
             r.unwrap();
             let mut want = init.clone();
             want.copy_within(s as usize..(s + n) as usize, d as usize);
@@ -356,14 +425,18 @@ fn copies_agree_for_every_length_and_overlap() {
         // Between two buffers, odd offsets.
         let (a, b) = (rng.bytes(n as usize + 9), rng.bytes(n as usize + 9));
         let what = format!("bytes_copy across n={n}");
-        let (after, r) = pair.run(&what, &[a.clone(), b.clone()], |rt, bufs| rt.call::<_, ()>("bytes_copy", (bufs[0], 3, bufs[1], 7, n)).unwrap());
+        let (after, r) = pair.run(&what, &[a.clone(), b.clone()], |rt, bufs| {
+            rt.call::<_, ()>("bytes_copy", (bufs[0], 3, bufs[1], 7, n)).unwrap()
+        });
         r.unwrap();
         assert_eq!(after[0][3..3 + n as usize], b[7..7 + n as usize]);
     }
     // list_set_range: same kind (the copy kernel) and conversions between
     // kinds of different sizes, overlapping in one buffer.
     for &dk in Kind::ALL.iter().filter(|k| k.number() != multimem_abi::Number::Bytes) {
-        for &sk in Kind::ALL.iter().filter(|k| k.number() == dk.number() && (**k == dk || (k.lanes() == 1 && dk.lanes() == 1))) {
+        for &sk in
+            Kind::ALL.iter().filter(|k| k.number() == dk.number() && (**k == dk || (k.lanes() == 1 && dk.lanes() == 1)))
+        {
             for n in [0u32, 1, 2, 3, 5, 8, 13, 17, 33, 64] {
                 for (dm, sm) in [(0u32, 0u32), (0, 1), (1, 0), (2, 5), (5, 2)] {
                     let (d_off, s_off) = (dm * dk.element_size(), sm * sk.element_size());
@@ -371,7 +444,11 @@ fn copies_agree_for_every_length_and_overlap() {
                     let init = lanes(&mut rng, if dk.element_size() >= sk.element_size() { dk } else { sk }, len);
                     let what = format!("list_set_range {dk:?}@{d_off} <- {sk:?}@{s_off} n={n}");
                     let (_, r) = pair.run(&what, std::slice::from_ref(&init), |rt, b| {
-                        rt.call::<_, ()>("list_set_range", (dk as u32, b[0], d_off, n, 0, n, sk as u32, b[0], s_off, n, 0)).unwrap()
+                        rt.call::<_, ()>(
+                            "list_set_range",
+                            (dk as u32, b[0], d_off, n, 0, n, sk as u32, b[0], s_off, n, 0),
+                        )
+                        .unwrap()
                     });
                     r.unwrap();
                 }
@@ -388,10 +465,18 @@ fn errors_agree_too() {
     let init: Vec<u8> = (0..64).collect();
     type Case = fn(&mut Rt, u32) -> std::result::Result<(), ErrorCode>;
     let cases: &[(&str, Case)] = &[
-        ("add bad kind", |rt, b| rt.call("list_add", (Kind::Int16List as u32, b, 0u32, b, 0u32, b, 0u32, 1u32)).unwrap()),
-        ("add misaligned", |rt, b| rt.call("list_add", (Kind::Float64List as u32, b, 4u32, b, 0u32, b, 0u32, 1u32)).unwrap()),
-        ("mul range", |rt, b| rt.call("list_mul", (Kind::Float32x4List as u32, b, 0u32, b, 16u32, b, 0u32, 4u32)).unwrap()),
-        ("fill range", |rt, b| rt.call("list_fill_i64", (Kind::Int32List as u32, b, 0u32, 16u32, 0u32, 17u32, -1i64)).unwrap()),
+        ("add bad kind", |rt, b| {
+            rt.call("list_add", (Kind::Int16List as u32, b, 0u32, b, 0u32, b, 0u32, 1u32)).unwrap()
+        }),
+        ("add misaligned", |rt, b| {
+            rt.call("list_add", (Kind::Float64List as u32, b, 4u32, b, 0u32, b, 0u32, 1u32)).unwrap()
+        }),
+        ("mul range", |rt, b| {
+            rt.call("list_mul", (Kind::Float32x4List as u32, b, 0u32, b, 16u32, b, 0u32, 4u32)).unwrap()
+        }),
+        ("fill range", |rt, b| {
+            rt.call("list_fill_i64", (Kind::Int32List as u32, b, 0u32, 16u32, 0u32, 17u32, -1i64)).unwrap()
+        }),
         ("bytes_fill range", |rt, b| rt.call("bytes_fill", (b, 1u32, u32::MAX, 0u32)).unwrap()),
         ("bytes_copy range", |rt, b| rt.call("bytes_copy", (b, 0u32, b, 60u32, 5u32)).unwrap()),
     ];
@@ -423,13 +508,17 @@ fn simd_ops(wasm: &[u8]) -> Result<std::collections::BTreeSet<String>> {
 #[test]
 fn default_build_uses_simd_and_scalar_build_has_none() {
     let ops = simd_ops(RUNTIME_WASM).unwrap();
-    for op in ["V128Load", "V128Store", "I64x2Splat", "I32x4Add", "I32x4Mul", "F32x4Add", "F32x4Mul", "F64x2Add", "F64x2Mul"] {
+    for op in
+        ["V128Load", "V128Store", "I64x2Splat", "I32x4Add", "I32x4Mul", "F32x4Add", "F32x4Mul", "F64x2Add", "F64x2Mul"]
+    {
         assert!(ops.contains(op), "default runtime.wasm lacks {op}; has {ops:?}");
     }
     assert_eq!(simd_ops(RUNTIME_WASM_SCALAR).unwrap(), Default::default());
     // Stronger: the scalar build validates with the SIMD proposal off.
     let mut features = wasmparser::WasmFeatures::default();
     features.remove(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
-    wasmparser::Validator::new_with_features(features).validate_all(RUNTIME_WASM_SCALAR).expect("scalar build uses SIMD");
+    wasmparser::Validator::new_with_features(features)
+        .validate_all(RUNTIME_WASM_SCALAR)
+        .expect("scalar build uses SIMD");
     assert!(wasmparser::Validator::new_with_features(features).validate_all(RUNTIME_WASM).is_err());
 }

@@ -12,8 +12,7 @@ use anyhow::Result;
 use multimem_abi::{ErrorCode, INTRINSICS, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT, OnError, PAGE_SIZE, ValType};
 use multimem_runtime_wasm::VARIANTS;
 use wasmtime::{
-    Engine, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap,
-    WasmParams, WasmResults,
+    Engine, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap, WasmParams, WasmResults,
 };
 
 use ErrorCode::{BadLength, ExternalRange, Freed, NotABuffer, OutOfMemory, Range, RefcountOverflow};
@@ -74,7 +73,12 @@ impl Rt {
         match f.call(&mut self.store, params) {
             Ok(r) => Ok(r),
             Err(e) => {
-                assert_eq!(e.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached), "[{}] {name}: {e:?}", self.variant);
+                assert_eq!(
+                    e.downcast_ref::<Trap>(),
+                    Some(&Trap::UnreachableCodeReached),
+                    "[{}] {name}: {e:?}",
+                    self.variant
+                );
                 let code: u32 = self.ok("last_error", ());
                 match ErrorCode::from_code(code) {
                     Some(c) if c != ErrorCode::Ok => Err(c),
@@ -126,7 +130,15 @@ struct Shape {
 
 fn shape(wasm: &[u8]) -> Shape {
     use wasmparser::{Operator, Payload, TypeRef};
-    let mut s = Shape { types: vec![], funcs: vec![], imports: vec![], exports: vec![], global_sets: vec![], mutable_globals: vec![], memories: vec![] };
+    let mut s = Shape {
+        types: vec![],
+        funcs: vec![],
+        imports: vec![],
+        exports: vec![],
+        global_sets: vec![],
+        mutable_globals: vec![],
+        memories: vec![],
+    };
     let mut globals = 0;
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         match payload.unwrap() {
@@ -184,7 +196,8 @@ fn exports_and_imports_match_the_abi_tables() {
         let s = shape(wasm);
         let mut names: Vec<&str> = s.exports.iter().map(|(n, _, _)| n.as_str()).collect();
         names.sort();
-        let mut expected: Vec<&str> = multimem_abi::EXPORTS.iter().map(|e| e.name).chain([multimem_abi::MEMORY_EXPORT]).collect();
+        let mut expected: Vec<&str> =
+            multimem_abi::EXPORTS.iter().map(|e| e.name).chain([multimem_abi::MEMORY_EXPORT]).collect();
         expected.sort();
         assert_eq!(names, expected, "[{variant}] export names");
         for (name, kind, index) in &s.exports {
@@ -210,7 +223,11 @@ fn exports_and_imports_match_the_abi_tables() {
         assert_eq!(s.memories.len(), 1, "[{variant}] runtime.wasm defines exactly one memory");
         let mem = s.memories[0];
         assert!(!mem.memory64 && !mem.shared, "[{variant}] own memory is a 32-bit unshared memory");
-        assert_eq!(mem.maximum, Some(u64::from(multimem_abi::MAX_PAGES)), "[{variant}] own memory maximum (ABI.md MAX_PAGES)");
+        assert_eq!(
+            mem.maximum,
+            Some(u64::from(multimem_abi::MAX_PAGES)),
+            "[{variant}] own memory maximum (ABI.md MAX_PAGES)"
+        );
         let atomic = s.imports.iter().any(|(_, n, _)| n == "i32_atomic_rmw_add_own");
         assert_eq!(atomic, *variant == "atomic", "[{variant}] only the atomic build imports i32_atomic_rmw_add_own");
         assert!(s.imports.len() <= INTRINSICS.len());
@@ -288,7 +305,12 @@ fn reused_blocks_are_zeroed_and_nothing_past_them_is_written() {
             // The checked build quarantines freed blocks instead of reusing them.
             if rt.variant != "checked" {
                 assert_eq!(c, b, "[{}] len {len}: the freed block was not reused", rt.variant);
-                assert_eq!(rt.own.data(&rt.store)[past].to_vec(), snapshot, "[{}] len {len}: wrote past the data", rt.variant);
+                assert_eq!(
+                    rt.own.data(&rt.store)[past].to_vec(),
+                    snapshot,
+                    "[{}] len {len}: wrote past the data",
+                    rt.variant
+                );
             }
             let data = &rt.own.data(&rt.store)[c as usize..(c + len) as usize];
             assert!(data.iter().all(|&x| x == 0), "[{}] len {len}: new buffer not zeroed", rt.variant);
@@ -355,7 +377,10 @@ fn every_error_is_decoded_from_its_trap() {
         // Ranges of external copies.
         assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (a, 60, 0, 5)), Err(Range));
         assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (a, u32::MAX, 0, 2)), Err(Range));
-        assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (a, 0, PAGE_SIZE - 3, 4)), Err(ExternalRange));
+        assert_eq!(
+            rt.call::<(u32, u32, u32, u32), ()>("external_copy_in", (a, 0, PAGE_SIZE - 3, 4)),
+            Err(ExternalRange)
+        );
         assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_out", (u32::MAX, a, 0, 2)), Err(ExternalRange));
         assert_eq!(rt.call::<(u32, u32, u32, u32), ()>("external_copy_out", (0, a + 16, 0, 2)), Err(NotABuffer));
         // Double release and use after free.
@@ -493,7 +518,11 @@ fn new_buffers_are_zero_after_dirty_reuse_and_growth() {
                 };
                 let b: u32 = rt.ok("buffer_new", len);
                 let data = &mut rt.own.data_mut(&mut rt.store)[b as usize..(b + len) as usize];
-                assert!(data.iter().all(|&x| x == 0), "[{}] step {step}: buffer_new({len}) at {b:#x} is not zeroed", rt.variant);
+                assert!(
+                    data.iter().all(|&x| x == 0),
+                    "[{}] step {step}: buffer_new({len}) at {b:#x} is not zeroed",
+                    rt.variant
+                );
                 data.fill(0xA5);
                 live.push(b);
             } else if !live.is_empty() {

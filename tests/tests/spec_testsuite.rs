@@ -130,9 +130,7 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
     }
     let mut linker = Linker::new(config);
     let add = |linker: &mut Linker, name: &str, bytes: &[u8]| {
-        linker
-            .add_module(name, bytes)
-            .map_err(|e| format!("add_module({name}): {e}"))
+        linker.add_module(name, bytes).map_err(|e| format!("add_module({name}): {e}"))
     };
     match pass {
         Pass::Identity => return Ok(spec.to_vec()),
@@ -156,12 +154,7 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
         let (spec_counts, out_counts) = (defined_counts(spec)?, defined_counts(&out.wasm)?);
         // The unrelated module defines 1 memory, 5 functions, 1 table and
         // 1 tag; the runtime at least its own memory and some functions.
-        let min = [
-            spec_counts[0] + 2,
-            spec_counts[1] + 6,
-            spec_counts[2] + 1,
-            spec_counts[3] + 1,
-        ];
+        let min = [spec_counts[0] + 2, spec_counts[1] + 6, spec_counts[2] + 1, spec_counts[3] + 1];
         if (0..4).any(|i| out_counts[i] < min[i]) {
             return Err(format!(
                 "the linked module lacks the unrelated module or the runtime: \
@@ -177,9 +170,7 @@ fn link(pass: Pass, unrelated: &[u8], spec: &[u8]) -> Result<Vec<u8>, String> {
             + defined_counts(multimem_runtime_wasm::RUNTIME_WASM)?[1];
         let kept = defined_counts(&out.wasm)?[1];
         if kept >= all {
-            return Err(format!(
-                "gc(true) removed nothing: {kept} of {all} functions kept"
-            ));
+            return Err(format!("gc(true) removed nothing: {kept} of {all} functions kept"));
         }
     }
     Ok(out.wasm)
@@ -205,27 +196,15 @@ fn defined_counts(wasm: &[u8]) -> Result<[u32; 4], String> {
 /// An `env` module with a `memory` export, for the `env.memory` import the
 /// linker adds when the runtime's intrinsics need an external memory and no
 /// input imports one. One line, so the script's line numbers stay.
-const ENV_PRELUDE: &str =
-    r#"(module $multimem_env (memory (export "memory") 1)) (register "env" $multimem_env) "#;
+const ENV_PRELUDE: &str = r#"(module $multimem_env (memory (export "memory") 1)) (register "env" $multimem_env) "#;
 
 /// Runs one file through `pass`; the failures (none if it passes) and how
 /// many modules went through the link step.
-fn check_file(
-    engine: &wasmtime::Engine,
-    pass: Pass,
-    unrelated: &[u8],
-    path: &Path,
-) -> (Vec<Failure>, usize) {
+fn check_file(engine: &wasmtime::Engine, pass: Pass, unrelated: &[u8], path: &Path) -> (Vec<Failure>, usize) {
     let source = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) => {
-            return (
-                vec![Failure {
-                    line: 0,
-                    message: format!("reading: {e}"),
-                }],
-                0,
-            );
+            return (vec![Failure { line: 0, message: format!("reading: {e}") }], 0);
         }
     };
     let prelude = match pass {
@@ -295,11 +274,7 @@ fn run_pass(sub: &str, pass: Pass) {
     let mut summary = String::new();
     for (name, failures, _) in &failed {
         for f in failures.iter() {
-            summary.push_str(&format!(
-                "  {name}:{}: {}\n",
-                f.line,
-                f.message.replace('\n', "\n      ")
-            ));
+            summary.push_str(&format!("  {name}:{}: {}\n", f.line, f.message.replace('\n', "\n      ")));
         }
     }
     eprintln!(
@@ -309,11 +284,7 @@ fn run_pass(sub: &str, pass: Pass) {
     );
     // Every file of the suite defines modules; none linked means the
     // rewrite found nothing, and the pass would prove nothing.
-    assert!(
-        linked >= report.len(),
-        "only {linked} modules linked in {} files",
-        report.len()
-    );
+    assert!(linked >= report.len(), "only {linked} modules linked in {} files", report.len());
     assert!(
         failed.is_empty(),
         "{} of {} files in {sub}/ fail in pass {pass:?}:\n{summary}",
@@ -370,11 +341,7 @@ fn a_wrong_link_step_fails_real_files() {
     let Some(suite) = suite_dir() else { return };
     let engine = wast_link::engine().expect("wasmtime engine");
     let unrelated = wat::parse_str(UNRELATED_WAT).expect("unrelated module");
-    for file in [
-        "multi-memory/memory_copy0.wast",
-        "multi-memory/load0.wast",
-        "gc/array_new_data.wast",
-    ] {
+    for file in ["multi-memory/memory_copy0.wast", "multi-memory/load0.wast", "gc/array_new_data.wast"] {
         let source = std::fs::read_to_string(suite.join(file)).expect("reading the file");
         let text = wast_link::rewrite(&source, "", &mut |bytes| {
             let mut wasm = link(Pass::Alone, &unrelated, bytes)?;
@@ -383,10 +350,7 @@ fn a_wrong_link_step_fails_real_files() {
         })
         .unwrap_or_else(|f| panic!("{file}: rewrite failed: {f:?}"));
         let result = wast_link::run_script(&engine, file, &text);
-        assert!(
-            result.is_err(),
-            "{file} passed although its data segments were overwritten"
-        );
+        assert!(result.is_err(), "{file} passed although its data segments were overwritten");
     }
 }
 

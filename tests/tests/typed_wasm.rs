@@ -44,7 +44,12 @@ impl Rt {
             Ok(r) => Ok(r),
             Err(e) => {
                 assert_eq!(e.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached), "{name}: {e:?}");
-                let code: u32 = self.instance.get_typed_func::<(), u32>(&mut self.store, "last_error").unwrap().call(&mut self.store, ()).unwrap();
+                let code: u32 = self
+                    .instance
+                    .get_typed_func::<(), u32>(&mut self.store, "last_error")
+                    .unwrap()
+                    .call(&mut self.store, ())
+                    .unwrap();
                 match ErrorCode::from_code(code) {
                     Some(c) if c != ErrorCode::Ok => Err(c),
                     _ => panic!("{name} trapped with last_error = {code}"),
@@ -131,8 +136,22 @@ fn int_value(kind: Kind, b: &[u8]) -> i64 {
 }
 
 const TYPED_EXPORTS: &[&str] = &[
-    "view_check", "list_get_i64", "list_set_i64", "list_get_f64", "list_set_f64", "list_fill_i64", "list_fill_f64", "list_set_range",
-    "bytes_copy", "bytes_fill", "bytedata_get_i64", "bytedata_set_i64", "bytedata_get_f64", "bytedata_set_f64", "list_add", "list_mul",
+    "view_check",
+    "list_get_i64",
+    "list_set_i64",
+    "list_get_f64",
+    "list_set_f64",
+    "list_fill_i64",
+    "list_fill_f64",
+    "list_set_range",
+    "bytes_copy",
+    "bytes_fill",
+    "bytedata_get_i64",
+    "bytedata_set_i64",
+    "bytedata_get_f64",
+    "bytedata_set_f64",
+    "list_add",
+    "list_mul",
 ];
 
 #[test]
@@ -150,8 +169,10 @@ fn typed_exports_have_the_abi_signatures() {
                 ValType::F32 => wasmtime::ValType::F32.to_string(),
                 ValType::F64 => wasmtime::ValType::F64.to_string(),
             };
-            let want: (Vec<String>, Vec<String>) = (abi.params.iter().map(conv).collect(), abi.results.iter().map(conv).collect());
-            let got: (Vec<String>, Vec<String>) = (f.params().map(|t| t.to_string()).collect(), f.results().map(|t| t.to_string()).collect());
+            let want: (Vec<String>, Vec<String>) =
+                (abi.params.iter().map(conv).collect(), abi.results.iter().map(conv).collect());
+            let got: (Vec<String>, Vec<String>) =
+                (f.params().map(|t| t.to_string()).collect(), f.results().map(|t| t.to_string()).collect());
             assert_eq!(got, want, "[{variant}] {name}");
         }
     }
@@ -159,7 +180,23 @@ fn typed_exports_have_the_abi_signatures() {
 
 #[test]
 fn int_elements_store_and_load_like_rust_casts() {
-    let values = [0i64, 1, -1, 127, 128, -129, 255, 256, 65535, -32769, 0x7fff_ffff, 0x8000_0000, -0x8000_0001, i64::MAX, i64::MIN];
+    let values = [
+        0i64,
+        1,
+        -1,
+        127,
+        128,
+        -129,
+        255,
+        256,
+        65535,
+        -32769,
+        0x7fff_ffff,
+        0x8000_0000,
+        -0x8000_0001,
+        i64::MAX,
+        i64::MIN,
+    ];
     each_build(|rt| {
         for &kind in Kind::ALL.iter().filter(|k| k.number() == Number::Int) {
             let size = kind.element_size();
@@ -171,7 +208,12 @@ fn int_elements_store_and_load_like_rust_casts() {
                 let stored = rt.read(b + size + i * lane, lane);
                 let lane_kind = if kind == Kind::Int32x4List { Kind::Int32List } else { kind };
                 assert_eq!(stored, int_bytes(lane_kind, v), "[{}] {kind:?} store {v}", rt.variant);
-                assert_eq!(rt.get_i64(kind, b, size, 4, i).unwrap(), int_value(lane_kind, &stored), "[{}] {kind:?} load", rt.variant);
+                assert_eq!(
+                    rt.get_i64(kind, b, size, 4, i).unwrap(),
+                    int_value(lane_kind, &stored),
+                    "[{}] {kind:?} load",
+                    rt.variant
+                );
             }
         }
     });
@@ -208,7 +250,9 @@ fn bytedata_reads_and_writes_both_byte_orders_at_odd_offsets() {
         for at in [0u32, 1, 5, 12] {
             for little in [0u32, 1] {
                 let v: i64 = -0x0123_4567_89ab_cdef;
-                for (ty, w) in [(Kind::Int16List, 2u32), (Kind::Uint32List, 4), (Kind::Int64List, 8), (Kind::Uint8ClampedList, 1)] {
+                for (ty, w) in
+                    [(Kind::Int16List, 2u32), (Kind::Uint32List, 4), (Kind::Int64List, 8), (Kind::Uint8ClampedList, 1)]
+                {
                     let _: () = rt.ok("bytedata_set_i64", (b, off, len, at, ty as u32, little, v));
                     let mut want = int_bytes(ty, v);
                     if little == 0 {
@@ -231,17 +275,36 @@ fn bytedata_reads_and_writes_both_byte_orders_at_odd_offsets() {
         }
         // Endian.big by default: bytes 12 34 read as getUint16 = 0x1234.
         rt.write(b, &[0x12, 0x34]);
-        assert_eq!(rt.call::<_, i64>("bytedata_get_i64", (b, 0u32, 2u32, 0u32, Kind::Uint16List as u32, 0u32)), Ok(0x1234));
-        assert_eq!(rt.call::<_, i64>("bytedata_get_i64", (b, 0u32, 2u32, 0u32, Kind::Uint16List as u32, 1u32)), Ok(0x3412));
+        assert_eq!(
+            rt.call::<_, i64>("bytedata_get_i64", (b, 0u32, 2u32, 0u32, Kind::Uint16List as u32, 0u32)),
+            Ok(0x1234)
+        );
+        assert_eq!(
+            rt.call::<_, i64>("bytedata_get_i64", (b, 0u32, 2u32, 0u32, Kind::Uint16List as u32, 1u32)),
+            Ok(0x3412)
+        );
         // Past the view's end, and types outside 1..=9 / 10..=11.
-        assert_eq!(rt.call::<_, i64>("bytedata_get_i64", (b, off, len, 13u32, Kind::Int64List as u32, 0u32)), Err(Range));
-        assert_eq!(rt.call::<_, i64>("bytedata_get_i64", (b, off, len, u32::MAX, Kind::Int8List as u32, 0u32)), Err(Range));
-        assert_eq!(rt.call::<_, i64>("bytedata_get_i64", (b, off, 30u32, 0u32, Kind::Int8List as u32, 0u32)), Err(Range));
+        assert_eq!(
+            rt.call::<_, i64>("bytedata_get_i64", (b, off, len, 13u32, Kind::Int64List as u32, 0u32)),
+            Err(Range)
+        );
+        assert_eq!(
+            rt.call::<_, i64>("bytedata_get_i64", (b, off, len, u32::MAX, Kind::Int8List as u32, 0u32)),
+            Err(Range)
+        );
+        assert_eq!(
+            rt.call::<_, i64>("bytedata_get_i64", (b, off, 30u32, 0u32, Kind::Int8List as u32, 0u32)),
+            Err(Range)
+        );
         for ty in [0u32, 10, 12, 15, 99] {
             assert_eq!(rt.call::<_, i64>("bytedata_get_i64", (b, off, len, 0u32, ty, 0u32)), Err(BadKind), "type {ty}");
         }
         for ty in [0u32, 1, 9, 13, 14] {
-            assert_eq!(rt.call::<_, ()>("bytedata_set_f64", (b, off, len, 0u32, ty, 0u32, 1.0f64)), Err(BadKind), "type {ty}");
+            assert_eq!(
+                rt.call::<_, ()>("bytedata_set_f64", (b, off, len, 0u32, ty, 0u32, 1.0f64)),
+                Err(BadKind),
+                "type {ty}"
+            );
         }
     });
 }
@@ -276,7 +339,12 @@ fn view_check_returns_codes_in_the_documented_order() {
                     } else {
                         0
                     };
-                    assert_eq!(rt.view_check(kind as u32, b, off, len), want, "[{}] {kind:?} off {off} len {len}", rt.variant);
+                    assert_eq!(
+                        rt.view_check(kind as u32, b, off, len),
+                        want,
+                        "[{}] {kind:?} off {off} len {len}",
+                        rt.variant
+                    );
                 }
             }
         }
@@ -316,17 +384,35 @@ fn misuse_traps_with_its_code_and_changes_nothing() {
         assert_eq!(rt.set_i64(i32k, b, 0, 0x4000_0001, 0, 7), Err(Range), "length * 4 wraps to 4");
         assert_eq!(rt.set_i64(Kind::Int64List, b, 0, 8, 0x2000_0000, 7), Err(Range), "index * 8 wraps to 0");
         assert_eq!(rt.call::<_, ()>("list_fill_i64", (i32k as u32, b, 0u32, 16u32, 3u32, 2u32, 0i64)), Err(Range));
-        assert_eq!(rt.call::<_, ()>("list_fill_f64", (Kind::Float32x4List as u32, b, 0u32, 4u32, 0u32, 17u32, 0f64)), Err(Range));
+        assert_eq!(
+            rt.call::<_, ()>("list_fill_f64", (Kind::Float32x4List as u32, b, 0u32, 4u32, 0u32, 17u32, 0f64)),
+            Err(Range)
+        );
         assert_eq!(rt.call::<_, ()>("bytes_copy", (b, 1u32, other, 0u32, 64u32)), Err(Range));
         assert_eq!(rt.call::<_, ()>("bytes_copy", (b, 0u32, other, u32::MAX, 2u32)), Err(Range));
         assert_eq!(rt.call::<_, ()>("bytes_fill", (b, 16u32, u32::MAX - 15, 0u32)), Err(Range));
         // setRange: kinds, then both views, then the ranges.
-        let sr = |rt: &mut Rt, dk: Kind, d: u32, doff: u32, dlen: u32, start: u32, end: u32, sk: Kind, s: u32, soff: u32, slen: u32, skip: u32| {
+        let sr = |rt: &mut Rt,
+                  dk: Kind,
+                  d: u32,
+                  doff: u32,
+                  dlen: u32,
+                  start: u32,
+                  end: u32,
+                  sk: Kind,
+                  s: u32,
+                  soff: u32,
+                  slen: u32,
+                  skip: u32| {
             rt.call::<_, ()>("list_set_range", (dk as u32, d, doff, dlen, start, end, sk as u32, s, soff, slen, skip))
         };
         assert_eq!(sr(rt, i32k, freed, 0, 1, 0, 1, Kind::Float32List, b, 0, 1, 0), Err(BadKind), "int from float");
         assert_eq!(sr(rt, Kind::Int32x4List, b, 0, 1, 0, 1, i32k, b, 0, 4, 0), Err(BadKind), "SIMD from another kind");
-        assert_eq!(sr(rt, Kind::ByteData, b, 0, 1, 0, 1, Kind::ByteData, b, 0, 1, 0), Err(BadKind), "ByteData has no setRange");
+        assert_eq!(
+            sr(rt, Kind::ByteData, b, 0, 1, 0, 1, Kind::ByteData, b, 0, 1, 0),
+            Err(BadKind),
+            "ByteData has no setRange"
+        );
         assert_eq!(sr(rt, i32k, b, 0, 4, 0, 4, Kind::Int8List, freed, 0, 4, 0), Err(Freed));
         assert_eq!(sr(rt, i32k, b, 0, 4, 0, 4, Kind::Int16List, other, 1, 4, 0), Err(Alignment));
         assert_eq!(sr(rt, i32k, b, 0, 4, 0, 5, Kind::Int16List, other, 0, 4, 0), Err(Range));
@@ -356,23 +442,35 @@ fn set_range_add_and_sublist_views_in_wasm() {
         for (i, v) in [1i64, -2, 3, 40000].iter().enumerate() {
             rt.set_i64(Kind::Int16List, b, 0, 4, i as u32, *v).unwrap();
         }
-        let _: () = rt.ok("list_set_range", (Kind::Int64List as u32, b, 16u32, 4u32, 0u32, 4u32, Kind::Int16List as u32, b, 0u32, 4u32, 0u32));
+        let _: () = rt.ok(
+            "list_set_range",
+            (Kind::Int64List as u32, b, 16u32, 4u32, 0u32, 4u32, Kind::Int16List as u32, b, 0u32, 4u32, 0u32),
+        );
         let got: Vec<i64> = (0..4).map(|i| rt.get_i64(Kind::Int64List, b, 16, 4, i).unwrap()).collect();
         assert_eq!(got, [1, -2, 3, 40000i64 as i16 as i64], "[{}]", rt.variant);
         // Overlapping widening conversion in place: Int8 at 8.. into Int32 at 4.. (destination ahead).
         rt.write(b, &(0u8..64).map(|x| x.wrapping_mul(37)).collect::<Vec<_>>());
         let src: Vec<i64> = rt.read(b + 8, 10).iter().map(|&x| x as i8 as i64).collect();
-        let _: () = rt.ok("list_set_range", (Kind::Int32List as u32, b, 4u32, 10u32, 0u32, 10u32, Kind::Int8List as u32, b, 8u32, 10u32, 0u32));
+        let _: () = rt.ok(
+            "list_set_range",
+            (Kind::Int32List as u32, b, 4u32, 10u32, 0u32, 10u32, Kind::Int8List as u32, b, 8u32, 10u32, 0u32),
+        );
         let got: Vec<i64> = (0..10).map(|i| rt.get_i64(Kind::Int32List, b, 4, 10, i).unwrap()).collect();
         assert_eq!(got, src, "[{}] overlapping Int8 -> Int32", rt.variant);
         // Clamped destination.
         rt.set_i64(Kind::Int32List, b, 0, 2, 0, -5).unwrap();
         rt.set_i64(Kind::Int32List, b, 0, 2, 1, 300).unwrap();
-        let _: () = rt.ok("list_set_range", (Kind::Uint8ClampedList as u32, b, 32u32, 2u32, 0u32, 2u32, Kind::Int32List as u32, b, 0u32, 2u32, 0u32));
+        let _: () = rt.ok(
+            "list_set_range",
+            (Kind::Uint8ClampedList as u32, b, 32u32, 2u32, 0u32, 2u32, Kind::Int32List as u32, b, 0u32, 2u32, 0u32),
+        );
         assert_eq!(rt.read(b + 32, 2), [0, 255]);
         // Float64 -> Float32 rounds.
         rt.set_f64(Kind::Float64List, b, 0, 1, 0, 0.1).unwrap();
-        let _: () = rt.ok("list_set_range", (Kind::Float32List as u32, b, 8u32, 1u32, 0u32, 1u32, Kind::Float64List as u32, b, 0u32, 1u32, 0u32));
+        let _: () = rt.ok(
+            "list_set_range",
+            (Kind::Float32List as u32, b, 8u32, 1u32, 0u32, 1u32, Kind::Float64List as u32, b, 0u32, 1u32, 0u32),
+        );
         assert_eq!(rt.read(b + 8, 4), 0.1f32.to_le_bytes());
         // Float32x4 add through a sublist view (offsetInBytes 16, 2 elements).
         for i in 0..12 {

@@ -34,7 +34,12 @@ const WORKLOADS: &[(&str, u32, &str, Option<f64>)] = &[
     ("run_retain", 2_000_000, "retain+release pairs on 1024 live blocks", None),
     ("run_fill", 100_000, "zero-fill alone of the mixed sizes, no allocator (baseline)", None),
     ("run_small_fill", 1_000_000, "zero-fill alone of the small sizes, no allocator (baseline)", None),
-    ("run_small_raw", 1_000_000, "small pairs, allocator alone: blocks without zero-fill or buffer header (diagnostic)", None),
+    (
+        "run_small_raw",
+        1_000_000,
+        "small pairs, allocator alone: blocks without zero-fill or buffer header (diagnostic)",
+        None,
+    ),
     ("run_mixed_raw", 100_000, "mixed, allocator alone: blocks without zero-fill or buffer header (diagnostic)", None),
 ];
 /// Indices in WORKLOADS: the allocator workloads and their allocator-alone diagnostics.
@@ -150,7 +155,13 @@ fn main() -> wasmtime::Result<()> {
     if only.is_some() || !extra.is_empty() {
         for (w, (export, ..)) in WORKLOADS.iter().enumerate() {
             if selected(export) {
-                let meds: Vec<String> = modules.iter().enumerate().map(|(a, (n, ..))| format!("{n} {:.2} ({} pages)", median(&results[w][a].0), median(&results[w][a].1))).collect();
+                let meds: Vec<String> = modules
+                    .iter()
+                    .enumerate()
+                    .map(|(a, (n, ..))| {
+                        format!("{n} {:.2} ({} pages)", median(&results[w][a].0), median(&results[w][a].1))
+                    })
+                    .collect();
                 println!("{export}: median ns/op: {}", meds.join(", "));
                 // Per-run ratios to talc (same run, so shared noise cancels).
                 let ratios: Vec<String> = modules
@@ -270,7 +281,10 @@ fn build_harness(root: &Path, target: &Path, allocator: &str) -> wasmtime::Resul
     for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"] {
         cmd.env_remove(var);
     }
-    cmd.env("CARGO_ENCODED_RUSTFLAGS", ["-C", "target-feature=+simd128", "-C", "link-arg=-zstack-size=65536"].join("\x1f"));
+    cmd.env(
+        "CARGO_ENCODED_RUSTFLAGS",
+        ["-C", "target-feature=+simd128", "-C", "link-arg=-zstack-size=65536"].join("\x1f"),
+    );
     let status = cmd.status()?;
     if !status.success() {
         wasmtime::bail!("building the {allocator} harness failed: {status}");

@@ -85,11 +85,9 @@ fn parse_args() -> Options {
             "--command" => o.command_line = value(),
             "--help" | "-h" => usage(),
             _ => match arg.split_once('=') {
-                Some((label, path)) => o.inputs.push(Input {
-                    label: label.into(),
-                    path: path.into(),
-                    memory_export: None,
-                }),
+                Some((label, path)) => {
+                    o.inputs.push(Input { label: label.into(), path: path.into(), memory_export: None })
+                }
                 None => usage(),
             },
         }
@@ -129,21 +127,13 @@ fn measure(cmd: &mut Command) -> Result<Sample, String> {
     }
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     // Linux reports ru_maxrss in KiB.
-    Ok(Sample {
-        wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        peak_rss_bytes: usage.ru_maxrss as u64 * 1024,
-    })
+    Ok(Sample { wall, cpu: tv(usage.ru_utime) + tv(usage.ru_stime), peak_rss_bytes: usage.ru_maxrss as u64 * 1024 })
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
+    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
 /// The tools, with the command that links `app` and `runtime` into `out`.
@@ -227,16 +217,11 @@ fn main() {
     std::fs::write(&runtime, multimem_runtime_wasm::RUNTIME_WASM).expect("writing runtime.wasm");
     let mut o = o;
     for input in &mut o.inputs {
-        let bytes =
-            std::fs::read(&input.path).unwrap_or_else(|e| panic!("{}: {e}", input.path.display()));
+        let bytes = std::fs::read(&input.path).unwrap_or_else(|e| panic!("{}: {e}", input.path.display()));
         input.memory_export = memory_export(&bytes);
     }
     let o = o;
-    let tools = [
-        Tool::MultimemLinkAppMemory,
-        Tool::MultimemLinkEnvMemory,
-        Tool::WasmMerge,
-    ];
+    let tools = [Tool::MultimemLinkAppMemory, Tool::MultimemLinkEnvMemory, Tool::WasmMerge];
     // Index of the baseline in `tools`.
     const BASE: usize = 2;
 
@@ -247,9 +232,8 @@ fn main() {
     );
     let mut failed = false;
     for input in &o.inputs {
-        let app_bytes = std::fs::metadata(&input.path)
-            .unwrap_or_else(|e| panic!("{}: {e}", input.path.display()))
-            .len();
+        let app_bytes =
+            std::fs::metadata(&input.path).unwrap_or_else(|e| panic!("{}: {e}", input.path.display())).len();
         let input_bytes = app_bytes + multimem_runtime_wasm::RUNTIME_WASM.len() as u64;
         let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
         let mut errors: Vec<Option<String>> = vec![None; tools.len()];
@@ -258,9 +242,7 @@ fn main() {
                 if errors[t].is_some() {
                     continue;
                 }
-                let out = o
-                    .work
-                    .join(format!("{}.{}.wasm", input.label, tool.file_tag()));
+                let out = o.work.join(format!("{}.{}.wasm", input.label, tool.file_tag()));
                 match measure(&mut tool.command(&o, input, &runtime, &out)) {
                     Ok(s) => {
                         eprintln!(
@@ -289,9 +271,7 @@ fn main() {
                 }
                 let wall_s = median(samples[t].iter().map(|s| s.wall.as_secs_f64()).collect());
                 let peak = median(samples[t].iter().map(|s| s.peak_rss_bytes as f64).collect());
-                let out = o
-                    .work
-                    .join(format!("{}.{}.wasm", input.label, tool.file_tag()));
+                let out = o.work.join(format!("{}.{}.wasm", input.label, tool.file_tag()));
                 Some(Row {
                     wall_s,
                     cpu_s: median(samples[t].iter().map(|s| s.cpu.as_secs_f64()).collect()),
@@ -306,10 +286,7 @@ fn main() {
             let cells = match &rows[t] {
                 None => {
                     failed = true;
-                    format!(
-                        "failed: {} | | | | | | |",
-                        errors[t].as_deref().unwrap_or("?").replace('|', "/")
-                    )
+                    format!("failed: {} | | | | | | |", errors[t].as_deref().unwrap_or("?").replace('|', "/"))
                 }
                 Some(r) => {
                     let vs = match (&rows[t], &rows[BASE]) {
@@ -391,15 +368,10 @@ fn write_section(md: &Path, o: &Options, table: &str) {
         multimem_runtime_wasm::RUNTIME_WASM.len()
     );
     let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(b), Some(e)) if b < e => format!(
-            "{}{section}{}",
-            &old[..b],
-            &old[e + END.len()..].trim_start_matches('\n')
-        ),
-        _ => format!(
-            "{}\n{section}",
-            old.trim_end_matches('\n').to_string() + "\n"
-        ),
+        (Some(b), Some(e)) if b < e => {
+            format!("{}{section}{}", &old[..b], &old[e + END.len()..].trim_start_matches('\n'))
+        }
+        _ => format!("{}\n{section}", old.trim_end_matches('\n').to_string() + "\n"),
     };
     std::fs::write(md, new).expect("writing BENCHMARKS.md");
 }

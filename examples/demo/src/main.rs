@@ -9,10 +9,10 @@
 //! Phases: build/load -> instantiate -> allocate -> view -> copy -> release
 //! -> misuse -> stats.
 
-use wasmtime::error::Context as _;
-use wasmtime::{Result, bail};
 use multimem_abi::{ErrorCode, Kind};
+use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, Instance, Linker, Memory, MemoryType, Module, Store, WasmParams, WasmResults};
+use wasmtime::{Result, bail};
 
 struct Runtime {
     store: Store<()>,
@@ -22,11 +22,15 @@ struct Runtime {
 
 impl Runtime {
     fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
-        let f = self.instance.get_typed_func::<P, R>(&mut self.store, name).with_context(|| format!("export `{name}`"))?;
+        let f =
+            self.instance.get_typed_func::<P, R>(&mut self.store, name).with_context(|| format!("export `{name}`"))?;
         match f.call(&mut self.store, params) {
             Ok(r) => Ok(r),
             Err(trap) => {
-                let code: u32 = self.instance.get_typed_func::<(), u32>(&mut self.store, "last_error")?.call(&mut self.store, ())?;
+                let code: u32 = self
+                    .instance
+                    .get_typed_func::<(), u32>(&mut self.store, "last_error")?
+                    .call(&mut self.store, ())?;
                 match ErrorCode::from_code(code) {
                     Some(c) if c != ErrorCode::Ok => bail!("{name} failed: {} ({})", c.name(), c.meaning()),
                     _ => Err(trap.context(format!("calling {name}"))),
@@ -90,7 +94,8 @@ fn main() -> Result<()> {
     // Bytes from the external memory into a second buffer (one memory.copy).
     let text: u32 = rt.call("buffer_new", message.len() as u32)?;
     rt.call::<_, ()>("external_copy_in", (text, 0, 1024, message.len() as u32))?;
-    let copied = String::from_utf8_lossy(&rt.own.data(&rt.store)[text as usize..text as usize + message.len()]).into_owned();
+    let copied =
+        String::from_utf8_lossy(&rt.own.data(&rt.store)[text as usize..text as usize + message.len()]).into_owned();
     println!("external_copy_in -> {copied:?}; {}", rt.stats()?);
 
     // Release: refcounts go to zero and the blocks are freed.

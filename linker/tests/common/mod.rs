@@ -34,7 +34,10 @@ pub fn wasm(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("test WAT parses")
 }
 
-pub fn link(config: multimem_linker::Config, inputs: &[(&str, &[u8])]) -> Result<multimem_linker::Output, multimem_linker::Error> {
+pub fn link(
+    config: multimem_linker::Config,
+    inputs: &[(&str, &[u8])],
+) -> Result<multimem_linker::Output, multimem_linker::Error> {
     let mut l = multimem_linker::Linker::new(config);
     for (n, b) in inputs {
         l.add_module(n, b)?;

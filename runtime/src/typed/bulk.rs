@@ -40,11 +40,7 @@ pub unsafe fn fill_lanes(kind: Kind, address: u32, lanes: u32, value: u64) {
 /// (ByteData has no `setRange`; `int` and `float` do not mix, as in Dart).
 pub fn set_range_kinds(dst: Kind, src: Kind) -> Result<()> {
     let same_number = dst.number() == src.number() && dst.number() != Number::Bytes;
-    if same_number && (dst == src || dst.lanes() | src.lanes() == 1) {
-        Ok(())
-    } else {
-        Err(ErrorCode::BadKind)
-    }
+    if same_number && (dst == src || dst.lanes() | src.lanes() == 1) { Ok(()) } else { Err(ErrorCode::BadKind) }
 }
 
 /// Dart's `setRange(start, end, src, skipCount)`: elements

@@ -98,14 +98,31 @@ pub fn list_get(number: Number, kind: u32, buffer: u32, offset: u32, length: u32
 
 /// `list_set_i64` / `list_set_f64` from value bits: a one-lane fill.
 #[inline(always)]
-pub fn list_set(number: Number, kind: u32, buffer: u32, offset: u32, length: u32, index: u32, value: u64) -> Result<()> {
+pub fn list_set(
+    number: Number,
+    kind: u32,
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    index: u32,
+    value: u64,
+) -> Result<()> {
     list_fill(number, kind, buffer, offset, length, index, index.wrapping_add(1), value)
 }
 
 /// `list_fill_i64` / `list_fill_f64` from value bits.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-pub fn list_fill(number: Number, kind: u32, buffer: u32, offset: u32, length: u32, start: u32, end: u32, value: u64) -> Result<()> {
+pub fn list_fill(
+    number: Number,
+    kind: u32,
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    start: u32,
+    end: u32,
+    value: u64,
+) -> Result<()> {
     let address = list_lanes(number, kind, buffer, offset, length, start, end).result()?;
     // SAFETY: list_lanes checked lanes start..end.
     unsafe { bulk::fill_lanes(lane_kind(kind), address, end - start, value) };
@@ -176,13 +193,23 @@ pub fn list_set_range(
 /// (`BAD_KIND`), then the buffer and the view, then the byte offset.
 #[inline(never)]
 pub fn bytedata_at(number: Number, buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32) -> Packed {
-    Packed::new(element::bytedata_type(ty, number).and_then(|ty| {
-        element::bytedata_address(View::open(Kind::ByteData, buffer, offset, length)?, byte_offset, ty)
-    }))
+    Packed::new(
+        element::bytedata_type(ty, number).and_then(|ty| {
+            element::bytedata_address(View::open(Kind::ByteData, buffer, offset, length)?, byte_offset, ty)
+        }),
+    )
 }
 
 /// `bytedata_get_i64` / `bytedata_get_f64` as value bits.
-pub fn bytedata_get(number: Number, buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32) -> Result<u64> {
+pub fn bytedata_get(
+    number: Number,
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little_endian: u32,
+) -> Result<u64> {
     let address = bytedata_at(number, buffer, offset, length, byte_offset, ty).result()?;
     // SAFETY: bytedata_at checked the access.
     Ok(unsafe { element::load(lane_kind(ty), address, little_endian != 0) })
@@ -190,7 +217,16 @@ pub fn bytedata_get(number: Number, buffer: u32, offset: u32, length: u32, byte_
 
 /// `bytedata_set_i64` / `bytedata_set_f64` from value bits.
 #[allow(clippy::too_many_arguments)]
-pub fn bytedata_set(number: Number, buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32, value: u64) -> Result<()> {
+pub fn bytedata_set(
+    number: Number,
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little_endian: u32,
+    value: u64,
+) -> Result<()> {
     let address = bytedata_at(number, buffer, offset, length, byte_offset, ty).result()?;
     // SAFETY: bytedata_at checked the access.
     unsafe { element::store(lane_kind(ty), address, little_endian != 0, value) };
@@ -199,32 +235,72 @@ pub fn bytedata_set(number: Number, buffer: u32, offset: u32, length: u32, byte_
 
 /// `bytedata_get_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
 #[inline(always)]
-pub fn bytedata_get_i64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32) -> Result<i64> {
+pub fn bytedata_get_i64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little_endian: u32,
+) -> Result<i64> {
     bytedata_get(Number::Int, buffer, offset, length, byte_offset, ty, little_endian).map(|v| v as i64)
 }
 
 /// `bytedata_set_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.
 #[inline(always)]
-pub fn bytedata_set_i64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32, value: i64) -> Result<()> {
+pub fn bytedata_set_i64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little_endian: u32,
+    value: i64,
+) -> Result<()> {
     bytedata_set(Number::Int, buffer, offset, length, byte_offset, ty, little_endian, value as u64)
 }
 
 /// `bytedata_get_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
 #[inline(always)]
-pub fn bytedata_get_f64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32) -> Result<f64> {
+pub fn bytedata_get_f64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little_endian: u32,
+) -> Result<f64> {
     bytedata_get(Number::Float, buffer, offset, length, byte_offset, ty, little_endian).map(f64::from_bits)
 }
 
 /// `bytedata_set_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.
 #[inline(always)]
-pub fn bytedata_set_f64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little_endian: u32, value: f64) -> Result<()> {
+pub fn bytedata_set_f64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little_endian: u32,
+    value: f64,
+) -> Result<()> {
     bytedata_set(Number::Float, buffer, offset, length, byte_offset, ty, little_endian, value.to_bits())
 }
 
 /// `list_add` / `list_mul(kind, out, outOffsetInBytes, a, aOffsetInBytes,
 /// b, bOffsetInBytes, length)`.
 #[allow(clippy::too_many_arguments)]
-pub fn list_binary(op: Op, kind_code: u32, out: u32, out_offset: u32, a: u32, a_offset: u32, b: u32, b_offset: u32, length: u32) -> Result<()> {
+pub fn list_binary(
+    op: Op,
+    kind_code: u32,
+    out: u32,
+    out_offset: u32,
+    a: u32,
+    a_offset: u32,
+    b: u32,
+    b_offset: u32,
+    length: u32,
+) -> Result<()> {
     let k = bulk::arithmetic_kind(kind(kind_code, None)?)?;
     let out = View::open(k, out, out_offset, length)?;
     let a = View::open(k, a, a_offset, length)?;

@@ -28,50 +28,31 @@ pub const fn lane_size(kind: Kind) -> u32 {
 
 /// Whether reads of the kind's lanes sign-extend.
 const fn is_signed(kind: Kind) -> bool {
-    matches!(
-        lane_kind(kind),
-        Kind::Int8List | Kind::Int16List | Kind::Int32List | Kind::Int64List
-    )
+    matches!(lane_kind(kind), Kind::Int8List | Kind::Int16List | Kind::Int32List | Kind::Int64List)
 }
 
 /// The value of an `int` lane from its bits: sign- or zero-extended as the
 /// kind says (`Uint64List` gives the bit pattern).
 pub fn decode_int(kind: Kind, bits: u64) -> i64 {
     let shift = 64 - 8 * lane_size(kind);
-    if is_signed(kind) {
-        ((bits << shift) as i64) >> shift
-    } else {
-        ((bits << shift) >> shift) as i64
-    }
+    if is_signed(kind) { ((bits << shift) as i64) >> shift } else { ((bits << shift) >> shift) as i64 }
 }
 
 /// The bits an `int` store writes: two's complement truncation (done by
 /// [`write()`] writing only the lane's bytes), except that `Uint8ClampedList`
 /// clamps to `0..=255`.
 pub fn encode_int(kind: Kind, value: i64) -> u64 {
-    if matches!(kind, Kind::Uint8ClampedList) {
-        value.clamp(0, 255) as u64
-    } else {
-        value as u64
-    }
+    if matches!(kind, Kind::Uint8ClampedList) { value.clamp(0, 255) as u64 } else { value as u64 }
 }
 
 /// The value of a `float` lane from its bits, widened to f64.
 pub fn decode_float(kind: Kind, bits: u64) -> f64 {
-    if lane_size(kind) == 4 {
-        f32::from_bits(bits as u32) as f64
-    } else {
-        f64::from_bits(bits)
-    }
+    if lane_size(kind) == 4 { f32::from_bits(bits as u32) as f64 } else { f64::from_bits(bits) }
 }
 
 /// The bits a `float` store writes: `Float32` lanes round to nearest f32.
 pub fn encode_float(kind: Kind, value: f64) -> u64 {
-    if lane_size(kind) == 4 {
-        (value as f32).to_bits() as u64
-    } else {
-        value.to_bits()
-    }
+    if lane_size(kind) == 4 { (value as f32).to_bits() as u64 } else { value.to_bits() }
 }
 
 /// Reads `width` (1..=8) bytes at `p` as an unsigned number.

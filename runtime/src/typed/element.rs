@@ -22,7 +22,11 @@ pub fn decode(kind: Kind, raw: u64) -> u64 {
 
 /// Raw bits a store of value bits `value` into a lane of `kind` writes.
 pub fn encode(kind: Kind, value: u64) -> u64 {
-    if kind.number() == Number::Int { encode_int(kind, value as i64) } else { encode_float(kind, f64::from_bits(value)) }
+    if kind.number() == Number::Int {
+        encode_int(kind, value as i64)
+    } else {
+        encode_float(kind, f64::from_bits(value))
+    }
 }
 
 /// Value bits of the lane of `kind` at `address`, in the given byte order.

@@ -121,38 +121,86 @@ pub extern "C" fn bytes_fill(buffer: u32, offset: u32, length: u32, byte: u32) {
 
 /// `bytedata_get_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
 #[unsafe(no_mangle)]
-pub extern "C" fn bytedata_get_i64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32) -> i64 {
+pub extern "C" fn bytedata_get_i64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little: u32,
+) -> i64 {
     bytedata_get(Number::Int, buffer, offset, length, byte_offset, ty, little) as i64
 }
 
 /// `bytedata_set_i64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.
 #[unsafe(no_mangle)]
-pub extern "C" fn bytedata_set_i64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32, value: i64) {
+pub extern "C" fn bytedata_set_i64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little: u32,
+    value: i64,
+) {
     trap_on_error(calls::bytedata_set_i64(buffer, offset, length, byte_offset, ty, little, value))
 }
 
 /// `bytedata_get_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian)`.
 #[unsafe(no_mangle)]
-pub extern "C" fn bytedata_get_f64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32) -> f64 {
+pub extern "C" fn bytedata_get_f64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little: u32,
+) -> f64 {
     f64::from_bits(bytedata_get(Number::Float, buffer, offset, length, byte_offset, ty, little))
 }
 
 /// `bytedata_set_f64(buffer, offsetInBytes, length, byteOffset, type, littleEndian, value)`.
 #[unsafe(no_mangle)]
-pub extern "C" fn bytedata_set_f64(buffer: u32, offset: u32, length: u32, byte_offset: u32, ty: u32, little: u32, value: f64) {
+pub extern "C" fn bytedata_set_f64(
+    buffer: u32,
+    offset: u32,
+    length: u32,
+    byte_offset: u32,
+    ty: u32,
+    little: u32,
+    value: f64,
+) {
     trap_on_error(calls::bytedata_set_f64(buffer, offset, length, byte_offset, ty, little, value))
 }
 
 /// `list_add(kind, out, outOffsetInBytes, a, aOffsetInBytes, b, bOffsetInBytes, length)`.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
-pub extern "C" fn list_add(kind: u32, out: u32, out_offset: u32, a: u32, a_offset: u32, b: u32, b_offset: u32, length: u32) {
+pub extern "C" fn list_add(
+    kind: u32,
+    out: u32,
+    out_offset: u32,
+    a: u32,
+    a_offset: u32,
+    b: u32,
+    b_offset: u32,
+    length: u32,
+) {
     trap_on_error(calls::list_binary(Op::Add, kind, out, out_offset, a, a_offset, b, b_offset, length))
 }
 
 /// `list_mul(kind, out, outOffsetInBytes, a, aOffsetInBytes, b, bOffsetInBytes, length)`.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
-pub extern "C" fn list_mul(kind: u32, out: u32, out_offset: u32, a: u32, a_offset: u32, b: u32, b_offset: u32, length: u32) {
+pub extern "C" fn list_mul(
+    kind: u32,
+    out: u32,
+    out_offset: u32,
+    a: u32,
+    a_offset: u32,
+    b: u32,
+    b_offset: u32,
+    length: u32,
+) {
     trap_on_error(calls::list_binary(Op::Mul, kind, out, out_offset, a, a_offset, b, b_offset, length))
 }

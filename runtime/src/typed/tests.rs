@@ -16,14 +16,57 @@ use super::view::View;
 use crate::memory::{ptr, reset_native};
 
 const INTS: &[i64] = &[
-    0, 1, -1, 2, 127, 128, -128, -129, 255, 256, -256, 300, 32767, 32768, -32768, -32769, 65535, 65536,
-    0x7fff_ffff, 0x8000_0000, -0x8000_0000, -0x8000_0001, 0xffff_ffff, 0x1_0000_0000, i64::MAX, i64::MIN,
-    0x0123_4567_89ab_cdef, -0x0123_4567_89ab_cdef,
+    0,
+    1,
+    -1,
+    2,
+    127,
+    128,
+    -128,
+    -129,
+    255,
+    256,
+    -256,
+    300,
+    32767,
+    32768,
+    -32768,
+    -32769,
+    65535,
+    65536,
+    0x7fff_ffff,
+    0x8000_0000,
+    -0x8000_0000,
+    -0x8000_0001,
+    0xffff_ffff,
+    0x1_0000_0000,
+    i64::MAX,
+    i64::MIN,
+    0x0123_4567_89ab_cdef,
+    -0x0123_4567_89ab_cdef,
 ];
 
 const FLOATS: &[f64] = &[
-    0.0, -0.0, 1.0, -1.5, 0.1, 1.0 / 3.0, 3.4028235e38, 3.5e38, -3.5e38, 1e-45, 1.4e-45, 1e-300, f64::MAX,
-    f64::MIN_POSITIVE, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 16777217.0, 2.5, -2.5,
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    0.1,
+    1.0 / 3.0,
+    3.4028235e38,
+    3.5e38,
+    -3.5e38,
+    1e-45,
+    1.4e-45,
+    1e-300,
+    f64::MAX,
+    f64::MIN_POSITIVE,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+    16777217.0,
+    2.5,
+    -2.5,
 ];
 
 /// A fresh heap and a new buffer of `len` bytes.
@@ -125,7 +168,8 @@ fn int_set_get_every_kind_matches_rust_casts() {
         let lanes = 4 * kind.lanes();
         for (n, &v) in INTS.iter().enumerate() {
             let index = n as u32 % lanes;
-            calls::list_set_i64(kind as u32, buf, offset, 4, index, v).unwrap_or_else(|e| panic!("{kind:?} set {v}: {e:?}"));
+            calls::list_set_i64(kind as u32, buf, offset, 4, index, v)
+                .unwrap_or_else(|e| panic!("{kind:?} set {v}: {e:?}"));
             let stored = bytes(buf + offset + index * w, w);
             assert_eq!(stored, int_bytes(kind, v), "{kind:?} store {v}");
             let got = calls::list_get_i64(kind as u32, buf, offset, 4, index).unwrap();
@@ -138,7 +182,9 @@ fn int_set_get_every_kind_matches_rust_casts() {
 fn clamped_store_clamps_and_others_truncate() {
     let buf = fresh(16);
     let k = Kind::Uint8ClampedList as u32;
-    for (v, want) in [(-5i64, 0u8), (0, 0), (255, 255), (256, 255), (1000, 255), (i64::MIN, 0), (i64::MAX, 255), (77, 77)] {
+    for (v, want) in
+        [(-5i64, 0u8), (0, 0), (255, 255), (256, 255), (1000, 255), (i64::MIN, 0), (i64::MAX, 255), (77, 77)]
+    {
         calls::list_set_i64(k, buf, 0, 16, 3, v).unwrap();
         assert_eq!(bytes(buf + 3, 1), [want]);
     }
@@ -255,7 +301,9 @@ fn view_arithmetic_near_u32_max_never_wraps() {
         let size = kind.element_size();
         // Lengths whose byte size wraps u32 to something small.
         let wrapping = (1u64 << 32) / size as u64;
-        for length in [wrapping as u32, (wrapping as u32).wrapping_add(1), u32::MAX, 0x8000_0000].into_iter().filter(|&l| l > 64) {
+        for length in
+            [wrapping as u32, (wrapping as u32).wrapping_add(1), u32::MAX, 0x8000_0000].into_iter().filter(|&l| l > 64)
+        {
             assert_eq!(View::new(*kind, buf, 64, 0, length), Err(ErrorCode::Range), "{kind:?} {length}");
         }
         // Offsets near 2^32, aligned so that only the range can fail.
@@ -353,7 +401,11 @@ fn bytedata_every_type_both_orders_any_offset() {
                     for &v in FLOATS {
                         calls::bytedata_set_f64(buf, 3, len, offset, code, little, v).unwrap();
                         let want = if w == 4 {
-                            if little != 0 { (v as f32).to_le_bytes().to_vec() } else { (v as f32).to_be_bytes().to_vec() }
+                            if little != 0 {
+                                (v as f32).to_le_bytes().to_vec()
+                            } else {
+                                (v as f32).to_be_bytes().to_vec()
+                            }
                         } else if little != 0 {
                             v.to_le_bytes().to_vec()
                         } else {
@@ -366,8 +418,10 @@ fn bytedata_every_type_both_orders_any_offset() {
                 }
             }
             // One past the end.
-            assert_eq!(calls::bytedata_get_i64(buf, 3, len, len - w + 1, code, 0).err().unwrap_or(ErrorCode::Ok),
-                if ty.number() == Number::Int { ErrorCode::Range } else { ErrorCode::BadKind });
+            assert_eq!(
+                calls::bytedata_get_i64(buf, 3, len, len - w + 1, code, 0).err().unwrap_or(ErrorCode::Ok),
+                if ty.number() == Number::Int { ErrorCode::Range } else { ErrorCode::BadKind }
+            );
         }
     }
     // Big-endian by default: getUint16 of [0x12, 0x34] is 0x1234.
@@ -413,9 +467,15 @@ fn fill_range_every_kind() {
         }
         let k = kind as u32;
         let bad = if kind.number() == Number::Int {
-            [calls::list_fill_i64(k, buf, offset, elements, 0, lanes + 1, 0), calls::list_fill_i64(k, buf, offset, elements, 3, 2, 0)]
+            [
+                calls::list_fill_i64(k, buf, offset, elements, 0, lanes + 1, 0),
+                calls::list_fill_i64(k, buf, offset, elements, 3, 2, 0),
+            ]
         } else {
-            [calls::list_fill_f64(k, buf, offset, elements, 0, lanes + 1, 0.0), calls::list_fill_f64(k, buf, offset, elements, 3, 2, 0.0)]
+            [
+                calls::list_fill_f64(k, buf, offset, elements, 0, lanes + 1, 0.0),
+                calls::list_fill_f64(k, buf, offset, elements, 3, 2, 0.0),
+            ]
         };
         assert_eq!(bad, [Err(ErrorCode::Range), Err(ErrorCode::Range)]);
     }
@@ -469,13 +529,18 @@ fn set_range_converts_between_every_pair_even_overlapping() {
                 && (dk == sk || (dk.lanes() == 1 && sk.lanes() == 1));
             let buf = fresh(len);
             if !allowed {
-                assert_eq!(calls::list_set_range(dk as u32, buf, 0, 1, 0, 1, sk as u32, buf, 0, 1, 0), Err(ErrorCode::BadKind), "{dk:?} <- {sk:?}");
+                assert_eq!(
+                    calls::list_set_range(dk as u32, buf, 0, 1, 0, 1, sk as u32, buf, 0, 1, 0),
+                    Err(ErrorCode::BadKind),
+                    "{dk:?} <- {sk:?}"
+                );
                 continue;
             }
             // Same buffer, every relative placement of the two ranges.
             for d_off in (0..64u32).step_by(8) {
                 for s_off in (0..64u32).step_by(8) {
-                    let (d_off, s_off) = (d_off / dk.element_size() * dk.element_size(), s_off / sk.element_size() * sk.element_size());
+                    let (d_off, s_off) =
+                        (d_off / dk.element_size() * dk.element_size(), s_off / sk.element_size() * sk.element_size());
                     let dlen = (len - d_off) / dk.element_size();
                     let slen = (len - s_off) / sk.element_size();
                     let count = dlen.min(slen).min(13);
@@ -492,7 +557,20 @@ fn set_range_converts_between_every_pair_even_overlapping() {
                         (s_off + skip * sk.element_size()) as usize,
                         count as usize,
                     );
-                    calls::list_set_range(dk as u32, buf, d_off, dlen, start, start + count, sk as u32, buf, s_off, slen, skip).unwrap();
+                    calls::list_set_range(
+                        dk as u32,
+                        buf,
+                        d_off,
+                        dlen,
+                        start,
+                        start + count,
+                        sk as u32,
+                        buf,
+                        s_off,
+                        slen,
+                        skip,
+                    )
+                    .unwrap();
                     let got = bytes(buf, len);
                     assert_eq!(got, want, "{dk:?}@{d_off} <- {sk:?}@{s_off}");
                     cases += 1;
@@ -507,7 +585,10 @@ fn set_range_converts_between_every_pair_even_overlapping() {
             want.copy_from_slice(&mem[..len as usize]);
             calls::list_set_range(dk as u32, buf, 0, 5, 0, 5, sk as u32, other, 0, 6, 0).unwrap();
             assert_eq!(bytes(buf, len), want);
-            assert_eq!(calls::list_set_range(dk as u32, buf, 0, 5, 0, 5, sk as u32, other, 0, 6, 2), Err(ErrorCode::Range));
+            assert_eq!(
+                calls::list_set_range(dk as u32, buf, 0, 5, 0, 5, sk as u32, other, 0, 6, 2),
+                Err(ErrorCode::Range)
+            );
         }
     }
     assert!(cases > 500, "{cases}");
@@ -520,8 +601,14 @@ fn set_range_checks_both_views() {
     crate::buffer::release(freed).unwrap();
     let (i32k, i16k) = (Kind::Int32List as u32, Kind::Int16List as u32);
     assert_eq!(calls::list_set_range(i32k, buf, 0, 4, 0, 4, 99, buf, 0, 4, 0), Err(ErrorCode::BadKind));
-    assert_eq!(calls::list_set_range(i32k, buf, 0, 4, 0, 4, Kind::Float32List as u32, buf, 0, 4, 0), Err(ErrorCode::BadKind));
-    assert_eq!(calls::list_set_range(i32k, buf, 0, 4, 0, 4, Kind::Int32x4List as u32, buf, 0, 1, 0), Err(ErrorCode::BadKind));
+    assert_eq!(
+        calls::list_set_range(i32k, buf, 0, 4, 0, 4, Kind::Float32List as u32, buf, 0, 4, 0),
+        Err(ErrorCode::BadKind)
+    );
+    assert_eq!(
+        calls::list_set_range(i32k, buf, 0, 4, 0, 4, Kind::Int32x4List as u32, buf, 0, 1, 0),
+        Err(ErrorCode::BadKind)
+    );
     assert_eq!(calls::list_set_range(0, buf, 0, 4, 0, 4, 0, buf, 0, 4, 0), Err(ErrorCode::BadKind));
     assert_eq!(calls::list_set_range(i32k, buf, 0, 4, 0, 4, i16k, freed, 0, 4, 0), Err(ErrorCode::Freed));
     assert_eq!(calls::list_set_range(i32k, buf + 16, 0, 4, 0, 4, i16k, buf, 0, 4, 0), Err(ErrorCode::NotABuffer));
@@ -606,16 +693,30 @@ fn add_and_mul_every_supported_kind() {
                 let (o, a, b) = (0u32, 1600 + size, 800 + 2 * size); // aligned to size, not to 16
                 let init = noise(n as u64 + size as u64, 4096);
                 set_bytes(buf, &init);
-                let want = model_binary(op, kind, &init[a as usize..(a + bytes_n) as usize], &init[b as usize..(b + bytes_n) as usize]);
+                let want = model_binary(
+                    op,
+                    kind,
+                    &init[a as usize..(a + bytes_n) as usize],
+                    &init[b as usize..(b + bytes_n) as usize],
+                );
                 calls::list_binary(op, kind as u32, buf, o, buf, a, buf, b, n).unwrap();
                 assert_eq!(bytes(buf + o, bytes_n), want, "{kind:?} {op:?} n={n}");
-                assert_eq!(bytes(buf + bytes_n, 16), init[bytes_n as usize..bytes_n as usize + 16], "wrote past the end");
+                assert_eq!(
+                    bytes(buf + bytes_n, 16),
+                    init[bytes_n as usize..bytes_n as usize + 16],
+                    "wrote past the end"
+                );
                 // Exact aliasing: out = a, and out = a = b.
                 set_bytes(buf, &init);
                 calls::list_binary(op, kind as u32, buf, a, buf, a, buf, b, n).unwrap();
                 assert_eq!(bytes(buf + a, bytes_n), want, "{kind:?} {op:?} out=a n={n}");
                 set_bytes(buf, &init);
-                let sq = model_binary(op, kind, &init[b as usize..(b + bytes_n) as usize], &init[b as usize..(b + bytes_n) as usize]);
+                let sq = model_binary(
+                    op,
+                    kind,
+                    &init[b as usize..(b + bytes_n) as usize],
+                    &init[b as usize..(b + bytes_n) as usize],
+                );
                 calls::list_binary(op, kind as u32, buf, b, buf, b, buf, b, n).unwrap();
                 assert_eq!(bytes(buf + b, bytes_n), sq, "{kind:?} {op:?} out=a=b n={n}");
             }
@@ -649,7 +750,8 @@ fn kernels_fill_and_copy_against_slices() {
             let base = width as usize % 3;
             unsafe { kernels::fill(v.as_mut_ptr().add(base), len, pattern) };
             for (i, b) in v.iter().enumerate() {
-                let want = if i >= base && i < base + len { bits.to_le_bytes()[(i - base) % width as usize] } else { 0 };
+                let want =
+                    if i >= base && i < base + len { bits.to_le_bytes()[(i - base) % width as usize] } else { 0 };
                 assert_eq!(*b, want, "width {width} len {len} at {i}");
             }
         }
@@ -702,14 +804,65 @@ mod model {
 
     #[derive(Clone, Debug)]
     enum Op {
-        SetI { kind: u32, offset: u32, length: u32, index: u32, value: i64 },
-        SetF { kind: u32, offset: u32, length: u32, index: u32, value: f64 },
-        GetI { kind: u32, offset: u32, length: u32, index: u32 },
-        GetF { kind: u32, offset: u32, length: u32, index: u32 },
-        FillI { kind: u32, offset: u32, length: u32, start: u32, end: u32, value: i64 },
-        SetRange { dk: u32, d_buf: bool, d_off: u32, d_len: u32, start: u32, end: u32, sk: u32, s_buf: bool, s_off: u32, s_len: u32, skip: u32 },
-        Copy { d_buf: bool, d_off: u32, s_buf: bool, s_off: u32, len: u32 },
-        Fill { offset: u32, len: u32, byte: u32 },
+        SetI {
+            kind: u32,
+            offset: u32,
+            length: u32,
+            index: u32,
+            value: i64,
+        },
+        SetF {
+            kind: u32,
+            offset: u32,
+            length: u32,
+            index: u32,
+            value: f64,
+        },
+        GetI {
+            kind: u32,
+            offset: u32,
+            length: u32,
+            index: u32,
+        },
+        GetF {
+            kind: u32,
+            offset: u32,
+            length: u32,
+            index: u32,
+        },
+        FillI {
+            kind: u32,
+            offset: u32,
+            length: u32,
+            start: u32,
+            end: u32,
+            value: i64,
+        },
+        SetRange {
+            dk: u32,
+            d_buf: bool,
+            d_off: u32,
+            d_len: u32,
+            start: u32,
+            end: u32,
+            sk: u32,
+            s_buf: bool,
+            s_off: u32,
+            s_len: u32,
+            skip: u32,
+        },
+        Copy {
+            d_buf: bool,
+            d_off: u32,
+            s_buf: bool,
+            s_off: u32,
+            len: u32,
+        },
+        Fill {
+            offset: u32,
+            len: u32,
+            byte: u32,
+        },
     }
 
     const LEN: u32 = 96;
@@ -752,25 +905,55 @@ mod model {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            (kind_of(INT), offset(), count(), index(), any::<i64>()).prop_map(|(kind, offset, length, index, value)| Op::SetI { kind, offset, length, index, value }),
-            (kind_of(FLOAT), offset(), count(), index(), any::<f64>()).prop_map(|(kind, offset, length, index, value)| Op::SetF { kind, offset, length, index, value }),
-            (kind_of(INT), offset(), count(), index()).prop_map(|(kind, offset, length, index)| Op::GetI { kind, offset, length, index }),
-            (kind_of(FLOAT), offset(), count(), index()).prop_map(|(kind, offset, length, index)| Op::GetF { kind, offset, length, index }),
-            (kind_of(INT), offset(), count(), range(), any::<i64>()).prop_map(|(kind, offset, length, (start, end), value)| Op::FillI { kind, offset, length, start, end, value }),
+            (kind_of(INT), offset(), count(), index(), any::<i64>())
+                .prop_map(|(kind, offset, length, index, value)| Op::SetI { kind, offset, length, index, value }),
+            (kind_of(FLOAT), offset(), count(), index(), any::<f64>())
+                .prop_map(|(kind, offset, length, index, value)| Op::SetF { kind, offset, length, index, value }),
+            (kind_of(INT), offset(), count(), index()).prop_map(|(kind, offset, length, index)| Op::GetI {
+                kind,
+                offset,
+                length,
+                index
+            }),
+            (kind_of(FLOAT), offset(), count(), index()).prop_map(|(kind, offset, length, index)| Op::GetF {
+                kind,
+                offset,
+                length,
+                index
+            }),
+            (kind_of(INT), offset(), count(), range(), any::<i64>()).prop_map(
+                |(kind, offset, length, (start, end), value)| Op::FillI { kind, offset, length, start, end, value }
+            ),
             // Same kind half the time, else a kind of the same class, else anything.
-            (kind_of(LIST), prop_oneof![2 => Just(None), 1 => kind_of(LIST).prop_map(Some)], any::<bool>(), offset(), count(), range(), any::<bool>(), offset(), count(), index()).prop_map(
-                |(dk, other, d_buf, d_off, d_len, (start, end), s_buf, s_off, s_len, skip)| {
+            (
+                kind_of(LIST),
+                prop_oneof![2 => Just(None), 1 => kind_of(LIST).prop_map(Some)],
+                any::<bool>(),
+                offset(),
+                count(),
+                range(),
+                any::<bool>(),
+                offset(),
+                count(),
+                index()
+            )
+                .prop_map(|(dk, other, d_buf, d_off, d_len, (start, end), s_buf, s_off, s_len, skip)| {
                     let sk = other.unwrap_or(dk);
                     Op::SetRange { dk, d_buf, d_off, d_len, start, end, sk, s_buf, s_off, s_len, skip }
-                }
-            ),
-            (any::<bool>(), small(), any::<bool>(), small(), small()).prop_map(|(d_buf, d_off, s_buf, s_off, len)| Op::Copy { d_buf, d_off, s_buf, s_off, len }),
+                }),
+            (any::<bool>(), small(), any::<bool>(), small(), small())
+                .prop_map(|(d_buf, d_off, s_buf, s_off, len)| Op::Copy { d_buf, d_off, s_buf, s_off, len }),
             (small(), small(), any::<u32>()).prop_map(|(offset, len, byte)| Op::Fill { offset, len, byte }),
         ]
     }
 
     /// The model's verdict on a view: the error, or its byte range.
-    fn model_view(kind: u32, number: Option<Number>, offset: u32, length: u32) -> Result<(Kind, usize, usize), ErrorCode> {
+    fn model_view(
+        kind: u32,
+        number: Option<Number>,
+        offset: u32,
+        length: u32,
+    ) -> Result<(Kind, usize, usize), ErrorCode> {
         let k = Kind::from_code(kind).filter(|k| number.is_none_or(|n| k.number() == n)).ok_or(ErrorCode::BadKind)?;
         let size = k.element_size() as u64;
         if !(offset as u64).is_multiple_of(size) {
