@@ -36,10 +36,7 @@ pub fn blur_rgb_to_rgba_slices(src: &[u8], dst: &mut [u8], width: usize, height:
     let Some(pixels) = width.checked_mul(height) else {
         return status::BAD_ARGUMENT;
     };
-    if pixels == 0
-        || pixels.checked_mul(3) != Some(src.len())
-        || pixels.checked_mul(4) != Some(dst.len())
-    {
+    if pixels == 0 || pixels.checked_mul(3) != Some(src.len()) || pixels.checked_mul(4) != Some(dst.len()) {
         return status::BAD_ARGUMENT;
     }
     for y in 0..height {
@@ -131,9 +128,8 @@ mod exports {
         let (Some(n3), Some(n4)) = (pixels.checked_mul(3), pixels.checked_mul(4)) else {
             return status::BAD_ARGUMENT;
         };
-        let inside = |at: usize, len: usize| {
-            at >= heap_base() && at.checked_add(len).is_some_and(|end| end <= memory_bytes())
-        };
+        let inside =
+            |at: usize, len: usize| at >= heap_base() && at.checked_add(len).is_some_and(|end| end <= memory_bytes());
         let disjoint = src.saturating_add(n3) <= dst || dst.saturating_add(n4) <= src;
         if !inside(src, n3) || !inside(dst, n4) || !disjoint {
             return status::BAD_ARGUMENT;
@@ -141,10 +137,7 @@ mod exports {
         // SAFETY: both ranges were checked to lie inside linear memory above the
         // heap base (not our statics or stack), and not to overlap.
         let (s, d) = unsafe {
-            (
-                core::slice::from_raw_parts(src as *const u8, n3),
-                core::slice::from_raw_parts_mut(dst as *mut u8, n4),
-            )
+            (core::slice::from_raw_parts(src as *const u8, n3), core::slice::from_raw_parts_mut(dst as *mut u8, n4))
         };
         super::blur_rgb_to_rgba_slices(s, d, w, h)
     }
@@ -187,18 +180,9 @@ mod tests {
     fn wrong_sizes_are_rejected_without_writing() {
         let src = [1u8; 9];
         let mut dst = [7u8; 12];
-        assert_eq!(
-            blur_rgb_to_rgba_slices(&src, &mut dst, 2, 1),
-            status::BAD_ARGUMENT
-        );
-        assert_eq!(
-            blur_rgb_to_rgba_slices(&src, &mut dst, 0, 3),
-            status::BAD_ARGUMENT
-        );
-        assert_eq!(
-            blur_rgb_to_rgba_slices(&src, &mut dst, usize::MAX, 2),
-            status::BAD_ARGUMENT
-        );
+        assert_eq!(blur_rgb_to_rgba_slices(&src, &mut dst, 2, 1), status::BAD_ARGUMENT);
+        assert_eq!(blur_rgb_to_rgba_slices(&src, &mut dst, 0, 3), status::BAD_ARGUMENT);
+        assert_eq!(blur_rgb_to_rgba_slices(&src, &mut dst, usize::MAX, 2), status::BAD_ARGUMENT);
         assert_eq!(dst, [7u8; 12]);
     }
 }
