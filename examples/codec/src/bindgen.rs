@@ -34,7 +34,7 @@ fn to_js(e: CodecError) -> JsError {
 }
 
 /// Decodes a JPEG into RGBA samples (JS: `decodeJpeg(bytes)`), returned as
-/// an image object with `width`, `height` and `rgba`.
+/// an image object with `width`, `height` and `takeRgba()`.
 #[wasm_bindgen(js_name = decodeJpeg)]
 pub fn decode_jpeg_js(bytes: &[u8]) -> Result<DecodedImage, JsError> {
     let img = decode_jpeg(bytes).map_err(to_js)?;
@@ -67,10 +67,12 @@ impl DecodedImage {
     pub fn height(&self) -> u32 {
         self.height
     }
-    /// The RGBA samples (a copy, as wasm-bindgen returns a `Vec<u8>`).
-    #[wasm_bindgen(getter)]
-    pub fn rgba(&self) -> Vec<u8> {
-        self.rgba.clone()
+    /// Moves the RGBA samples out to JS (JS: `takeRgba()`): wasm-bindgen
+    /// copies them into a new `Uint8Array` once; a second call returns an
+    /// empty array.
+    #[wasm_bindgen(js_name = takeRgba)]
+    pub fn take_rgba(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.rgba)
     }
 }
 
