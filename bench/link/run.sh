@@ -8,7 +8,7 @@ RUNS="${1:-7}"
 "$MULTIMEM_ROOT/bench/link/fetch.sh"
 P="$MULTIMEM_CACHE/npm/packages"
 cd "$MULTIMEM_ROOT"
-cargo build -j 2 --release -q -p multimem-linker --bin multimem-link
+cargo build -j 2 --release -q -p multimem-link
 cargo build -j 2 --release -q -p multimem-bench-link --bin bench-link
 "$CARGO_TARGET_DIR/release/bench-link" \
   --runs "$RUNS" \

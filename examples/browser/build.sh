@@ -18,7 +18,7 @@ cargo run -q -p multimem-runtime-wasm -- --variant default "$out/runtime.wasm" >
 cargo build -q --manifest-path "$ex/imagelib/Cargo.toml" --release \
   --target wasm32-unknown-unknown --target-dir "$out/imagelib-target"
 cp "$out/imagelib-target/wasm32-unknown-unknown/release/multimem_browser_imagelib.wasm" "$out/imagelib.wasm"
-cargo build -q -p multimem-linker --bin multimem-link
+cargo build -q -p multimem-link
 for app in image inspector worker; do
   "$CARGO_TARGET_DIR/debug/multimem-link" app="$ex/apps/$app.wat" multimem="$out/runtime.wasm" \
     -o "$out/$app.wasm"

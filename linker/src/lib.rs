@@ -197,7 +197,7 @@ mod validate;
 pub use config::{Config, ExportConflict, ExportSpec, NamePrefix, RUNTIME_MODULE};
 pub use error::{Error, ErrorKind};
 
-pub use buffer::{FileBytes, map_file, read_file, write_file};
+pub use buffer::{FileBytes, MAX_PIPE_INPUT, map_file, read_file, write_file};
 
 /// The features inputs and output are validated with: everything wasmparser
 /// knows (GC, multi-memory, memory64, threads, exceptions, SIMD, ...).

@@ -2,6 +2,11 @@
 //! Parses arguments by hand (no dependency), reads `.wasm` or `.wat`
 //! inputs, links, writes binary or text. Every failure is a message on
 //! stderr and exit code 1; nothing here may panic on user input.
+//!
+//! The runtime builds that `--with-runtime` adds are embedded only with
+//! the `with-runtime` feature (on by default): it needs the nested wasm32
+//! builds of `multimem-runtime-wasm`, which the linker library itself
+//! never does.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -25,6 +30,8 @@ OPTIONS:
                                Required unless --wat is given (then stdout).
     -t, --wat                  Write the text format (WAT) instead of binary.
         --with-runtime         Add the bundled runtime.wasm as module `multimem`.
+        --runtime-variant V    Which build --with-runtime adds (implies it):
+                               RUNTIME_VARIANTS. Default: default.
         --export M.NAME[=AS]   Export only the listed exports (repeatable):
                                input M's export NAME, as AS if given.
                                Default: every export of every input.
@@ -69,7 +76,8 @@ struct Args {
     inputs: Vec<(String, String)>,
     output: Option<String>,
     wat: bool,
-    with_runtime: bool,
+    /// The runtime build to add as `multimem`, if any.
+    runtime: Option<String>,
     quiet: bool,
     config: Config,
 }
@@ -82,14 +90,8 @@ fn split_dot(s: &str, flag: &str) -> Result<(String, String), String> {
 }
 
 fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
-    let mut a = Args {
-        inputs: Vec::new(),
-        output: None,
-        wat: false,
-        with_runtime: false,
-        quiet: false,
-        config: Config::default(),
-    };
+    let mut a =
+        Args { inputs: Vec::new(), output: None, wat: false, runtime: None, quiet: false, config: Config::default() };
     let mut it = args.into_iter();
     let value =
         |it: &mut std::vec::IntoIter<String>, flag: &str| it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -104,7 +106,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
         };
         match flag.as_str() {
             "-h" | "--help" => {
-                print!("{HELP}");
+                print!("{}", HELP.replace("RUNTIME_VARIANTS", &runtime::names().join(", ")));
                 return Ok(None);
             }
             "-V" | "--version" => {
@@ -113,7 +115,14 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             }
             "-o" | "--output" => a.output = Some(val(&mut it)?),
             "-t" | "--wat" => a.wat = true,
-            "--with-runtime" => a.with_runtime = true,
+            "--with-runtime" => {
+                a.runtime.get_or_insert_with(|| "default".to_string());
+            }
+            "--runtime-variant" => {
+                let v = val(&mut it)?;
+                runtime::bytes(&v)?;
+                a.runtime = Some(v);
+            }
             "-q" | "--quiet" => a.quiet = true,
             "--gc" => a.config = a.config.gc(true),
             "--strip-names" => a.config = a.config.keep_names(false),
@@ -162,7 +171,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             },
         }
     }
-    if a.inputs.is_empty() && !a.with_runtime {
+    if a.inputs.is_empty() && a.runtime.is_none() {
         return Err("no inputs (see --help)".to_string());
     }
     if a.output.is_none() && !a.wat {
@@ -172,14 +181,25 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
 }
 
 /// An input file: a wasm binary (mapped, see [`multimem_linker::map_file`])
-/// or WAT text (parsed).
+/// or WAT text (parsed). A file that starts like a binary (a NUL byte, or
+/// a prefix of the `\0asm` magic) is never read as text.
 fn read_input(path: &str) -> Result<FileBytes, String> {
     let bytes =
         multimem_linker::map_file(std::path::Path::new(path)).map_err(|e| format!("cannot read `{path}`: {e}"))?;
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }
-    let looks_text = path.ends_with(".wat") || path.ends_with(".wast") || std::str::from_utf8(&bytes).is_ok();
+    if bytes.is_empty() {
+        return Err(format!("`{path}` is empty: neither a wasm binary nor WAT text"));
+    }
+    if b"\0asm".starts_with(&bytes) {
+        return Err(format!(
+            "`{path}` is a truncated wasm binary: {} of the 8 header bytes (`\\0asm` and the version)",
+            bytes.len()
+        ));
+    }
+    let looks_text =
+        bytes[0] != 0 && (path.ends_with(".wat") || path.ends_with(".wast") || std::str::from_utf8(&bytes).is_ok());
     if !looks_text {
         return Err(format!("`{path}` is neither a wasm binary (no \\0asm header) nor WAT text"));
     }
@@ -190,8 +210,34 @@ fn read_input(path: &str) -> Result<FileBytes, String> {
     })
 }
 
-fn bundled_runtime() -> Vec<u8> {
-    multimem_runtime_wasm::RUNTIME_WASM.to_vec()
+/// The runtime builds `--with-runtime` can add.
+#[cfg(feature = "with-runtime")]
+mod runtime {
+    /// The variants' names, in the order docs/ABI.md lists the builds.
+    pub fn names() -> Vec<&'static str> {
+        multimem_runtime_wasm::VARIANTS.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// The bytes of variant `name` (one of [`names`]).
+    pub fn bytes(name: &str) -> Result<&'static [u8], String> {
+        multimem_runtime_wasm::variant(name)
+            .ok_or_else(|| format!("--runtime-variant expects one of {}, got `{name}`", names().join(", ")))
+    }
+}
+
+/// Without the `with-runtime` feature: no variants, and asking for one
+/// says how to get them.
+#[cfg(not(feature = "with-runtime"))]
+mod runtime {
+    pub fn names() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    pub fn bytes(_: &str) -> Result<&'static [u8], String> {
+        Err("this multimem-link was built without the `with-runtime` feature, so it has no bundled runtime.wasm; \
+             give the runtime as an input (`multimem=runtime.wasm`) or rebuild with `--features with-runtime`"
+            .to_string())
+    }
 }
 
 fn run(args: Vec<String>) -> Result<(), String> {
@@ -209,8 +255,10 @@ fn run(args: Vec<String>) -> Result<(), String> {
         mark(&format!("read `{name}`"));
         linker.add_module_file(name, bytes).map_err(|e| e.to_string())?;
     }
-    if a.with_runtime {
-        linker.add_module_owned("multimem", bundled_runtime()).map_err(|e| e.to_string())?;
+    if let Some(variant) = &a.runtime {
+        linker
+            .add_module_owned(multimem_linker::RUNTIME_MODULE, runtime::bytes(variant)?.to_vec())
+            .map_err(|e| e.to_string())?;
     }
     let out = linker.link_split().map_err(|e| e.to_string())?;
     mark("linked");

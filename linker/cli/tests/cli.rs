@@ -2,6 +2,7 @@
 //! line on stderr, exit code 1, and never a panic or backtrace; good input
 //! is written as binary or text, over whatever file the output names.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 use common::*;
 
@@ -43,6 +44,9 @@ fn help_documents_every_flag() {
         "--output",
         "--wat",
         "--with-runtime",
+        "--runtime-variant",
+        "--own-memory",
+        "--validate-inputs",
         "--export",
         "--rename-conflicts",
         "--skip-conflicts",
@@ -121,6 +125,17 @@ fn bad_inputs_exit_1_with_a_message() {
     fails(&[&format!("app={inv}"), "-o", &out], "type mismatch");
     // Missing file.
     fails(&["app=/nonexistent/file.wasm", "-o", &out], "cannot read");
+    // A binary cut inside its header is a truncated binary, not bad WAT.
+    for cut in 1..8 {
+        let h = write("header.wasm", &valid[..cut]);
+        let needle = if cut < 4 { "truncated wasm binary" } else { "module `app` is not a valid wasm module" };
+        fails(&[&format!("app={h}"), "-o", &out], needle);
+    }
+    fails(&[&format!("app={}", write("empty.wasm", b"")), "-o", &out], "is empty");
+    // Devices and directories are refused at once (`/dev/zero` would
+    // otherwise be read without end), by what they are.
+    fails(&["app=/dev/zero", "-o", &out], "`/dev/zero`: it is a character device, not a regular file");
+    fails(&[&format!("app={}", dir().display()), "-o", &out], "it is a directory, not a regular file");
     // Mismatched modules.
     let a = write("mm_a.wat", b"(module (import \"b\" \"f\" (func (param i32))))");
     let b = write("mm_b.wat", b"(module (func (export \"f\") (param i64)))");
@@ -137,6 +152,52 @@ fn bad_inputs_exit_1_with_a_message() {
     fails(&[&format!("a={c1}"), "--export", "nodot", "-o", &out], "MODULE.NAME");
     fails(&[&format!("a={c1}"), "--name-prefix", "sometimes", "-o", &out], "--name-prefix");
     fails(&[&format!("a={c1}"), "--threads", "many", "-o", &out], "--threads expects a number");
+    fails(&[&format!("a={c1}"), "--runtime-variant", "fast", "-o", &out], "--runtime-variant expects one of default");
     // Unwritable output.
     fails(&[&format!("a={c1}"), "-o", "/nonexistent/dir/out.wasm"], "cannot write");
+}
+
+/// `--with-runtime` adds the default build as `multimem`; `--runtime-variant`
+/// picks another build (byte for byte the one `multimem-runtime-wasm` ships).
+#[test]
+fn runtime_variants_are_the_bundled_builds() {
+    let out = dir().join("rt-only.wasm");
+    for (name, bytes) in multimem_runtime_wasm::VARIANTS {
+        let o = cli(&["--runtime-variant", name, "--strip-names", "-o", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let linked = std::fs::read(&out).unwrap();
+        // Linked alone, a module keeps its exports and its code size.
+        let exports = |w: &[u8]| -> Vec<String> {
+            wasmparser::Parser::new(0)
+                .parse_all(w)
+                .filter_map(|p| match p.unwrap() {
+                    wasmparser::Payload::ExportSection(r) => Some(r.into_iter().map(|e| e.unwrap().name.to_string())),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        };
+        assert_eq!(exports(&linked), exports(bytes), "{name}");
+        let imports = |w: &[u8]| -> Vec<String> {
+            wasmparser::Parser::new(0)
+                .parse_all(w)
+                .filter_map(|p| match p.unwrap() {
+                    wasmparser::Payload::ImportSection(r) => {
+                        Some(r.into_imports().map(|i| i.unwrap().name.to_string()).collect::<Vec<_>>())
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        };
+        // Only the atomic build calls `i32_atomic_rmw_add_own`, lowered to
+        // an instruction: no intrinsic import is left in any build.
+        assert!(imports(&linked).iter().all(|i| !i.contains("_external") && !i.contains("_own")), "{name}");
+    }
+    let a = cli(&["--with-runtime", "--strip-names", "-o", out.to_str().unwrap()]);
+    assert!(a.status.success());
+    let with_runtime = std::fs::read(&out).unwrap();
+    let b = cli(&["--runtime-variant", "default", "--strip-names", "-o", out.to_str().unwrap()]);
+    assert!(b.status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), with_runtime);
 }
