@@ -78,3 +78,24 @@ export async function startServer({ roots, port = 0, host = "127.0.0.1" }) {
   const url = `http://${host}:${server.address().port}`;
   return { url, close: () => new Promise((ok) => server.close(ok)) };
 }
+
+// CLI: node serve.mjs --root /=DIR [--root /build/=DIR ...] [--port N] [--host H]
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  const args = process.argv.slice(2);
+  const roots = [];
+  const opt = { port: 8080 };
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (flag === "--root" && value?.includes("=")) roots.push(value.split(/=(.*)/s).slice(0, 2));
+    else if (flag === "--port" && /^\d+$/.test(value ?? "")) opt.port = Number(value);
+    else if (flag === "--host" && value) opt.host = value;
+    else {
+      console.error(`serve.mjs: bad argument ${flag}\nusage: node serve.mjs --root /=DIR [--root /x/=DIR ...] [--port N] [--host H]`);
+      process.exit(2);
+    }
+  }
+  // Longest prefix first, so /build/ wins over /.
+  roots.sort((a, b) => b[0].length - a[0].length);
+  const { url } = await startServer({ roots, ...opt });
+  console.log(`serving ${url}/ (${roots.map(([p, d]) => `${p} -> ${d}`).join(", ")})`);
+}

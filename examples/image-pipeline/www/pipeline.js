@@ -211,18 +211,23 @@ export function measure(variant, jpeg, { runs = 1, warmup = 0, now = () => perfo
   const input = variant.prepare(jpeg);
   const ms = [];
   let last = null;
-  for (let i = 0; i < warmup + runs; i++) {
+  try {
+    for (let i = 0; i < warmup + runs; i++) {
+      if (last) variant.release(last.output);
+      last = null;
+      const t0 = now();
+      last = variant.run(input);
+      const t = now() - t0;
+      if (i >= warmup) ms.push(t);
+      onRun?.(i, t);
+    }
+    const output = variant.outputBytes(last.output);
+    return { ms, bytesCopied: last.bytesCopied, boundaryCrossings: last.boundaryCrossings, output };
+  } finally {
+    // Also when a run throws (a codec error): the input and the last output go.
     if (last) variant.release(last.output);
-    const t0 = now();
-    last = variant.run(input);
-    const t = now() - t0;
-    if (i >= warmup) ms.push(t);
-    onRun?.(i, t);
+    variant.disposeInput(input);
   }
-  const output = variant.outputBytes(last.output);
-  variant.release(last.output);
-  variant.disposeInput(input);
-  return { ms, bytesCopied: last.bytesCopied, boundaryCrossings: last.boundaryCrossings, output };
 }
 
 /** Median of a list of numbers. */
