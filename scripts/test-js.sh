@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The JS glue's tests. Phases, in order:
-#   1. set-up: Node 24 and Node 26 from npm, js-glue's dev dependencies (scripts/env.sh);
+#   1. set-up: Node 22, 24 and 26 from npm, js-glue's dev dependencies (scripts/env.sh);
 #   2. fixtures: runtime.wasm and the atomic-refcounts build (multimem-runtime-wasm), the WAT apps in
-#      js-glue/test/fixtures compiled by multimem-js-fixtures, and app.wasm
-#      linked with runtime.wasm by the real linker, into $CARGO_TARGET_DIR/js-fixtures;
-#   3. tsc: type-checks js-glue/src/index.d.ts against test/types/usage.ts;
+#      js-glue/test/fixtures compiled by multimem-js-fixtures, app.wasm linked with
+#      runtime.wasm by the real linker, and twice more with `--export` (only the app's
+#      `sum`; the app's exports plus the runtime exports the glue needs), into
+#      $CARGO_TARGET_DIR/js-fixtures;
+#   3. tsc: type-checks js-glue/src/index.d.ts against test/types/usage.ts (whose
+#      `@ts-expect-error` lines must fail to compile);
 #   4. node:test suites on Node 24 (refresh view path) and Node 26
-#      (memory.toResizableBuffer path), both with --expose-gc;
+#      (memory.toResizableBuffer path), both with --expose-gc; then on Node 22, from a
+#      copy of the tests with `using` compiled away (test/without-using.mjs);
 #   5. the system Node, if older than 22, must refuse with the multi-memory error.
 source "$(dirname "$0")/env.sh"
 setup_rust
@@ -16,17 +20,31 @@ cd "$MULTIMEM_ROOT"
 build_js_fixtures
 out="$MULTIMEM_JS_FIXTURES"
 cargo run -q -p multimem-runtime-wasm -- --variant atomic "$out/runtime-atomic.wasm"
+# The glue needs only these runtime exports (js-glue REQUIRED_EXPORTS) and the memory.
+keep=()
+for name in memory abi_version last_error buffer_new buffer_retain buffer_release buffer_length buffer_check; do
+  keep+=(--export "multimem.$name")
+done
+cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
+  --export app.sum -o "$out/app.only-app.wasm"
+cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
+  --export app.sum --export app.make "${keep[@]}" -o "$out/app.minimal.wasm"
 
 echo "== tsc (js-glue declarations)"
 "$MULTIMEM_NODE24" js-glue/node_modules/typescript/bin/tsc -p js-glue/tsconfig.json
 
-# Both versions run even if the first fails, so one run shows both results.
+# Every version runs even if one fails, so one run shows all results.
 failed=()
 for node in "$MULTIMEM_NODE24" "$MULTIMEM_NODE26"; do
   version="$("$node" --version)"
   echo "== node:test on Node $version"
   "$node" --expose-gc --test --test-reporter=spec js-glue/test/*.test.js || failed+=("$version")
 done
+node22_tests="$CARGO_TARGET_DIR/js-glue-node22"
+"$MULTIMEM_NODE24" js-glue/test/without-using.mjs "$node22_tests"
+version="$("$MULTIMEM_NODE22" --version)"
+echo "== node:test on Node $version (tests with \`using\` compiled away)"
+(cd "$node22_tests/js-glue" && "$MULTIMEM_NODE22" --expose-gc --test --test-reporter=spec test/*.test.js) || failed+=("$version")
 
 if command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then
   echo "== system Node $(node --version) has no multi-memory: instantiate must say so"

@@ -1,7 +1,13 @@
 // Hand-written declarations for ./index.js (type-checked in CI by
-// `tsc -p js-glue/tsconfig.json` together with test/types/usage.ts).
+// `tsc -p js-glue/tsconfig.json` together with test/types/usage.ts; the
+// per-kind literal types below are checked against docs/ABI.md's kinds table
+// by test/abi-facts.test.js).
+//
+// `Symbol.dispose` and `Disposable` come from TypeScript's lib
+// "esnext.disposable" (TypeScript >= 5.2): add it (or "esnext") to
+// compilerOptions.lib, as tsconfig.json here does.
 
-import type { ERRORS as ABI_ERRORS, KINDS as ABI_KINDS } from "./abi.js";
+import type { ERRORS as ABI_ERRORS, ExportName, KINDS as ABI_KINDS } from "./abi.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
 export type { KindName } from "./abi.js";
@@ -17,7 +23,14 @@ export declare class MultimemError extends Error {
   readonly code: number;
   /** Name from the ABI error table, e.g. "RANGE". */
   readonly codeName: (typeof ABI_ERRORS)[number]["name"] | "UNKNOWN";
+  /** Meaning from the ABI error table. */
+  readonly meaning: string;
 }
+
+/** Runtime exports every Runtime needs (besides the `memory` export). */
+export declare const REQUIRED_EXPORTS: readonly ExportName[];
+/** Runtime exports only some methods need, and which. */
+export declare const OPTIONAL_EXPORTS: Readonly<Partial<Record<ExportName, string>>>;
 
 /** True if this engine validates modules with more than one memory. */
 export declare function supportsMultiMemory(): boolean;
@@ -134,13 +147,28 @@ export declare class Runtime {
   adopt(address: number): ByteBuffer;
   /** A new buffer holding a copy of `source`. */
   copyIn(source: ArrayBuffer | SharedArrayBuffer | ArrayBufferView): ByteBuffer;
-  /** Calls `fn` with wrappers replaced by buffer addresses, each retained for the call. */
+  /**
+   * Calls `fn` with wrappers replaced by buffer addresses, each retained for
+   * the call. A trap inside a runtime export during the call throws a
+   * MultimemError (the runtime's code, name and meaning).
+   */
   call<R>(fn: (...args: any[]) => R, ...args: unknown[]): R;
+  /** The exports with every function wrapped as by call(). */
+  wrapExports<E extends object = WebAssembly.Exports>(exports?: E): WrappedExports<E>;
   /** Reads a stream into runtime memory with one copy per byte. */
   readInto(source: ReadableStream<Uint8Array> | Response, options?: ReadIntoOptions): Promise<Uint8List>;
   /** Runtime and glue figures. */
   stats(): Stats;
 }
+
+/** What wrapExports() returns: functions take wrappers where they take addresses. */
+export type WrappedExports<E> = {
+  readonly [K in keyof E]: E[K] extends (...args: infer P) => infer R
+    ? (...args: { [I in keyof P]: P[I] | ByteBuffer | TypedData }) => R
+    : E[K] extends Function
+      ? (...args: unknown[]) => unknown
+      : E[K];
+};
 
 /** A refcounted buffer in the runtime memory, as Dart's ByteBuffer. */
 export declare class ByteBuffer implements Disposable {
@@ -157,6 +185,10 @@ export declare class ByteBuffer implements Disposable {
   readonly disposed: boolean;
   /** A zero-copy Uint8Array over the bytes. */
   view(): Uint8Array;
+  /** A view Web APIs accept: view() on the refresh path, else a copy (see README). */
+  fixedView(): Uint8Array;
+  /** A fresh Uint8Array (ordinary ArrayBuffer) with a copy of the bytes. */
+  copyTo(): Uint8Array;
   /** A fresh, transferable ArrayBuffer with a copy of the bytes. */
   copyOut(): ArrayBuffer;
   /** Copies `source` into this buffer at `offset`. */
@@ -189,7 +221,10 @@ export declare abstract class TypedData implements Disposable {
   readonly lengthInBytes: number;
   readonly offsetInBytes: number;
   readonly elementSizeInBytes: number;
-  /** A new ByteBuffer wrapper (own reference) for the underlying buffer. */
+  /**
+   * The ByteBuffer of this view, the same wrapper while it is not disposed
+   * (the one given to `X.view(buffer)`, or made on first use with its own reference).
+   */
   readonly buffer: ByteBuffer;
   /** Address of the underlying buffer. */
   readonly address: number;
@@ -222,6 +257,8 @@ export declare class ByteData extends TypedData {
   static create(runtime: Runtime, length: number): ByteData;
   /** A zero-copy DataView over the bytes. */
   view(): DataView;
+  /** A DataView Web APIs accept: view() on the refresh path, else a copy (see README). */
+  fixedView(): DataView;
   /** A DataView over a fresh copy (for APIs that reject resizable buffers). */
   copyTo(): DataView;
   getInt8(byteOffset: number): number;
@@ -246,10 +283,26 @@ export declare class ByteData extends TypedData {
   setFloat64(byteOffset: number, value: number, endian?: Endian): void;
 }
 
-/** Any TypedArray. */
-export type AnyTypedArray =
+/** TypedArrays of number elements. */
+export type NumberTypedArray =
   | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+  | Float32Array | Float64Array;
+/** Any TypedArray. */
+export type AnyTypedArray = NumberTypedArray | BigInt64Array | BigUint64Array;
+/** Views of the `int` kinds (ABI.md kinds table, `number` column). */
+export type IntKindArray =
+  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | BigInt64Array | BigUint64Array;
+/** Views of the `float` kinds. */
+export type FloatKindArray = Float32Array | Float64Array;
+/**
+ * A list that setRange may copy from into a list viewed as `A` with
+ * elements `E`: for scalar kinds, a scalar list of the same `number` class
+ * (int from int, float from float), as in Dart; for SIMD kinds, the same kind.
+ */
+export type SetRangeSource<A extends AnyTypedArray, E> = [E] extends [number | bigint]
+  ? TypedList<[A] extends [FloatKindArray] ? FloatKindArray : IntKindArray, number | bigint, any, any>
+  : TypedList<A, E, any, any>;
 
 /**
  * Base of the 14 typed lists. `A` is the zero-copy TypedArray type, `E` what
@@ -266,15 +319,22 @@ export declare abstract class TypedList<A extends AnyTypedArray, E, V extends nu
   /** Dart's fillRange(start, end, value). */
   fillRange(start: number, end: number, value: In): void;
   fill(value: In, start?: number, end?: number): this;
-  /** Dart's setRange(start, end, source, [skipCount]). */
-  setRange(start: number, end: number, source: TypedList<any, any, any, any> | ArrayLike<V> | A, skipCount?: number): void;
+  /**
+   * Dart's setRange(start, end, source, [skipCount]): from a list of the
+   * same number class (int from int, float from float), an array or a TypedArray.
+   */
+  setRange(start: number, end: number, source: SetRangeSource<A, E> | ArrayLike<V>, skipCount?: number): void;
   /** Copies `source` in at element `start`. */
-  copyFrom(source: ArrayLike<V> | A, start?: number): this;
-  /** A fresh TypedArray copy (ordinary ArrayBuffer), or copies into `target`. */
+  copyFrom(source: ArrayLike<V>, start?: number): this;
+  /** A fresh TypedArray copy (ordinary ArrayBuffer), or copies into `target` (any TypedArray of number, or of bigint for 64-bit kinds). */
   copyTo(): A;
-  copyTo<T extends A>(target: T, targetOffset?: number): T;
+  copyTo<T extends (V extends bigint ? BigInt64Array | BigUint64Array : NumberTypedArray)>(target: T, targetOffset?: number): T;
+  /** A view Web APIs accept: view() on the refresh path, else a copy (see README). */
+  fixedView(): A;
   /** The elements (lanes) as a plain array. */
   toArray(): V[];
+  /** The elements as get() returns them: `for..of`, spread, `Array.from`. */
+  [Symbol.iterator](): IterableIterator<E>;
 }
 
 export declare class Int8List extends TypedList<Int8Array, number, number, number> { static readonly bytesPerElement: 1; static readonly kind: 1; }
@@ -288,11 +348,11 @@ export declare class Int64List extends TypedList<BigInt64Array, bigint, bigint, 
 export declare class Uint64List extends TypedList<BigUint64Array, bigint, bigint, bigint | number> { static readonly bytesPerElement: 8; static readonly kind: 9; }
 export declare class Float32List extends TypedList<Float32Array, number, number, number> { static readonly bytesPerElement: 4; static readonly kind: 10; }
 export declare class Float64List extends TypedList<Float64Array, number, number, number> { static readonly bytesPerElement: 8; static readonly kind: 11; }
-/** Elements are 4 Int32 lanes; get() returns a fresh Int32Array(4). */
+/** Elements are 4 Int32 lanes; get() returns a fresh Int32Array(4). setRange copies only from the same kind (or lanes). */
 export declare class Int32x4List extends TypedList<Int32Array, Int32Array, number, ArrayLike<number>> { static readonly bytesPerElement: 16; static readonly kind: 12; }
-/** Elements are 4 Float32 lanes; get() returns a fresh Float32Array(4). */
+/** Elements are 4 Float32 lanes; get() returns a fresh Float32Array(4). setRange copies only from the same kind (or lanes). */
 export declare class Float32x4List extends TypedList<Float32Array, Float32Array, number, ArrayLike<number>> { static readonly bytesPerElement: 16; static readonly kind: 13; }
-/** Elements are 2 Float64 lanes; get() returns a fresh Float64Array(2). */
+/** Elements are 2 Float64 lanes; get() returns a fresh Float64Array(2). setRange copies only from the same kind (or lanes). */
 export declare class Float64x2List extends TypedList<Float64Array, Float64Array, number, ArrayLike<number>> { static readonly bytesPerElement: 16; static readonly kind: 14; }
 
 /** The 15 typed-data classes by kind code. */

@@ -44,6 +44,35 @@ import {
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
 
 const disposeSymbol = Symbol.dispose ?? Symbol.for("Symbol.dispose");
+const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");
+
+// The runtime exports the glue calls. A module linked with `--export` may
+// keep only some of the runtime's exports: instantiate needs the first list
+// (and the memory), and each method that needs one of the second list says
+// which export is missing when it is called. Names are checked against the
+// ABI's export table below, so a rename in docs/ABI.md fails at load.
+/** Runtime exports every Runtime needs (besides the `memory` export). */
+export const REQUIRED_EXPORTS = Object.freeze([
+  "abi_version", "last_error", "buffer_new", "buffer_retain", "buffer_release", "buffer_length", "buffer_check",
+]);
+/** Runtime exports only some methods need, and which. */
+export const OPTIONAL_EXPORTS = Object.freeze({
+  buffer_refcount: "ByteBuffer.refcount",
+  list_set_range: "setRange from another list",
+  bytes_copy: "readInto growing its target",
+  stats_live_buffers: "stats()",
+  stats_live_bytes: "stats()",
+  stats_heap_bytes: "stats()",
+  stats_pages: "stats()",
+});
+for (const name of [...REQUIRED_EXPORTS, ...Object.keys(OPTIONAL_EXPORTS)]) {
+  if (!(name in EXPORTS)) throw new Error(`multimem: the glue uses ${name}, which the ABI's export table does not have`);
+}
+
+/** `--export` flags that would keep `names` in a linked module. */
+function exportFlags(names) {
+  return names.map((n) => `--export multimem.${n}`).join(" ");
+}
 
 // Wrapper constructors take over a reference; only the glue may call them.
 const INTERNAL = Symbol("multimem internal");
@@ -104,6 +133,8 @@ export class MultimemError extends Error {
     this.code = code;
     /** Name from the ABI error table, e.g. "RANGE". */
     this.codeName = e ? e.name : "UNKNOWN";
+    /** Meaning from the ABI error table. */
+    this.meaning = e ? e.meaning : "a code this glue does not know";
   }
 }
 
@@ -282,19 +313,28 @@ export class Runtime {
   constructor(instance, options = {}) {
     const x = instance instanceof WebAssembly.Instance ? instance.exports : instance;
     if (x === null || typeof x !== "object") throw new TypeError(`instance: expected a WebAssembly.Instance, got ${describe(instance)}`);
-    if (typeof x.abi_version !== "function") {
-      throw new TypeError("instance: exports no abi_version; it is not linked with the multimem runtime");
+    // The version first: another version's exports may differ.
+    if (typeof x.abi_version === "function") {
+      const version = x.abi_version();
+      if (version !== ABI_VERSION) {
+        throw new Error(`instance: multimem ABI version ${version}, but this glue implements version ${ABI_VERSION}`);
+      }
     }
-    const version = x.abi_version();
-    if (version !== ABI_VERSION) {
-      throw new Error(`instance: multimem ABI version ${version}, but this glue implements version ${ABI_VERSION}`);
+    const missing = REQUIRED_EXPORTS.filter((n) => typeof x[n] !== "function");
+    if (!(x[MEMORY_EXPORT] instanceof WebAssembly.Memory)) missing.push(MEMORY_EXPORT);
+    if (missing.length > REQUIRED_EXPORTS.length - 1 && missing.includes("abi_version")) {
+      throw new TypeError(
+        `instance: exports no abi_version and none of the multimem runtime's other functions; it is not linked ` +
+          `with the multimem runtime (or was linked with --export without them: ${exportFlags(missing)})`,
+      );
     }
-    const missing = Object.keys(EXPORTS).filter((n) => typeof x[n] !== "function");
-    if (missing.length) throw new TypeError(`instance: missing multimem exports: ${missing.join(", ")}`);
+    if (missing.length) {
+      throw new TypeError(
+        `instance: the module does not export ${missing.join(", ")}, which the glue needs. If it was linked with ` +
+          `--export, keep them: ${exportFlags(missing)}`,
+      );
+    }
     const memory = x[MEMORY_EXPORT];
-    if (!(memory instanceof WebAssembly.Memory)) {
-      throw new TypeError(`instance: exports no memory named "${MEMORY_EXPORT}" (the runtime's own memory)`);
-    }
     /** The instance's exports. */
     this.exports = x;
     /** The runtime's own memory (all buffers live here). */
@@ -363,10 +403,45 @@ export class Runtime {
     return this._u8;
   }
 
-  /** Calls a trapping export and turns a trap into a MultimemError. */
+  /**
+   * Turns a trap of a runtime export the glue called into a MultimemError.
+   * A trapping export records its code just before it traps (ABI.md, "Error
+   * codes"), so last_error is this call's code.
+   */
   _trap(e, what) {
     if (e instanceof WebAssembly.RuntimeError) throw new MultimemError(this.exports.last_error(), what, e);
     throw e;
+  }
+
+  /** The optional runtime export `name`, or a TypeError naming it and `what` needs it. */
+  _need(name) {
+    const f = this.exports[name];
+    if (typeof f === "function") return f;
+    throw new TypeError(
+      `${OPTIONAL_EXPORTS[name]}: the module does not export the runtime's ${name}. If it was linked with --export, ` +
+        `keep it: ${exportFlags([name])}`,
+    );
+  }
+
+  /**
+   * The error to throw for `e`, thrown by app code (`what`) that may have
+   * trapped inside a runtime export. `before` is last_error() read before
+   * the call. The code is reported only if it was recorded during the call:
+   * last_error keeps the code of the most recent trap, and the ABI has no
+   * way to clear it, so an unchanged non-zero code may be an earlier call's
+   * (then `e` is left as it is, with a note, rather than blame a stale code).
+   */
+  _appError(e, what, before) {
+    if (!(e instanceof WebAssembly.RuntimeError)) return e;
+    const code = this.exports.last_error();
+    if (code !== 0 && code !== before) return new MultimemError(code, what, e);
+    return e;
+  }
+
+  /** The export name of `fn` in this instance (for messages), else its own name. */
+  _exportName(fn) {
+    for (const [name, v] of Object.entries(this.exports)) if (v === fn) return name;
+    return fn.name || "fn";
   }
 
   _new(lengthInBytes, what) {
@@ -386,9 +461,13 @@ export class Runtime {
     this._retains++;
   }
 
-  _release(address) {
+  _release(address, what = "release") {
     this._releases++;
-    this.exports.buffer_release(address);
+    try {
+      this.exports.buffer_release(address);
+    } catch (e) {
+      this._trap(e, what); // FREED / NOT_A_BUFFER: wasm code released the glue's reference
+    }
   }
 
   /** Registers `wrapper` (holding a reference on `address`); returns its slot. */
@@ -469,8 +548,15 @@ export class Runtime {
   /** A new ByteBuffer holding a copy of `source` (ArrayBuffer or a view), e.g. one received from a worker. */
   copyIn(source) {
     const bytes = bytesOf("source", source);
-    const b = this.allocate(bytes.length);
-    this._mem8().set(bytes, b._addr);
+    // A view of this runtime's memory (list.view()) is detached on the
+    // refresh path when the allocation below grows the memory: copy by
+    // address within the memory instead of through the old view.
+    const own = bytes.buffer === this._buffer() ? bytes.byteOffset : -1;
+    const n = bytes.length;
+    const b = this.allocate(n);
+    const mem = this._mem8();
+    if (own >= 0) mem.copyWithin(b._addr, own, own + n);
+    else mem.set(bytes, b._addr);
     return b;
   }
 
@@ -482,6 +568,11 @@ export class Runtime {
    */
   call(fn, ...args) {
     if (typeof fn !== "function") throw new TypeError(`fn: expected a function, got ${describe(fn)}`);
+    return this._call(fn, null, args);
+  }
+
+  /** call() with `name` for messages (null: looked up when needed). */
+  _call(fn, name, args) {
     const held = [];
     try {
       for (let i = 0; i < args.length; i++) {
@@ -494,10 +585,34 @@ export class Runtime {
           args[i] = address;
         }
       }
-      return fn(...args);
+      // Read twice when non-zero: should last_error ever clear on read,
+      // the second read is the true baseline.
+      let before = this.exports.last_error();
+      if (before !== 0) before = this.exports.last_error();
+      try {
+        return fn(...args);
+      } catch (e) {
+        throw this._appError(e, name ?? this._exportName(fn), before);
+      }
     } finally {
-      for (const address of held) this._release(address);
+      for (const address of held) this._release(address, "call: releasing an argument");
     }
+  }
+
+  /**
+   * The instance's exports with every function wrapped as by call():
+   * wrappers become buffer addresses (retained for the call), and a trap
+   * inside a runtime export during the call becomes a MultimemError naming
+   * the export and the runtime's code. Other exports are copied as they are.
+   * Opt-in: the raw exports stay in `runtime.exports`.
+   */
+  wrapExports(exports = this.exports) {
+    if (exports === null || typeof exports !== "object") throw new TypeError(`exports: expected an object, got ${describe(exports)}`);
+    const out = {};
+    for (const [name, v] of Object.entries(exports)) {
+      out[name] = typeof v === "function" ? (...args) => this._call(v, name, args) : v;
+    }
+    return Object.freeze(out);
   }
 
   /**
@@ -582,8 +697,9 @@ export class Runtime {
           if (!owned) throw new RangeError(`options.buffer: the stream is longer than the ${capacity - start} bytes left in it`);
           const grown = Math.min(MAX_LENGTH, Math.max(capacity * 2, pos + n, 64));
           if (pos + n > grown) throw new RangeError(`source: the stream is longer than MAX_LENGTH (${MAX_LENGTH}) bytes`);
+          const copy = this._need("bytes_copy");
           const next = this._new(grown, "readInto");
-          this.exports.bytes_copy(next, 0, address, 0, pos);
+          copy(next, 0, address, 0, pos);
           this.exports.buffer_release(address);
           address = next;
           capacity = grown;
@@ -613,12 +729,11 @@ export class Runtime {
    * entry has not run yet, live or disposed; stream copies).
    */
   stats() {
-    const x = this.exports;
     return {
-      liveBuffers: x.stats_live_buffers() >>> 0,
-      liveBytes: x.stats_live_bytes() >>> 0,
-      heapBytes: x.stats_heap_bytes() >>> 0,
-      pages: x.stats_pages() >>> 0,
+      liveBuffers: this._need("stats_live_buffers")() >>> 0,
+      liveBytes: this._need("stats_live_bytes")() >>> 0,
+      heapBytes: this._need("stats_heap_bytes")() >>> 0,
+      pages: this._need("stats_pages")() >>> 0,
       viewPath: this.viewPath,
       retains: this._retains,
       releases: this._releases,
@@ -634,7 +749,13 @@ export class Runtime {
 
 function bytesOf(name, v) {
   if (v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer)) return new Uint8Array(v);
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (ArrayBuffer.isView(v)) {
+    // A detached buffer reads as 0 bytes: say so rather than copy nothing.
+    if (v.buffer.detached === true) {
+      throw new TypeError(`${name}: its ArrayBuffer is detached (a view of runtime memory taken before the memory grew? take view() again)`);
+    }
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
   throw new TypeError(`${name}: expected an ArrayBuffer or an ArrayBuffer view, got ${describe(v)}`);
 }
 
@@ -723,11 +844,47 @@ class Reference {
     this._ab = null;
     this._arr = null;
     this._rt._slots[this._slot] = 0; // disarm the finalizer entry
-    this._rt._release(a);
+    this._rt._release(a, `${kindName(this)}.dispose`);
   }
 
   [disposeSymbol]() {
     this.dispose();
+  }
+
+  /**
+   * A view of the bytes that Web APIs taking a BufferSource accept (they
+   * reject views of resizable and of shared buffers): on the refresh path
+   * the zero-copy view() itself, whose buffer is the memory's fixed-length
+   * ArrayBuffer (valid until the memory grows, like view()); on the
+   * resizable path, and for a shared memory, where no fixed-length buffer
+   * of the same bytes exists, a copy (copyTo()).
+   */
+  fixedView() {
+    const v = this.view();
+    return this._rt._rab === null && !this._rt._shared ? v : this.copyTo();
+  }
+
+  get [Symbol.toStringTag]() {
+    return kindName(this);
+  }
+
+  /** console.log / util.inspect in Node: kind, length and the first elements. */
+  [inspectSymbol](depth, options, inspect) {
+    const name = kindName(this);
+    if (this._addr === 0) return `${name} (disposed)`;
+    const n = this._len;
+    const max = Math.min(n, Math.max(0, options?.maxArrayLength ?? 100));
+    const items = [];
+    for (let i = 0; i < max; i++) {
+      const v = this._item(i);
+      items.push(typeof inspect === "function" ? inspect(v, options) : String(v));
+    }
+    if (n > max) items.push(`... ${n - max} more ${this._unit()}${n - max === 1 ? "" : "s"}`);
+    return `${name}(${n}) [${items.length ? ` ${items.join(", ")} ` : ""}]`;
+  }
+
+  _unit() {
+    return "item";
   }
 }
 
@@ -755,7 +912,25 @@ export class ByteBuffer extends Reference {
 
   /** Current refcount, read from the runtime. */
   get refcount() {
-    return this._rt.exports.buffer_refcount(this._live());
+    const a = this._live();
+    try {
+      return this._rt._need("buffer_refcount")(a);
+    } catch (e) {
+      this._rt._trap(e, "ByteBuffer.refcount");
+    }
+  }
+
+  /** A fresh Uint8Array (ordinary ArrayBuffer) holding a copy of the bytes. */
+  copyTo() {
+    return new Uint8Array(this.copyOut());
+  }
+
+  _item(i) {
+    return this.view()[i];
+  }
+
+  _unit() {
+    return "byte";
   }
 
   _newView(b) {
@@ -793,6 +968,8 @@ export class TypedData extends Reference {
     super(runtime, address);
     this._off = offsetInBytes;
     this._len = length;
+    // The ByteBuffer wrapper `buffer` returns (one per view while it lives).
+    this._bufw = null;
   }
 
   /** Number of elements (ByteData: bytes). */
@@ -815,11 +992,29 @@ export class TypedData extends Reference {
     return this._kind.elementSizeInBytes;
   }
 
-  /** A new ByteBuffer wrapper (with its own reference) for the underlying buffer. */
+  /**
+   * The ByteBuffer of this view, as Dart's `list.buffer`: the same wrapper
+   * each time while it is not disposed (the one given to `X.view(buffer)`,
+   * or made on first use, with its own reference); after it was disposed, a
+   * new one.
+   */
   get buffer() {
+    const w = this._bufw;
+    if (w !== null && w._addr !== 0) return w;
     const a = this._live();
+    let length;
+    try {
+      length = this._rt.exports.buffer_length(a);
+    } catch (e) {
+      this._rt._trap(e, `${kindName(this)}.buffer`);
+    }
     this._rt._retain(a);
-    return new ByteBuffer(INTERNAL, this._rt, a, this._rt.exports.buffer_length(a));
+    return (this._bufw = new ByteBuffer(INTERNAL, this._rt, a, length));
+  }
+
+  dispose() {
+    super.dispose();
+    this._bufw = null;
   }
 
 
@@ -851,7 +1046,9 @@ export class TypedData extends Reference {
       intArg("length", length, 0, Math.floor((total - offsetInBytes) / size));
     }
     buffer._rt._retain(address);
-    return new this(INTERNAL, buffer._rt, address, offsetInBytes, length);
+    const view = new this(INTERNAL, buffer._rt, address, offsetInBytes, length);
+    view._bufw = buffer;
+    return view;
   }
 
   /**
@@ -877,7 +1074,9 @@ export class TypedData extends Reference {
       throw new RangeError(`end: the range is ${byteLength} bytes, not a multiple of elementSizeInBytes ${size} (${kind.name})`);
     }
     data._rt._retain(address);
-    return new this(INTERNAL, data._rt, address, byteStart, byteLength / size);
+    const view = new this(INTERNAL, data._rt, address, byteStart, byteLength / size);
+    view._bufw = data._bufw;
+    return view;
   }
 }
 
@@ -903,6 +1102,14 @@ export class ByteData extends TypedData {
   /** A fresh DataView over a copy of the bytes (for APIs that reject resizable buffers). */
   copyTo() {
     return new DataView(this.copyOut());
+  }
+
+  _item(i) {
+    return this.view().getUint8(i);
+  }
+
+  _unit() {
+    return "byte";
   }
 }
 
@@ -1069,7 +1276,7 @@ export class TypedList extends TypedData {
       }
       if (n === 0) return;
       try {
-        this._rt.exports.list_set_range(
+        this._rt._need("list_set_range")(
           kind.code, this._addr, this._off, this._len, start, end,
           sk.code, srcAddr, source._off, source._len, skipCount,
         );
@@ -1141,6 +1348,22 @@ export class TypedList extends TypedData {
   /** Returns the elements as a plain array (SIMD kinds: lanes). */
   toArray() {
     return Array.from(this.view());
+  }
+
+  /**
+   * The elements in order, as get() returns them (SIMD kinds: one lane
+   * array per element): `for (const x of list)`, `[...list]`,
+   * `Array.from(list)`. Each step reads the list anew, so memory growth
+   * during the loop is harmless.
+   */
+  *[Symbol.iterator]() {
+    this._live();
+    for (let i = 0; i < this._len; i++) yield this.get(i);
+  }
+
+  _item(i) {
+    const v = this.get(i);
+    return this._simd ? Array.from(v) : v;
   }
 }
 

@@ -61,3 +61,40 @@ async function growthCase(options, expectedPath) {
 test(`growth on this Node's default view path (${EXPECTED_VIEW_PATH})`, () => growthCase({}, EXPECTED_VIEW_PATH));
 
 test("growth on the refresh path (forced)", () => growthCase({ viewPath: "refresh" }, "refresh"));
+
+// Issue 14: on the refresh path, copyIn(list.view()) detached its own source
+// when its allocation grew the memory ("Cannot perform %TypedArray%.prototype.set
+// on a detached ArrayBuffer").
+async function copyInCase(options, expectedPath) {
+  const { runtime: rt } = await loadApp(options);
+  assert.equal(rt.viewPath, expectedPath);
+  const n = 3 << 20; // larger than the free heap: the copy's allocation grows the memory
+  using list = Uint8List.create(rt, n);
+  const view = list.view();
+  for (let i = 0; i < n; i += 4093) view[i] = (i >>> 12) & 0xff;
+  view[n - 1] = 0x5a;
+  const pages = rt.stats().pages;
+  using copy = rt.copyIn(view.subarray(1, n));
+  assert.ok(rt.stats().pages > pages, `the copy's allocation grew the memory (${pages} -> ${rt.stats().pages} pages)`);
+  assert.equal(copy.lengthInBytes, n - 1);
+  const got = copy.view();
+  const want = list.view();
+  for (let i = 1; i < n; i += 4093) assert.equal(got[i - 1], want[i], `byte ${i}`);
+  assert.equal(got[n - 2], 0x5a);
+  // A view already detached by an earlier growth is refused, not read as 0 bytes.
+  if (expectedPath === "refresh") {
+    assert.equal(view.length, 0, "the view taken before the growth is detached");
+    assert.throws(() => rt.copyIn(view), { name: "TypeError", message: /^source: its ArrayBuffer is detached/ });
+    assert.throws(() => copy.copyIn(view), { name: "TypeError", message: /^source: its ArrayBuffer is detached/ });
+  }
+  // ByteBuffer.copyIn from another part of the same memory.
+  using small = Uint8List.create(rt, 4);
+  small.buffer.copyIn(list.view().subarray(n - 4));
+  assert.deepEqual(small.toArray(), [0, 0, 0, 0x5a]);
+}
+
+test(`copyIn of a view of runtime memory whose allocation grows the memory (${EXPECTED_VIEW_PATH})`, () =>
+  copyInCase({}, EXPECTED_VIEW_PATH));
+
+test("copyIn of a view of runtime memory whose allocation grows the memory (refresh, forced)", () =>
+  copyInCase({ viewPath: "refresh" }, "refresh"));

@@ -15,14 +15,38 @@ test("each wrapper holds exactly one reference", () => {
   assert.equal(b.refcount, 1);
   const v = Uint8List.view(b);
   const w = Int16List.view(b, 2, 3);
-  const buf = v.buffer;
+  assert.equal(b.refcount, 3);
+  const s = Uint8List.sublistView(w, 1);
   assert.equal(b.refcount, 4);
   v.dispose();
   w.dispose();
-  assert.equal(b.refcount, 2);
-  buf.dispose();
+  s.dispose();
   assert.equal(b.refcount, 1);
   b.dispose();
+  assert.equal(live(), base);
+});
+
+test("list.buffer is the same ByteBuffer while it lives, as in Dart", () => {
+  const base = live();
+  const b = rt.allocate(32);
+  const v = Uint8List.view(b);
+  const w = Int16List.sublistView(v, 2, 6);
+  assert.equal(v.buffer, b, "a view's buffer is the ByteBuffer it was made from");
+  assert.equal(w.buffer, b, "and so is a sublistView's");
+  assert.equal(b.refcount, 3, "no extra reference for returning it");
+  const list = Uint8List.create(rt, 8);
+  const first = list.buffer;
+  assert.equal(list.buffer, first, "made on first use, then the same wrapper");
+  assert.equal(first.refcount, 2, "that wrapper holds its own reference");
+  first.dispose();
+  const second = list.buffer;
+  assert.notEqual(second, first, "after dispose(), a new wrapper");
+  assert.equal(second.refcount, 2);
+  assert.equal(second.address, list.address);
+  b.dispose();
+  assert.equal(v.buffer.address, v.address, "b was disposed: v.buffer is a new wrapper of the same buffer");
+  assert.notEqual(v.buffer, b);
+  for (const x of [v, w, list, second, v.buffer]) x.dispose();
   assert.equal(live(), base);
 });
 
