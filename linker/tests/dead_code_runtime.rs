@@ -8,6 +8,7 @@ mod common;
 use common::*;
 
 use multimem_runtime_wasm::RUNTIME_WASM;
+use multimem_test_harness::{Instance, engine};
 use std::collections::{BTreeSet, HashMap};
 
 const APP: &str = r#"
@@ -85,13 +86,6 @@ fn three_runtime_functions_ship_what_they_call_only() {
     assert_eq!(defined_functions(&out.wasm), 1 + needed.len() as u32);
     assert!(needed.len() * 3 < all as usize, "{} of the runtime's {all} functions are needed", needed.len());
 
-    let mut c = wasmtime::Config::new();
-    c.wasm_multi_memory(true);
-    let engine = wasmtime::Engine::new(&c).unwrap();
-    let module = wasmtime::Module::new(&engine, &out.wasm).unwrap();
-    let mut store = wasmtime::Store::new(&engine, ());
-    let external = wasmtime::Memory::new(&mut store, wasmtime::MemoryType::new(0, None)).unwrap();
-    let inst = wasmtime::Instance::new(&mut store, &module, &[external.into()]).unwrap();
-    let run = inst.get_typed_func::<(), i32>(&mut store, "run").unwrap();
-    assert_eq!(run.call(&mut store, ()).unwrap(), 0, "the buffer was released");
+    let mut inst = Instance::new(&engine::full(), &out.wasm).unwrap();
+    assert_eq!(inst.call::<(), i32>("run", ()).unwrap(), 0, "the buffer was released");
 }

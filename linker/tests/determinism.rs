@@ -7,17 +7,15 @@ mod common;
 use common::*;
 
 use multimem_linker::{Config, ExportConflict};
+use multimem_test_harness::{Imports, engine};
 
+/// `run(5)` of a linked APP + RT, with 100 in the first word of `env.memory`.
 fn run(wasm: &[u8]) -> i32 {
-    let mut c = wasmtime::Config::new();
-    c.wasm_multi_memory(true);
-    let engine = wasmtime::Engine::new(&c).unwrap();
-    let module = wasmtime::Module::new(&engine, wasm).unwrap();
-    let mut store = wasmtime::Store::new(&engine, ());
-    let mem = wasmtime::Memory::new(&mut store, wasmtime::MemoryType::new(1, None)).unwrap();
-    mem.data_mut(&mut store)[0..4].copy_from_slice(&100i32.to_le_bytes());
-    let inst = wasmtime::Instance::new(&mut store, &module, &[mem.into()]).unwrap();
-    inst.get_typed_func::<i32, i32>(&mut store, "run").unwrap().call(&mut store, 5).unwrap()
+    let mut imports = Imports::defaults(&engine::full(), wasm).unwrap();
+    assert_eq!(imports.names(), [("env", "memory")], "the only import left is the external memory");
+    let mem = imports.memory("env", "memory");
+    mem.data_mut(&mut imports.store)[0..4].copy_from_slice(&100i32.to_le_bytes());
+    imports.instantiate().unwrap().call::<i32, i32>("run", 5).unwrap()
 }
 
 #[test]

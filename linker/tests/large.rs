@@ -7,6 +7,7 @@ mod common;
 use common::*;
 
 use multimem_linker::Config;
+use multimem_test_harness::{Imports, engine};
 
 fn big_module(funcs: usize) -> String {
     let mut s = String::from(
@@ -51,15 +52,11 @@ fn parallel_equals_sequential_and_runs() {
     assert_eq!(std::fs::read(&path).unwrap(), one.wasm);
     std::fs::remove_file(&path).unwrap();
 
-    let mut c = wasmtime::Config::new();
-    c.wasm_multi_memory(true);
-    let engine = wasmtime::Engine::new(&c).unwrap();
-    let module = wasmtime::Module::new(&engine, &two.wasm).unwrap();
-    let mut store = wasmtime::Store::new(&engine, ());
-    let inst = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+    let imports = Imports::defaults(&engine::full(), &two.wasm).unwrap();
+    assert!(imports.names().is_empty(), "unresolved imports: {:?}", imports.names());
+    let mut inst = imports.instantiate().unwrap();
     for i in [0, 1, n / 2, n / 2 + 1, n - 1] {
-        let f = inst.get_typed_func::<i32, i32>(&mut store, &format!("f{i}")).unwrap();
-        assert_eq!(f.call(&mut store, 100).unwrap(), 100 + i as i32);
+        assert_eq!(inst.call::<i32, i32>(&format!("f{i}"), 100).unwrap(), 100 + i as i32);
     }
 }
 

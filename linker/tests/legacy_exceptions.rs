@@ -45,7 +45,7 @@ const LIB: &str = r#"
 fn tags_of_catch_are_remapped_and_frames_followed() {
     let out = link(multimem_linker::Config::default().keep_names(false), &[("app", &wasm(APP)), ("lib", &wasm(LIB))])
         .unwrap();
-    wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&out.wasm).unwrap();
+    validate(&out.wasm).unwrap();
     let text = wasmprinter::print_bytes(&out.wasm).unwrap();
     // Output tags: app's own `$mine` is 0, lib's `oops` (app's import 0) is 1.
     let ops: Vec<&str> =

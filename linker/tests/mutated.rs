@@ -18,9 +18,7 @@ fn check_with(inputs: &[(&str, &[u8])], config: multimem_linker::Config) -> Resu
     let result = std::panic::catch_unwind(|| link(config, inputs));
     // Bodies are validated only in the output, yet an invalid input must
     // still be the error, named, as if it had been validated when added.
-    let first_invalid = inputs
-        .iter()
-        .find(|(_, b)| wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(b).is_err());
+    let first_invalid = inputs.iter().find(|(_, b)| validate(b).is_err());
     match result {
         Err(_) => Err(TestCaseError::fail("linker panicked")),
         Ok(Err(e)) => {
@@ -38,7 +36,7 @@ fn check_with(inputs: &[(&str, &[u8])], config: multimem_linker::Config) -> Resu
                 "input `{}` is invalid, yet it linked",
                 first_invalid.map_or("", |i| i.0)
             );
-            let v = wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&out.wasm);
+            let v = validate(&out.wasm);
             prop_assert!(v.is_ok(), "output does not validate: {:?}", v.err());
             Ok(())
         }
@@ -139,7 +137,7 @@ proptest! {
         match (a, b) {
             (Ok(a), Ok(b)) => {
                 prop_assert_eq!(&a.wasm, &b.wasm);
-                let v = wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&a.wasm);
+                let v = validate(&a.wasm);
                 prop_assert!(v.is_ok(), "{:?}", v.err());
             }
             (Err(a), Err(b)) => {
@@ -181,7 +179,7 @@ fn missing_data_count_is_reported_although_the_output_would_validate() {
             stripped.extend_from_slice(&text[range]);
         }
     }
-    assert!(wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(&stripped).is_err());
+    assert!(validate(&stripped).is_err());
     let e = link(multimem_linker::Config::default(), &[("a", &with_count), ("b", &stripped)]).unwrap_err();
     assert_eq!(e.kind(), multimem_linker::ErrorKind::InvalidModule);
     assert!(e.to_string().starts_with("module `b` is not a valid wasm module: "), "{e}");

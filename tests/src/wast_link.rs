@@ -258,22 +258,10 @@ pub fn rewrite(source: &str, prelude: &str, link: &mut LinkStep<'_>) -> Result<S
     Ok(out)
 }
 
-/// The engine configuration of the reference run (testsuite/README.md).
+/// The engine configuration of the reference run (testsuite/README.md):
+/// the harness's full-featured one.
 pub fn engine() -> wasmtime::Result<wasmtime::Engine> {
-    let mut config = wasmtime::Config::new();
-    config
-        .wasm_multi_memory(true)
-        .wasm_memory64(true)
-        .wasm_gc(true)
-        .wasm_function_references(true)
-        .wasm_reference_types(true)
-        .wasm_simd(true)
-        .wasm_relaxed_simd(true)
-        .wasm_tail_call(true)
-        .wasm_exceptions(true)
-        .wasm_threads(true)
-        .shared_memory(true);
-    wasmtime::Engine::new(&config)
+    wasmtime::Engine::new(&multimem_test_harness::engine::full_config())
 }
 
 /// Runs a script (original or rewritten) like the reference run: spectest

@@ -14,81 +14,10 @@
 //! binaries: the default build uses v128 instructions for each kernel, the
 //! scalar build validates without the SIMD proposal.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use multimem_abi::{ErrorCode, Kind};
 use multimem_runtime_wasm::{RUNTIME_WASM, RUNTIME_WASM_SCALAR};
-use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, Trap, WasmParams, WasmResults};
-
-/// One instance of one build of `runtime.wasm`.
-struct Rt {
-    store: Store<()>,
-    instance: Instance,
-    memory: Memory,
-}
-
-impl Rt {
-    fn new(engine: &Engine, wasm: &[u8]) -> Result<Rt> {
-        let module = Module::new(engine, wasm)?;
-        let mut linker = Linker::new(engine);
-        // No kernel touches the external memory; an intrinsic call would
-        // trap and fail the test.
-        linker.define_unknown_imports_as_traps(&module)?;
-        let mut store = Store::new(engine, ());
-        let instance = linker.instantiate(&mut store, &module)?;
-        let memory = instance.get_memory(&mut store, multimem_abi::MEMORY_EXPORT).expect("memory export");
-        Ok(Rt { store, instance, memory })
-    }
-
-    /// Calls an export; a trap becomes the error code it recorded.
-    fn call<P: WasmParams, R: WasmResults>(
-        &mut self,
-        name: &str,
-        params: P,
-    ) -> Result<std::result::Result<R, ErrorCode>> {
-        let f = self.instance.get_typed_func::<P, R>(&mut self.store, name)?;
-        match f.call(&mut self.store, params) {
-            Ok(r) => Ok(Ok(r)),
-            Err(e) => {
-                if e.downcast_ref::<Trap>() != Some(&Trap::UnreachableCodeReached) {
-                    return Err(e.into());
-                }
-                let last = self.instance.get_typed_func::<(), u32>(&mut self.store, "last_error")?;
-                let code = last.call(&mut self.store, ())?;
-                match ErrorCode::from_code(code) {
-                    Some(c) if c != ErrorCode::Ok => Ok(Err(c)),
-                    _ => bail!("{name} trapped without recording an error (last_error = {code})"),
-                }
-            }
-        }
-    }
-
-    /// Calls an export that must succeed.
-    fn ok<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> R {
-        match self.call(name, params) {
-            Ok(Ok(r)) => r,
-            Ok(Err(code)) => panic!("{name} failed with {}", code.name()),
-            Err(e) => panic!("{name}: {e:?}"),
-        }
-    }
-
-    fn buffer(&mut self, data: &[u8]) -> u32 {
-        let b: u32 = self.ok("buffer_new", data.len() as u32);
-        self.write(b, data);
-        b
-    }
-
-    fn write(&mut self, at: u32, data: &[u8]) {
-        self.memory.data_mut(&mut self.store)[at as usize..at as usize + data.len()].copy_from_slice(data);
-    }
-
-    fn read(&self, at: u32, len: usize) -> Vec<u8> {
-        self.memory.data(&self.store)[at as usize..at as usize + len].to_vec()
-    }
-
-    fn release(&mut self, b: u32) {
-        let _: u32 = self.ok("buffer_release", b);
-    }
-}
+use multimem_test_harness::{Rt, Setup};
 
 /// Both builds, side by side.
 struct Pair {
@@ -98,8 +27,13 @@ struct Pair {
 
 impl Pair {
     fn new() -> Pair {
-        let engine = Engine::default();
-        Pair { simd: Rt::new(&engine, RUNTIME_WASM).unwrap(), scalar: Rt::new(&engine, RUNTIME_WASM_SCALAR).unwrap() }
+        // No kernel touches the external memory, so none is given: an
+        // intrinsic call would fail the call and the test.
+        let (engine, setup) = (multimem_test_harness::engine::runtime(), Setup::new());
+        Pair {
+            simd: Rt::new(&engine, "default", RUNTIME_WASM, &setup).unwrap(),
+            scalar: Rt::new(&engine, "scalar", RUNTIME_WASM_SCALAR, &setup).unwrap(),
+        }
     }
 
     /// Creates buffers with the given contents in both instances, runs `f`
@@ -115,7 +49,7 @@ impl Pair {
         for rt in [&mut self.simd, &mut self.scalar] {
             let bufs: Vec<u32> = inits.iter().map(|d| rt.buffer(d)).collect();
             let r = f(rt, &bufs);
-            let bytes: Vec<Vec<u8>> = bufs.iter().zip(inits).map(|(b, d)| rt.read(*b, d.len())).collect();
+            let bytes: Vec<Vec<u8>> = bufs.iter().zip(inits).map(|(b, d)| rt.read(*b, d.len() as u32)).collect();
             for b in bufs {
                 rt.release(b);
             }
@@ -351,7 +285,7 @@ fn fills_agree_for_every_kind_value_and_range() {
                     let v = ints[rng.below(ints.len() as u32) as usize];
                     let what = format!("list_fill_i64 {kind:?} n={n} {start}..{end} {v}");
                     let (after, r) = pair.run(&what, std::slice::from_ref(&init), |rt, b| {
-                        rt.call::<_, ()>("list_fill_i64", (kind as u32, b[0], offset, n, start, end, v)).unwrap()
+                        rt.call::<_, ()>("list_fill_i64", (kind as u32, b[0], offset, n, start, end, v))
                     });
                     r.unwrap();
                     // Spot-check the stored pattern against Rust's truncation.
@@ -370,7 +304,7 @@ fn fills_agree_for_every_kind_value_and_range() {
                     let v = floats[rng.below(floats.len() as u32) as usize];
                     let what = format!("list_fill_f64 {kind:?} n={n} {start}..{end} {v:e} ({:#x})", v.to_bits());
                     let (_, r) = pair.run(&what, std::slice::from_ref(&init), |rt, b| {
-                        rt.call::<_, ()>("list_fill_f64", (kind as u32, b[0], offset, n, start, end, v)).unwrap()
+                        rt.call::<_, ()>("list_fill_f64", (kind as u32, b[0], offset, n, start, end, v))
                     });
                     r.unwrap();
                 }
@@ -378,7 +312,7 @@ fn fills_agree_for_every_kind_value_and_range() {
                     let (o, l, byte) = (rng.below(7), n, rng.next() as u32);
                     let what = format!("bytes_fill n={l} at {o} byte {byte:#x}");
                     let (after, r) = pair.run(&what, std::slice::from_ref(&init), |rt, b| {
-                        rt.call::<_, ()>("bytes_fill", (b[0], o, l, byte)).unwrap()
+                        rt.call::<_, ()>("bytes_fill", (b[0], o, l, byte))
                     });
                     r.unwrap();
                     let mut want = init.clone();
@@ -414,9 +348,8 @@ fn copies_agree_for_every_length_and_overlap() {
             let len = (d.max(s) + n + 8) as usize;
             let init = rng.bytes(len);
             let what = format!("bytes_copy {s}->{d} n={n}");
-            let (after, r) = pair.run(&what, std::slice::from_ref(&init), |rt, b| {
-                rt.call::<_, ()>("bytes_copy", (b[0], d, b[0], s, n)).unwrap()
-            });
+            let (after, r) = pair
+                .run(&what, std::slice::from_ref(&init), |rt, b| rt.call::<_, ()>("bytes_copy", (b[0], d, b[0], s, n)));
             r.unwrap();
             let mut want = init.clone();
             want.copy_within(s as usize..(s + n) as usize, d as usize);
@@ -426,7 +359,7 @@ fn copies_agree_for_every_length_and_overlap() {
         let (a, b) = (rng.bytes(n as usize + 9), rng.bytes(n as usize + 9));
         let what = format!("bytes_copy across n={n}");
         let (after, r) = pair.run(&what, &[a.clone(), b.clone()], |rt, bufs| {
-            rt.call::<_, ()>("bytes_copy", (bufs[0], 3, bufs[1], 7, n)).unwrap()
+            rt.call::<_, ()>("bytes_copy", (bufs[0], 3, bufs[1], 7, n))
         });
         r.unwrap();
         assert_eq!(after[0][3..3 + n as usize], b[7..7 + n as usize]);
@@ -448,7 +381,6 @@ fn copies_agree_for_every_length_and_overlap() {
                             "list_set_range",
                             (dk as u32, b[0], d_off, n, 0, n, sk as u32, b[0], s_off, n, 0),
                         )
-                        .unwrap()
                     });
                     r.unwrap();
                 }
@@ -465,20 +397,12 @@ fn errors_agree_too() {
     let init: Vec<u8> = (0..64).collect();
     type Case = fn(&mut Rt, u32) -> std::result::Result<(), ErrorCode>;
     let cases: &[(&str, Case)] = &[
-        ("add bad kind", |rt, b| {
-            rt.call("list_add", (Kind::Int16List as u32, b, 0u32, b, 0u32, b, 0u32, 1u32)).unwrap()
-        }),
-        ("add misaligned", |rt, b| {
-            rt.call("list_add", (Kind::Float64List as u32, b, 4u32, b, 0u32, b, 0u32, 1u32)).unwrap()
-        }),
-        ("mul range", |rt, b| {
-            rt.call("list_mul", (Kind::Float32x4List as u32, b, 0u32, b, 16u32, b, 0u32, 4u32)).unwrap()
-        }),
-        ("fill range", |rt, b| {
-            rt.call("list_fill_i64", (Kind::Int32List as u32, b, 0u32, 16u32, 0u32, 17u32, -1i64)).unwrap()
-        }),
-        ("bytes_fill range", |rt, b| rt.call("bytes_fill", (b, 1u32, u32::MAX, 0u32)).unwrap()),
-        ("bytes_copy range", |rt, b| rt.call("bytes_copy", (b, 0u32, b, 60u32, 5u32)).unwrap()),
+        ("add bad kind", |rt, b| rt.call("list_add", (Kind::Int16List as u32, b, 0u32, b, 0u32, b, 0u32, 1u32))),
+        ("add misaligned", |rt, b| rt.call("list_add", (Kind::Float64List as u32, b, 4u32, b, 0u32, b, 0u32, 1u32))),
+        ("mul range", |rt, b| rt.call("list_mul", (Kind::Float32x4List as u32, b, 0u32, b, 16u32, b, 0u32, 4u32))),
+        ("fill range", |rt, b| rt.call("list_fill_i64", (Kind::Int32List as u32, b, 0u32, 16u32, 0u32, 17u32, -1i64))),
+        ("bytes_fill range", |rt, b| rt.call("bytes_fill", (b, 1u32, u32::MAX, 0u32))),
+        ("bytes_copy range", |rt, b| rt.call("bytes_copy", (b, 0u32, b, 60u32, 5u32))),
     ];
     for (what, f) in cases {
         let (after, r) = pair.run(what, std::slice::from_ref(&init), |rt, b| f(rt, b[0]));

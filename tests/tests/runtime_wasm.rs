@@ -8,102 +8,21 @@
 //! The intrinsics are host functions over a second wasmtime `Memory` that
 //! plays the external library's memory, as an unlinked host would do it.
 
-use anyhow::Result;
 use multimem_abi::{ErrorCode, INTRINSICS, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT, OnError, PAGE_SIZE, ValType};
 use multimem_runtime_wasm::VARIANTS;
-use wasmtime::{
-    Engine, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap, WasmParams, WasmResults,
-};
+use multimem_test_harness::{Rt, Setup};
 
 use ErrorCode::{BadLength, ExternalRange, Freed, NotABuffer, OutOfMemory, Range, RefcountOverflow};
 
-struct Host {
-    /// Own-memory limit in bytes for `memory.grow` (tests OUT_OF_MEMORY).
-    max_own_bytes: usize,
+/// An external memory of 1 page growable to 4; the own memory capped at
+/// `max_own_bytes`.
+fn setup(max_own_bytes: usize) -> Setup {
+    Setup::new().external_memory(1, Some(4)).max_own_bytes(max_own_bytes)
 }
 
-impl ResourceLimiter for Host {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= self.max_own_bytes)
-    }
-    fn table_growing(&mut self, _c: usize, _d: usize, _m: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(true)
-    }
-}
-
-struct Rt {
-    variant: &'static str,
-    store: Store<Host>,
-    instance: Instance,
-    own: Memory,
-    external: Memory,
-}
-
-type Outcome<R> = std::result::Result<R, ErrorCode>;
-
-fn engine() -> Engine {
-    let mut config = multimem_host::Options::engine_config();
-    config.wasm_backtrace_max_frames(None);
-    Engine::new(&config).unwrap()
-}
-
-impl Rt {
-    fn new(engine: &Engine, variant: &'static str, wasm: &[u8], max_own_bytes: usize) -> Result<Rt> {
-        let module = Module::new(engine, wasm)?;
-        let mut store = Store::new(engine, Host { max_own_bytes });
-        store.limiter(|h| h);
-        let external = Memory::new(&mut store, MemoryType::new(1, Some(4)))?;
-        let mut linker = Linker::new(engine);
-        // The host crate's implementation of the intrinsics, as an unlinked
-        // embedder would use it.
-        multimem_host::intrinsics::define(&mut linker, Some(external))?;
-        let instance = linker.instantiate(&mut store, &module)?;
-        let own = instance.get_memory(&mut store, multimem_abi::MEMORY_EXPORT).expect("memory export");
-        Ok(Rt { variant, store, instance, own, external })
-    }
-
-    fn all(max_own_bytes: usize) -> Vec<Rt> {
-        let engine = engine();
-        VARIANTS.iter().map(|(name, wasm)| Rt::new(&engine, name, wasm, max_own_bytes).unwrap()).collect()
-    }
-
-    /// Calls an export; a trap becomes the code `last_error` reports.
-    fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Outcome<R> {
-        let f = self.instance.get_typed_func::<P, R>(&mut self.store, name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        match f.call(&mut self.store, params) {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                assert_eq!(
-                    e.downcast_ref::<Trap>(),
-                    Some(&Trap::UnreachableCodeReached),
-                    "[{}] {name}: {e:?}",
-                    self.variant
-                );
-                let code: u32 = self.ok("last_error", ());
-                match ErrorCode::from_code(code) {
-                    Some(c) if c != ErrorCode::Ok => Err(c),
-                    _ => panic!("[{}] {name} trapped with last_error = {code}", self.variant),
-                }
-            }
-        }
-    }
-
-    fn ok<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> R {
-        let variant = self.variant;
-        self.call(name, params).unwrap_or_else(|e| panic!("[{variant}] {name} failed with {}", e.name()))
-    }
-
-    fn stats(&mut self) -> (u32, u32, u32) {
-        (self.ok("stats_live_buffers", ()), self.ok("stats_live_bytes", ()), self.ok("stats_heap_bytes", ()))
-    }
-
-    fn read32(&mut self, at: u32) -> u32 {
-        u32::from_le_bytes(self.own.data(&self.store)[at as usize..at as usize + 4].try_into().unwrap())
-    }
-
-    fn write32(&mut self, at: u32, v: u32) {
-        self.own.data_mut(&mut self.store)[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
-    }
+/// A fresh instance of every build.
+fn all(max_own_bytes: usize) -> Vec<Rt> {
+    Rt::all(&setup(max_own_bytes))
 }
 
 fn val_type(v: ValType) -> wasmparser::ValType {
@@ -258,7 +177,7 @@ fn trapping_exports_keep_the_shadow_stack_balanced() {
         }
     }
     // And in practice: thousands of traps, then everything still works.
-    for mut rt in Rt::all(usize::MAX) {
+    for mut rt in all(usize::MAX) {
         let b: u32 = rt.ok("buffer_new", 100);
         for i in 0..20_000u32 {
             assert_eq!(rt.call::<u32, ()>("buffer_retain", b + 16 * (i % 7 + 1)), Err(NotABuffer));
@@ -275,7 +194,7 @@ fn trapping_exports_keep_the_shadow_stack_balanced() {
 
 #[test]
 fn a_fresh_instance_rejects_every_address_without_reading_it() {
-    for mut rt in Rt::all(usize::MAX) {
+    for mut rt in all(usize::MAX) {
         let size = rt.own.data_size(&rt.store) as u32;
         for bad in [0, 16, 0x1_0000, size - 16, size, 0x7FFF_FFF0, 0xFFFF_FFF0] {
             assert_eq!(rt.ok::<u32, u32>("buffer_check", bad), NotABuffer.code(), "[{}] {bad:#x}", rt.variant);
@@ -290,7 +209,7 @@ fn a_fresh_instance_rejects_every_address_without_reading_it() {
 /// header) is written.
 #[test]
 fn reused_blocks_are_zeroed_and_nothing_past_them_is_written() {
-    for mut rt in Rt::all(usize::MAX) {
+    for mut rt in all(usize::MAX) {
         for len in (0..=300u32).chain([511, 512, 1000, 4096, 70_000]) {
             let keep: u32 = rt.ok("buffer_new", 64);
             let b: u32 = rt.ok("buffer_new", len);
@@ -324,7 +243,7 @@ fn reused_blocks_are_zeroed_and_nothing_past_them_is_written() {
 
 #[test]
 fn buffers_and_counters() {
-    for mut rt in Rt::all(usize::MAX) {
+    for mut rt in all(usize::MAX) {
         assert_eq!(rt.ok::<(), u32>("abi_version", ()), multimem_abi::ABI_VERSION);
         assert_eq!(rt.ok::<(), u32>("last_error", ()), 0);
         let a: u32 = rt.ok("buffer_new", 100);
@@ -355,7 +274,7 @@ fn buffers_and_counters() {
 
 #[test]
 fn every_error_is_decoded_from_its_trap() {
-    for mut rt in Rt::all(usize::MAX) {
+    for mut rt in all(usize::MAX) {
         let a: u32 = rt.ok("buffer_new", 64);
         // Foreign addresses: misaligned, below the heap, inside a buffer, out of bounds.
         for bad in [0, 4, a + 1, a + 32, 16, 0xFFFF_FFF0, rt.own.data_size(&rt.store) as u32] {
@@ -396,7 +315,7 @@ fn every_error_is_decoded_from_its_trap() {
 #[test]
 fn memory_grows_and_out_of_memory_is_an_error() {
     // Own memory capped at 4 MiB by the store's limiter.
-    for mut rt in Rt::all(4 << 20) {
+    for mut rt in all(4 << 20) {
         let pages0: u32 = rt.ok("stats_pages", ());
         assert_eq!(pages0 as usize * PAGE_SIZE as usize, rt.own.data_size(&rt.store));
         let mut live = vec![];
@@ -434,8 +353,8 @@ fn memory_grows_and_out_of_memory_is_an_error() {
 
 #[test]
 fn external_copies_move_bytes_between_memories() {
-    for mut rt in Rt::all(usize::MAX) {
-        let ext = rt.external;
+    for mut rt in all(usize::MAX) {
+        let ext = rt.external();
         let pattern: Vec<u8> = (0..1000u32).map(|i| (i * 7 + 3) as u8).collect();
         ext.data_mut(&mut rt.store)[500..1500].copy_from_slice(&pattern);
         let b: u32 = rt.ok("buffer_new", 2000);
@@ -458,9 +377,9 @@ fn external_copies_move_bytes_between_memories() {
 
 #[test]
 fn checked_build_catches_use_after_free_and_forged_headers_exactly() {
-    let engine = engine();
+    let engine = multimem_test_harness::engine::runtime();
     let wasm = multimem_runtime_wasm::RUNTIME_WASM_CHECKED;
-    let mut rt = Rt::new(&engine, "checked", wasm, usize::MAX).unwrap();
+    let mut rt = Rt::new(&engine, "checked", wasm, &setup(usize::MAX)).unwrap();
     let a: u32 = rt.ok("buffer_new", 64);
     let stale: u32 = rt.ok("buffer_new", 64);
     rt.ok::<u32, u32>("buffer_release", stale);
@@ -482,7 +401,7 @@ fn checked_build_catches_use_after_free_and_forged_headers_exactly() {
     rt.write32(forged - 4, 1);
     assert_eq!(rt.call::<u32, u32>("buffer_release", forged), Err(NotABuffer));
     assert_eq!(rt.ok::<u32, u32>("buffer_check", forged), NotABuffer.code());
-    let mut plain = Rt::new(&engine, "default", multimem_runtime_wasm::RUNTIME_WASM, usize::MAX).unwrap();
+    let mut plain = Rt::new(&engine, "default", multimem_runtime_wasm::RUNTIME_WASM, &setup(usize::MAX)).unwrap();
     let pa: u32 = plain.ok("buffer_new", 64);
     let pf = pa + 32;
     plain.write32(pf - 12, pf ^ LIVE_TAG);
@@ -501,7 +420,7 @@ fn checked_build_catches_use_after_free_and_forged_headers_exactly() {
 /// blocks, from the untouched tail, and after growth) must read as zero.
 #[test]
 fn new_buffers_are_zero_after_dirty_reuse_and_growth() {
-    for mut rt in Rt::all(usize::MAX) {
+    for mut rt in all(usize::MAX) {
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
         let mut live: Vec<u32> = Vec::new();
         for step in 0..1500 {
@@ -509,7 +428,7 @@ fn new_buffers_are_zero_after_dirty_reuse_and_growth() {
             rng ^= rng >> 7;
             rng ^= rng << 17;
             let r = (rng >> 16) as u32;
-            if live.len() < 24 && r % 3 != 0 {
+            if live.len() < 24 && !r.is_multiple_of(3) {
                 let len = match r % 4 {
                     0 => r % 300,
                     1 => r % 5000,

@@ -5,104 +5,18 @@
 //! RANGE). Failed calls must leave memory and counters untouched and the
 //! instance usable, even after thousands of traps.
 
-use anyhow::Result;
 use multimem_abi::{ErrorCode, Kind, MAX_LENGTH, Number, ValType};
 use multimem_runtime_wasm::VARIANTS;
-use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, Trap, WasmParams, WasmResults};
+use multimem_test_harness::Rt;
+use wasmtime::Module;
 
 use ErrorCode::{Alignment, BadKind, BadLength, Freed, NotABuffer, Range};
 
-/// One instance of one build of `runtime.wasm`.
-struct Rt {
-    variant: &'static str,
-    store: Store<()>,
-    instance: Instance,
-    memory: Memory,
-}
-
-type Outcome<R> = std::result::Result<R, ErrorCode>;
-
-impl Rt {
-    fn new(engine: &Engine, variant: &'static str, wasm: &[u8]) -> Result<Rt> {
-        let module = Module::new(engine, wasm)?;
-        let mut linker = Linker::new(engine);
-        // The atomic build reaches its refcounts through an intrinsic; the
-        // host crate implements them all. The typed exports never touch the
-        // external memory, so none is given: an intrinsic that needed it
-        // would trap and fail the test.
-        multimem_host::intrinsics::define(&mut linker, None)?;
-        let mut store = Store::new(engine, ());
-        let instance = linker.instantiate(&mut store, &module)?;
-        let memory = instance.get_memory(&mut store, multimem_abi::MEMORY_EXPORT).expect("memory export");
-        Ok(Rt { variant, store, instance, memory })
-    }
-
-    /// Calls an export; a trap becomes the code `last_error` reports.
-    fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Outcome<R> {
-        let f = self.instance.get_typed_func::<P, R>(&mut self.store, name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        match f.call(&mut self.store, params) {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                assert_eq!(e.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached), "{name}: {e:?}");
-                let code: u32 = self
-                    .instance
-                    .get_typed_func::<(), u32>(&mut self.store, "last_error")
-                    .unwrap()
-                    .call(&mut self.store, ())
-                    .unwrap();
-                match ErrorCode::from_code(code) {
-                    Some(c) if c != ErrorCode::Ok => Err(c),
-                    _ => panic!("{name} trapped with last_error = {code}"),
-                }
-            }
-        }
-    }
-
-    fn ok<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> R {
-        let variant = self.variant;
-        self.call(name, params).unwrap_or_else(|e| panic!("[{variant}] {name} failed with {}", e.name()))
-    }
-
-    fn new_buffer(&mut self, len: u32) -> u32 {
-        self.ok("buffer_new", len)
-    }
-
-    fn write(&mut self, at: u32, data: &[u8]) {
-        self.memory.data_mut(&mut self.store)[at as usize..at as usize + data.len()].copy_from_slice(data);
-    }
-
-    fn read(&self, at: u32, len: u32) -> Vec<u8> {
-        self.memory.data(&self.store)[at as usize..(at + len) as usize].to_vec()
-    }
-
-    fn stat(&mut self, name: &str) -> u32 {
-        self.ok(name, ())
-    }
-
-    fn get_i64(&mut self, kind: Kind, b: u32, off: u32, len: u32, i: u32) -> Outcome<i64> {
-        self.call("list_get_i64", (kind as u32, b, off, len, i))
-    }
-    fn set_i64(&mut self, kind: Kind, b: u32, off: u32, len: u32, i: u32, v: i64) -> Outcome<()> {
-        self.call("list_set_i64", (kind as u32, b, off, len, i, v))
-    }
-    fn get_f64(&mut self, kind: Kind, b: u32, off: u32, len: u32, i: u32) -> Outcome<f64> {
-        self.call("list_get_f64", (kind as u32, b, off, len, i))
-    }
-    fn set_f64(&mut self, kind: Kind, b: u32, off: u32, len: u32, i: u32, v: f64) -> Outcome<()> {
-        self.call("list_set_f64", (kind as u32, b, off, len, i, v))
-    }
-    fn view_check(&mut self, kind: u32, b: u32, off: u32, len: u32) -> u32 {
-        self.ok("view_check", (kind, b, off, len))
-    }
-}
-
-/// Runs `f` on a fresh instance of every build.
-fn each_build(f: impl Fn(&mut Rt)) {
-    let engine = Engine::default();
-    for (name, wasm) in VARIANTS {
-        let mut rt = Rt::new(&engine, name, wasm).unwrap();
-        f(&mut rt);
-    }
+/// Runs `f` on a fresh instance of every build. No external memory is
+/// given: the typed exports never touch it, so an intrinsic that needed it
+/// would fail the call and the test.
+fn each_build(f: impl FnMut(&mut Rt)) {
+    Rt::each(f)
 }
 
 /// Little-endian bytes an `int` store of `v` writes, from Rust casts.
@@ -156,7 +70,7 @@ const TYPED_EXPORTS: &[&str] = &[
 
 #[test]
 fn typed_exports_have_the_abi_signatures() {
-    let engine = Engine::default();
+    let engine = multimem_test_harness::engine::runtime();
     for (variant, wasm) in VARIANTS {
         let module = Module::new(&engine, wasm).unwrap();
         for name in TYPED_EXPORTS {

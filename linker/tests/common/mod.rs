@@ -44,3 +44,9 @@ pub fn link(
     }
     l.link()
 }
+
+/// Validates `wasm` with every proposal the linker accepts
+/// ([`multimem_linker::features`]).
+pub fn validate(wasm: &[u8]) -> Result<(), wasmparser::BinaryReaderError> {
+    wasmparser::Validator::new_with_features(multimem_linker::features()).validate_all(wasm).map(|_| ())
+}

@@ -1,0 +1,22 @@
+//! The one test harness of multimem's engine tests, shared by
+//! `multimem-tests` (`tests/tests/*.rs`) and the linker's integration tests
+//! (`linker/tests/*.rs`).
+//!
+//! - [`engine`]: the wasmtime engines: [`engine::runtime`] (what an
+//!   embedder of `multimem-host` gets) and [`engine::full`] (every proposal
+//!   a linked module may use);
+//! - [`runtime`]: one instance of one build of `runtime.wasm` ([`Rt`]), its
+//!   intrinsics implemented by `multimem-host`, with calls whose traps are
+//!   decoded through `last_error` into [`multimem_abi::ErrorCode`]s;
+//! - [`instance`]: any module (a linker output) instantiated with every
+//!   import given a fresh default ([`Imports`], [`Instance`]).
+//!
+//! It depends on neither the linker nor `multimem-tests`, so both can use it
+//! without a dependency cycle.
+
+pub mod engine;
+pub mod instance;
+pub mod runtime;
+
+pub use instance::{Imports, Instance};
+pub use runtime::{Outcome, Rt, Setup};
