@@ -16,7 +16,7 @@ export const SCREENSHOTS = join(ROOT, "artifacts/screenshots");
 /** The browser binary. */
 export const CHROMIUM = process.env.MULTIMEM_CHROMIUM ?? "/usr/bin/chromium";
 
-/** Launch flags: the examples/browser set, plus WebGPU on SwiftShader. */
+/** Launch flags: the examples/browser set. */
 export const ARGS = Object.freeze([
   "--no-sandbox",
   "--disable-quic",
@@ -26,22 +26,23 @@ export const ARGS = Object.freeze([
   "--disable-sync",
   "--enable-precise-memory-info",
   "--js-flags=--expose-gc",
-  "--enable-unsafe-webgpu",
-  "--use-webgpu-adapter=swiftshader",
-  "--enable-features=Vulkan",
 ]);
 
+/** WebGPU on SwiftShader (Vulkan), the software adapter Debian's build ships. */
+export const WEBGPU_ARGS = Object.freeze(["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan"]);
+
 /**
- * Starts Chromium against a server URL. Returns `{ open(path), close() }`;
+ * Starts Chromium against a server URL, with WebGPU unless `webgpu: false`
+ * (to test what a page does without an adapter). Returns `{ open(path), close() }`;
  * `open` gives `{ page, problems }` where `problems` collects console errors,
  * page errors, failed requests and HTTP errors (tests assert it empty).
  */
-export async function launch(serverUrl, { args = [] } = {}) {
+export async function launch(serverUrl, { args = [], webgpu = true } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "multimem-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...ARGS, ...args],
+    args: [...ARGS, ...(webgpu ? WEBGPU_ARGS : ["--disable-gpu"]), ...args],
     viewport: { width: 1100, height: 900 },
   });
   await context.route("**/*", (route) =>
