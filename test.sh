@@ -12,5 +12,4 @@ echo "== JS glue: node:test on Node 24 and Node 26, tsc (scripts/test-js.sh)"
 scripts/test-js.sh
 echo "== browser examples in Chromium (scripts/test-browser.sh)"
 scripts/test-browser.sh
-echo "== data-path examples: image pipeline (wasmtime, Node, Chromium), WebGPU helpers (scripts/test-data-paths.sh)"
 scripts/test-data-paths.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The data-path examples of issue 15 (examples/image-pipeline, examples/webgpu,
-# js-glue/src/webgpu.js). Phases, in order:
+# js-glue/src/webgpu.js), one stage of ./test.sh. Phases, in order:
 #   1. set-up: Rust targets, Node 24/26, chromium (scripts/env.sh), wasm-bindgen-cli
 #      (setup_wasm_bindgen, pinned to the codec's wasm-bindgen version),
 #      playwright-core into examples/harness/node_modules (npm ci; never a browser download);
@@ -17,6 +17,7 @@ setup_node
 setup_chromium
 setup_wasm_bindgen
 cd "$MULTIMEM_ROOT"
+echo "== data-path examples (scripts/test-data-paths.sh)"
 
 if [ ! -d examples/harness/node_modules/playwright-core ]; then
   (cd examples/harness && PATH="$(dirname "$MULTIMEM_NODE24"):$PATH" npm ci --no-audit --no-fund --silent)
