@@ -49,6 +49,8 @@ export async function launch(serverUrl, { args = [], webgpu = true } = {}) {
     route.request().url().startsWith(serverUrl + "/") ? route.continue() : route.abort("blockedbyclient"));
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
+    /** The fresh profile directory (names the browser process; see proc.mjs). */
+    profile,
     async open(path) {
       const page = await context.newPage();
       const problems = [];

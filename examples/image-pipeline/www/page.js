@@ -1,7 +1,9 @@
 // The image pipeline page: runs the four variants of pipeline.js on the
 // first generated image, checks that they produce the same JPEG, and shows
 // time per image (a bar chart), bytes copied and the memories' sizes.
-// `?runs=N` sets the timed runs per variant (default 3, after 1 warm-up).
+// `?runs=N` sets the timed runs per variant and image (default 3, after 1
+// warm-up); `?images=K` runs the first K images (default 1); `?variants=b,c`
+// runs only those (the benchmark runs one variant per fresh browser).
 // Results are left in `window.pipelineResult` for the Chromium test.
 import * as glue from "@multimem/js-glue";
 import { DESCRIPTIONS, VARIANTS, createPipeline, fnv1a, measure, median } from "./pipeline.js";
@@ -40,14 +42,18 @@ function drawChart(rows) {
 }
 
 async function main() {
-  const runs = Number(new URLSearchParams(location.search).get("runs") ?? 3);
+  const params = new URLSearchParams(location.search);
+  const runs = Number(params.get("runs") ?? 3);
+  const count = Number(params.get("images") ?? 1);
+  const names = params.get("variants")?.split(",") ?? VARIANTS;
   const fetchBytes = async (path) => {
     const r = await fetch(path);
     if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
     return new Uint8Array(await r.arrayBuffer());
   };
   const manifest = await (await fetch("/build/images/manifest.json")).json();
-  const jpeg = await fetchBytes(`/build/images/${manifest.files[0].name}`);
+  const jpegs = [];
+  for (const f of manifest.files.slice(0, count)) jpegs.push(await fetchBytes(`/build/images/${f.name}`));
   // Two module instances of the codec's glue: one per wasm instance it drives.
   const codec = await import("/build/codec/codec.js?instance=codec");
   const codecLinked = await import("/build/codec/codec.js?instance=linked");
@@ -59,13 +65,15 @@ async function main() {
   };
   const pipeline = await createPipeline({ glue, codec, codecLinked, wasm });
   const rows = [];
-  for (const name of VARIANTS) {
+  for (const name of names) {
     status(`running ${name}…`);
     await new Promise((r) => setTimeout(r, 0)); // let the status paint
-    const r = measure(pipeline.variants[name], jpeg, { runs, warmup: 1 });
-    rows.push({ variant: name, medianMs: median(r.ms), ms: r.ms, bytesCopied: r.bytesCopied, boundaryCrossings: r.boundaryCrossings, hash: fnv1a(r.output), outputBytes: r.output.length });
+    const per = jpegs.map((jpeg) => measure(pipeline.variants[name], jpeg, { runs, warmup: 1 }));
+    const ms = per.flatMap((r) => r.ms);
+    const r = per[0];
+    rows.push({ variant: name, medianMs: median(ms), ms, bytesCopied: r.bytesCopied, boundaryCrossings: r.boundaryCrossings, hash: fnv1a(r.output), hashes: per.map((x) => fnv1a(x.output)), outputBytes: r.output.length });
   }
-  const c = rows.find((r) => r.variant === "c").medianMs;
+  const c = rows.find((r) => r.variant === "c")?.medianMs ?? NaN;
   const tbody = document.querySelector("#results tbody");
   for (const r of rows) {
     const tr = tbody.insertRow();
@@ -94,7 +102,7 @@ async function main() {
     linkedCodecLiveBlocks: pipeline.linkedExports.codec_live_blocks(),
   };
   if (!same) throw new Error(`the variants' outputs differ: ${rows.map((r) => `${r.variant} ${r.hash}`).join(", ")}`);
-  status(`done: ${manifest.width}×${manifest.height} (${bytes(manifest.rawBytes)} B raw), ${runs} runs per variant; every variant wrote the same JPEG`, "ok");
+  status(`done: ${count} × ${manifest.width}×${manifest.height} (${bytes(manifest.rawBytes)} B raw), ${runs} runs per variant and image; every variant wrote the same JPEG`, "ok");
 }
 
 main().catch((e) => status(`error: ${e.stack ?? e}`, "error"));

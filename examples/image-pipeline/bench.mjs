@@ -1,0 +1,116 @@
+// Benchmark of the image pipeline (not a test): time per image, bytes copied
+// per image and peak memory of each variant, in wasmtime, Node 24 and
+// Chromium, on the build's images (build.sh: 3 JPEGs of 2048x1536, 12.6 MB
+// raw each). Every (engine, variant) runs in a FRESH process (a fresh browser
+// for Chromium), so its peak RSS is its own:
+//   wasmtime  image-pipeline-wasmtime --variant V  (VmHWM of that process)
+//   Node      run-node.mjs --variant V             (process.resourceUsage().maxRSS)
+//   Chromium  the page with ?variants=V            (VmHWM of the renderer process)
+// Each variant runs `--runs` timed runs per image after one warm-up; the
+// figure is the median over all images and runs. Prints a Markdown table and
+// the ratios the issue targets: b / c (target <= 1.15) and a / b in Node
+// (target >= 5), for a-loop and a-js.
+//
+// Usage (after build.sh and `cargo build -p multimem-example-image-pipeline`):
+//   node examples/image-pipeline/bench.mjs [--runs 5] [--images 3] [--engines wasmtime,node,chromium]
+//   examples/image-pipeline/bench.sh runs the builds first.
+import { execFileSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { launch, waitForStatus } from "../harness/chromium.mjs";
+import { peakRssByType } from "../harness/proc.mjs";
+import { startServer } from "../harness/serve.mjs";
+import { defaultBuildDir } from "./run-node.mjs";
+import { VARIANTS, WASM_ONLY_VARIANTS } from "./www/pipeline.js";
+
+const here = resolve(import.meta.dirname);
+const BUILD = defaultBuildDir();
+
+function parseArgs(argv) {
+  const opt = { runs: 5, images: 3, engines: "wasmtime,node,chromium" };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i]?.replace(/^--/, "");
+    if (!(key in opt) || argv[i + 1] === undefined) throw new Error(`bench: unknown or incomplete argument ${argv[i]}`);
+    opt[key] = key === "engines" ? argv[i + 1] : Number(argv[i + 1]);
+  }
+  opt.engines = opt.engines.split(",");
+  return opt;
+}
+
+function wasmtime(variant, opt) {
+  const bin = process.env.MULTIMEM_IMAGE_PIPELINE_WASMTIME ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/multimem/target"), "debug/image-pipeline-wasmtime");
+  const out = execFileSync(bin, ["--build", BUILD, "--variant", variant, "--images", String(opt.images), "--runs", String(opt.runs), "--warmup", "1"], { encoding: "utf8" });
+  return JSON.parse(out.trim());
+}
+
+function node(variant, opt) {
+  const out = execFileSync(process.execPath, [join(here, "run-node.mjs"), "--build", BUILD, "--variant", variant, "--images", String(opt.images), "--runs", String(opt.runs), "--warmup", "1"], { encoding: "utf8" });
+  return JSON.parse(out.trim());
+}
+
+async function chromium(variant, opt, server) {
+  const browser = await launch(server.url);
+  try {
+    const { page, problems } = await browser.open(`/?runs=${opt.runs}&images=${opt.images}&variants=${variant}`);
+    await waitForStatus(page, 1_200_000);
+    const r = await page.evaluate(() => window.pipelineResult);
+    if (problems.length) throw new Error(`chromium ${variant}: ${problems.join("; ")}`);
+    const rss = peakRssByType(browser.profile);
+    const row = r.rows[0];
+    return {
+      engine: "chromium " + (await page.evaluate(() => navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1])),
+      variant,
+      medianMs: row.medianMs,
+      bytesCopiedPerImage: row.bytesCopied,
+      boundaryCrossingsPerImage: row.boundaryCrossings,
+      hashes: row.hashes,
+      peakRssBytes: rss.renderer,
+      gpuProcessPeakRssBytes: rss["gpu-process"] ?? 0,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+const MB = (n) => (n / 1e6).toFixed(1);
+
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  const results = [];
+  let server = null;
+  for (const engine of opt.engines) {
+    const variants = engine === "wasmtime" ? WASM_ONLY_VARIANTS : VARIANTS;
+    if (engine === "chromium") {
+      server = await startServer({ roots: [["/build/", BUILD], ["/js-glue/", join(here, "../../js-glue/src")], ["/", join(here, "www")]] });
+    }
+    for (const v of variants) {
+      process.stderr.write(`bench: ${engine} ${v}\n`);
+      const r = engine === "wasmtime" ? wasmtime(v, opt) : engine === "node" ? node(v, opt) : await chromium(v, opt, server);
+      results.push({ ...r, engineName: engine });
+    }
+    await server?.close();
+    server = null;
+  }
+  // Every variant in every engine must have written the same JPEGs.
+  const ref = results[0].hashes.join(",");
+  for (const r of results) if (r.hashes.join(",") !== ref) throw new Error(`bench: ${r.engine} ${r.variant} wrote other JPEGs (${r.hashes} vs ${ref})`);
+
+  console.log(`| engine | variant | ms / image (median) | × c | bytes copied / image | per-byte crossings | peak RSS (MB) |`);
+  console.log(`|---|---|---:|---:|---:|---:|---:|`);
+  for (const engine of opt.engines) {
+    const rows = results.filter((r) => r.engineName === engine);
+    const c = rows.find((r) => r.variant === "c").medianMs;
+    for (const r of rows) {
+      console.log(`| ${r.engine} | ${r.variant} | ${r.medianMs.toFixed(1)} | ${(r.medianMs / c).toFixed(2)} | ${r.bytesCopiedPerImage.toLocaleString("en-US")} | ${r.boundaryCrossingsPerImage.toLocaleString("en-US")} | ${MB(r.peakRssBytes)} |`);
+    }
+    const by = Object.fromEntries(rows.map((r) => [r.variant, r.medianMs]));
+    const parts = [`b / c = ${(by.b / by.c).toFixed(3)} (target <= 1.15)`, `a-loop / b = ${(by["a-loop"] / by.b).toFixed(2)}`];
+    if (by["a-js"]) parts.push(`a-js / b = ${(by["a-js"] / by.b).toFixed(2)} (target >= 5 in Node)`);
+    console.log(`\n${engine}: ${parts.join("; ")}\n`);
+  }
+  console.log(`images: ${opt.images} x 2048x1536 JPEG (12,582,912 B raw each), ${opt.runs} timed runs per image after 1 warm-up; all outputs identical (fnv1a ${ref})`);
+}
+
+main().catch((e) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});
