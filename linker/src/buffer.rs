@@ -261,10 +261,16 @@ mod tests {
             assert_eq!(&*map_file(&path).unwrap(), &bytes[..], "{name}");
             assert_eq!(read_file(&path).unwrap(), bytes, "{name}");
         }
-        // A directory is an error with the OS's message, as for a read.
+        // A directory or a device is refused by what it is, before any read.
         let e = map_file(&dir).err().expect("a directory cannot be read");
-        assert_eq!(e.kind(), std::fs::read(&dir).unwrap_err().kind());
-        assert!(map_file(&dir.join("missing")).is_err());
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("it is a directory, not a regular file"), "{e}");
+        #[cfg(unix)]
+        {
+            let e = map_file(std::path::Path::new("/dev/zero")).err().expect("/dev/zero is refused");
+            assert!(e.to_string().contains("it is a character device, not a regular file"), "{e}");
+        }
+        assert_eq!(map_file(&dir.join("missing")).err().map(|e| e.kind()), Some(std::io::ErrorKind::NotFound));
         // Written over a longer file, a shorter one, and none.
         let out = dir.join("out");
         for bytes in [&b"a longer first version"[..], b"short", b"", b"then longer again"] {

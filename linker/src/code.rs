@@ -40,7 +40,8 @@ use wasmparser::{
     ValidatorResources, VisitOperator, VisitSimdOperator,
 };
 
-use crate::remap::{INTRINSIC, Remap, message};
+use crate::error::{Error, ErrorKind};
+use crate::remap::{INTRINSIC, Remap};
 use crate::validate::body_size_error;
 
 /// Appends an unsigned LEB128.
@@ -80,13 +81,17 @@ pub(crate) struct BodyContext<'a> {
 pub(crate) enum BodyError {
     /// The input body is malformed or cannot be rewritten (an unknown or
     /// removed index, a misused intrinsic): the caller names the function.
-    Input(String),
+    Input(Error),
     /// The body as written does not validate in the output.
     Invalid(String),
 }
 
 fn input(e: BinaryReaderError) -> BodyError {
-    BodyError::Input(e.to_string())
+    BodyError::Input(Error::new(ErrorKind::InvalidModule, e.to_string()).with_source(e))
+}
+
+fn rewrite(e: wasm_encoder::reencode::Error<Error>) -> BodyError {
+    BodyError::Input(Error::from(e))
 }
 
 fn invalid(e: BinaryReaderError) -> BodyError {
@@ -115,7 +120,7 @@ pub(crate) fn emit_body(
     for l in locals {
         let (n, ty) = l.map_err(input)?;
         leb(scratch, n as u64);
-        remap.val_type(ty).map_err(|e| BodyError::Input(message(e)))?.encode(scratch);
+        remap.val_type(ty).map_err(rewrite)?.encode(scratch);
     }
     func.read_locals(&mut BinaryReader::new_features(scratch, base, crate::features())).map_err(invalid)?;
     let ops = body.get_operators_reader().map_err(input)?;
@@ -191,7 +196,9 @@ fn rewrite_operators(
                     match code {
                         Some(code) => scratch.extend_from_slice(code),
                         None => {
-                            return Err(BodyError::Input(format!("internal: intrinsic {function_index} not lowered")));
+                            return Err(BodyError::Input(Error::internal(format_args!(
+                                "intrinsic {function_index} not lowered"
+                            ))));
                         }
                     }
                     if tail {
@@ -199,13 +206,13 @@ fn rewrite_operators(
                     }
                 }
                 _ => {
-                    let f = remap.function_index(function_index).map_err(|e| BodyError::Input(message(e)))?;
+                    let f = remap.function_index(function_index).map_err(rewrite)?;
                     scratch.push(if tail { 0x12 } else { 0x10 });
                     leb(scratch, f as u64);
                 }
             },
             Step::Global(global_index) => {
-                let g = remap.global_index(global_index).map_err(|e| BodyError::Input(message(e)))?;
+                let g = remap.global_index(global_index).map_err(rewrite)?;
                 scratch.push(bytes[at]);
                 leb(scratch, g as u64);
             }
@@ -215,7 +222,7 @@ fn rewrite_operators(
                 let op = BinaryReader::new_features(&bytes[at..end], at, crate::features())
                     .peek_operator(&*fused)
                     .map_err(input)?;
-                remap.instruction(op).map_err(|e| BodyError::Input(message(e)))?.encode(scratch);
+                remap.instruction(op).map_err(rewrite)?.encode(scratch);
             }
         }
         // Validate the bytes just written, as wasmparser reads them.

@@ -11,6 +11,12 @@
 //! - DWARF (`.debug_*`), `sourceMappingURL`, `external_debug_info`: dropped
 //!   with a warning, because code offsets change (see [`Config::keep_dwarf`]).
 //! - `linking` and `reloc.*` (object-file metadata): dropped with a warning.
+//! - `dylink.0` (a dynamic-linking side module's metadata): written first
+//!   in the output, as the dynamic-linking convention requires
+//!   ([`emit_dylink`]), when exactly one input has it; the side module's
+//!   memory and table needs are unchanged by linking it with modules that
+//!   have their own. Several side modules cannot be merged into one (their
+//!   needs would have to be combined): an [`ErrorKind::Unsupported`] error.
 //! - Any other custom section: kept verbatim when exactly one input has
 //!   sections of that name; dropped with a warning when several do, since
 //!   the linker cannot know how to merge them.
@@ -25,7 +31,7 @@ use wasmparser::{BinaryReader, KnownCustom, Name};
 
 use crate::code::leb;
 use crate::config::{Config, NamePrefix};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::parse::{Kind, Parsed};
 use crate::remap::{DEAD, INTRINSIC, Maps};
 
@@ -89,6 +95,38 @@ impl EncodeSection for wasm_encoder::CustomSection<'_> {
     }
 }
 
+/// The dynamic-linking section's name.
+const DYLINK: &str = "dylink.0";
+
+/// Writes the one input's `dylink.0` section, if any input has one (see
+/// the module docs); right after the header.
+pub(crate) fn emit_dylink(parsed: &[Parsed<'_>], warnings: &mut Vec<String>, out: &mut Vec<u8>) -> Result<(), Error> {
+    let with: Vec<usize> =
+        (0..parsed.len()).filter(|&m| parsed[m].customs.iter().any(|c| c.name() == DYLINK)).collect();
+    match with.as_slice() {
+        [] => Ok(()),
+        [m] => {
+            let sections: Vec<_> = parsed[*m].customs.iter().filter(|c| c.name() == DYLINK).collect();
+            if sections.len() > 1 {
+                warnings.push(format!(
+                    "module `{}` has {} `{DYLINK}` sections; kept the first",
+                    parsed[*m].name,
+                    sections.len()
+                ));
+            }
+            section(out, DYLINK, sections[0].data());
+            Ok(())
+        }
+        several => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "modules {} are all dynamic-linking side modules (`{DYLINK}` sections); linking several into one would need their memory and table requirements combined, which the linker does not do",
+                several.iter().map(|&m| format!("`{}`", parsed[m].name)).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
 /// Emits the merged custom sections.
 pub(crate) fn emit(
     config: &Config,
@@ -103,7 +141,7 @@ pub(crate) fn emit(
     for (m, p) in parsed.iter().enumerate() {
         for c in &p.customs {
             let n = c.name();
-            if matches!(n, "name" | "producers" | "target_features") {
+            if matches!(n, "name" | "producers" | "target_features" | DYLINK) {
                 continue;
             }
             let e = others.entry(n).or_default();

@@ -1,6 +1,9 @@
 //! Link errors. Every message names the module and the item it is about and,
-//! for mismatches, both sides' types; the `kind` lets callers match on what
-//! went wrong without parsing text.
+//! for mismatches, both sides' types; the [`ErrorKind`] lets callers match
+//! on what went wrong without parsing text, and [`std::error::Error::source`]
+//! gives the underlying cause where there is one (wasmparser's error for an
+//! input that does not decode or validate, the validator's for an output
+//! that does not validate).
 
 use std::fmt;
 
@@ -10,7 +13,7 @@ use std::fmt;
 pub enum ErrorKind {
     /// An input is not a valid wasm module (truncated, not wasm, fails validation).
     InvalidModule,
-    /// Two inputs were given the same name, or a name is empty.
+    /// Two inputs were given the same name.
     DuplicateModule,
     /// An import names an input module that lacks the export.
     UnknownExport,
@@ -18,7 +21,8 @@ pub enum ErrorKind {
     KindMismatch,
     /// An import binds to an export whose type does not match.
     TypeMismatch,
-    /// Imports and re-exports form a cycle with no definition.
+    /// Imports and re-exports form a cycle with no definition, or global
+    /// initialisers of several inputs read each other in a cycle.
     ImportCycle,
     /// An import from `multimem:intrinsics` that the ABI does not define, or
     /// with the wrong signature.
@@ -30,29 +34,60 @@ pub enum ErrorKind {
     ExportConflict,
     /// An explicitly requested export does not exist.
     MissingExport,
-    /// The output failed validation: a linker bug (please report it).
-    InvalidOutput,
+    /// Valid inputs that the requested output cannot express: the message
+    /// names the item and the limit (see the crate docs, "Semantics and
+    /// limits").
+    Unsupported,
     /// Input or output exceeds an implementation limit.
     Limit,
+    /// A linker bug: the linker reached a state it should not, or its output
+    /// failed validation although every input is valid. Please report it
+    /// with the inputs.
+    Internal,
 }
 
-/// A link error: its [`ErrorKind`] and a message naming the module, the item
-/// and (for mismatches) both types.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A link error: its [`ErrorKind`], a message naming the module, the item
+/// and (for mismatches) both types, and the underlying cause, if any, as
+/// [`std::error::Error::source`].
+#[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into() }
+        Error { kind, message: message.into(), source: None }
+    }
+
+    /// The same error with `cause` as its [`std::error::Error::source`].
+    pub(crate) fn with_source(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.source = Some(Box::new(cause));
+        self
+    }
+
+    /// A linker bug (see [`ErrorKind::Internal`]): `what` says which state.
+    pub(crate) fn internal(what: impl fmt::Display) -> Error {
+        Error::new(ErrorKind::Internal, format!("internal linker error: {what}; please report this with the inputs"))
     }
 
     /// Input `name` is not a valid module: `why` is wasmparser's message
     /// (or the parser's), as when the input is validated on its own.
     pub(crate) fn invalid_module(name: &str, why: impl fmt::Display) -> Error {
         Error::new(ErrorKind::InvalidModule, format!("module `{name}` is not a valid wasm module: {why}"))
+    }
+
+    /// As [`Error::invalid_module`], keeping wasmparser's error as the source.
+    pub(crate) fn invalid_module_from(name: &str, cause: wasmparser::BinaryReaderError) -> Error {
+        Error::invalid_module(name, &cause).with_source(cause)
+    }
+
+    /// This error with `context` (what was being done) in front of its
+    /// message, as `context: message`.
+    pub(crate) fn context(mut self, context: impl fmt::Display) -> Error {
+        self.message = format!("{context}: {}", self.message);
+        self
     }
 
     /// What went wrong.
@@ -72,4 +107,21 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Reencoding errors carry a link [`Error`] ([`crate::remap::Remap`] and
+/// the other `Reencode` implementations use it as their `Error` type).
+impl From<wasm_encoder::reencode::Error<Error>> for Error {
+    fn from(e: wasm_encoder::reencode::Error<Error>) -> Error {
+        use wasm_encoder::reencode::Error as R;
+        match e {
+            R::UserError(e) => e,
+            R::ParseError(p) => Error::new(ErrorKind::InvalidModule, format!("malformed input: {p}")).with_source(p),
+            other => Error::new(ErrorKind::Unsupported, other.to_string()),
+        }
+    }
+}

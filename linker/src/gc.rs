@@ -1,20 +1,33 @@
-//! Phase 5 (optional): dead-code removal. Marks, from the roots (the
-//! output's exports, every start function, active element and data
-//! segments), every function, table, global, tag and segment reachable
-//! through code, initialisers and segment contents, following imports to
-//! the definitions they resolve to. Memories and types are always kept.
-//! Declarative element segments are kept but filtered to live functions.
+//! Phase 5 (optional): dead-code removal. Marks, from the roots, every
+//! function, table, global, tag and segment reachable through code,
+//! initialisers and segment contents, following imports to the
+//! definitions they resolve to.
+//!
+//! The roots are the output's exports, every start function, active
+//! element and data segments, and everything whose instantiation can trap
+//! or fail, so that removing code never makes a module that failed to
+//! instantiate succeed: every table (its size may exceed the engine's
+//! limits) and every global whose initialiser allocates an array of a
+//! computed length. Memories and types are always kept.
+//!
+//! Declarative element segments are segments like the others: kept when
+//! code names them (`elem.drop`, `table.init`, `array.new_elem`), whole,
+//! so that no later segment takes their index. What they exist for,
+//! declaring the functions that `ref.func` names, is redone for the output
+//! as a whole (`layout.rs`, [`crate::layout::Layout::declared`]).
+//!
+//! The marking also records which intrinsics live code calls, which
+//! decides whether the output needs an `external` memory at all
+//! (`roles.rs`).
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 
 use wasm_encoder::reencode::{Error as ReError, Reencode};
-use wasmparser::{ElementItems, ElementKind, Operator};
+use wasmparser::{ElementKind, Operator};
 
-use crate::error::Error;
-use crate::link::ChosenExport;
+use crate::error::{Error, ErrorKind};
+use crate::exports::ChosenExport;
 use crate::parse::{KINDS, Kind, Parsed};
-use crate::remap::{DEAD, Remap};
 use crate::resolve::{Resolver, Target};
 
 /// Liveness of every definition (module-local, not counting imports) and segment.
@@ -22,15 +35,23 @@ pub(crate) struct Live {
     pub items: Vec<[Vec<bool>; 5]>,
     pub elems: Vec<Vec<bool>>,
     pub datas: Vec<Vec<bool>>,
+    /// Per input, per imported function: whether live code calls it (read
+    /// for intrinsics only).
+    pub calls: Vec<Vec<bool>>,
 }
 
 impl Live {
     /// Everything live (dead-code removal off).
     pub(crate) fn all(parsed: &[Parsed<'_>]) -> Live {
+        Live::filled(parsed, true)
+    }
+
+    fn filled(parsed: &[Parsed<'_>], value: bool) -> Live {
         Live {
-            items: parsed.iter().map(|p| KINDS.map(|k| vec![true; p.num_defined(k) as usize])).collect(),
-            elems: parsed.iter().map(|p| vec![true; p.elems.len()]).collect(),
-            datas: parsed.iter().map(|p| vec![true; p.num_datas as usize]).collect(),
+            items: parsed.iter().map(|p| KINDS.map(|k| vec![value; p.num_defined(k) as usize])).collect(),
+            elems: parsed.iter().map(|p| vec![value; p.elems.len()]).collect(),
+            datas: parsed.iter().map(|p| vec![value; p.num_datas as usize]).collect(),
+            calls: parsed.iter().map(|p| vec![value; p.num_imported(Kind::Func) as usize]).collect(),
         }
     }
 }
@@ -84,11 +105,16 @@ struct Marker<'p, 'a, 'r> {
 }
 
 fn parse_err(m: &str, e: impl std::fmt::Display) -> Error {
-    Error::new(crate::ErrorKind::InvalidModule, format!("module `{m}`: {e}"))
+    Error::new(ErrorKind::InvalidModule, format!("module `{m}`: {e}"))
 }
 
 impl Marker<'_, '_, '_> {
     fn mark(&mut self, m: usize, kind: Kind, index: u32) -> Result<(), Error> {
+        if kind == Kind::Func
+            && let Some(call) = self.live.calls[m].get_mut(index as usize)
+        {
+            *call = true;
+        }
         if let Target::Defined { module, index } = self.resolver.item(m, kind, index)? {
             let d = index.saturating_sub(self.parsed[module].num_imported(kind)) as usize;
             if let Some(slot) = self.live.items[module][kind as usize].get_mut(d)
@@ -183,24 +209,15 @@ impl Marker<'_, '_, '_> {
     }
 }
 
-/// Computes liveness from the roots.
+/// Computes liveness from the roots (see the module docs).
 pub(crate) fn live<'p, 'a>(
     parsed: &'p [Parsed<'a>],
     resolver: &mut Resolver<'p, 'a>,
     exports: &[ChosenExport<'_>],
 ) -> Result<Live, Error> {
-    let mut live = Live {
-        items: parsed.iter().map(|p| KINDS.map(|k| vec![false; p.num_defined(k) as usize])).collect(),
-        elems: parsed.iter().map(|p| vec![false; p.elems.len()]).collect(),
-        datas: parsed.iter().map(|p| vec![false; p.num_datas as usize]).collect(),
-    };
-    for (m, p) in parsed.iter().enumerate() {
+    let mut live = Live::filled(parsed, false);
+    for (m, _) in parsed.iter().enumerate() {
         live.items[m][Kind::Memory as usize].fill(true);
-        for (e, el) in p.elems.iter().enumerate() {
-            if matches!(el.kind, ElementKind::Declared) {
-                live.elems[m][e] = true;
-            }
-        }
     }
     let mut mk = Marker { parsed, resolver, live, work: Vec::new() };
     for x in exports {
@@ -209,6 +226,14 @@ pub(crate) fn live<'p, 'a>(
     for (m, p) in parsed.iter().enumerate() {
         if let Some(s) = p.start {
             mk.mark(m, Kind::Func, s)?;
+        }
+        for t in 0..p.num_defined(Kind::Table) {
+            mk.mark(m, Kind::Table, p.num_imported(Kind::Table) + t)?;
+        }
+        for (g, global) in p.globals.iter().enumerate() {
+            if allocates_array(&global.init).map_err(|e| parse_err(p.name, e))? {
+                mk.mark(m, Kind::Global, p.num_imported(Kind::Global) + g as u32)?;
+            }
         }
         for (e, el) in p.elems.iter().enumerate() {
             if matches!(el.kind, ElementKind::Active { .. }) {
@@ -227,60 +252,21 @@ pub(crate) fn live<'p, 'a>(
     Ok(mk.live)
 }
 
-/// Items of a declarative segment whose functions survived, remapped.
-pub(crate) struct DeclaredItems {
-    funcs: Vec<u32>,
-    exprs: Option<(wasm_encoder::RefType, Vec<wasm_encoder::ConstExpr>)>,
-}
-
-impl DeclaredItems {
-    pub(crate) fn is_empty(&self) -> bool {
-        match &self.exprs {
-            Some((_, e)) => e.is_empty(),
-            None => self.funcs.is_empty(),
+/// Whether a constant expression allocates an array whose length it
+/// computes (`array.new`, `array.new_default`, `array.new_data`,
+/// `array.new_elem`): that can fail at instantiation.
+fn allocates_array(e: &wasmparser::ConstExpr<'_>) -> Result<bool, wasmparser::BinaryReaderError> {
+    let mut ops = e.get_operators_reader();
+    while !ops.eof() {
+        if matches!(
+            ops.read()?,
+            Operator::ArrayNew { .. }
+                | Operator::ArrayNewDefault { .. }
+                | Operator::ArrayNewData { .. }
+                | Operator::ArrayNewElem { .. }
+        ) {
+            return Ok(true);
         }
     }
-    pub(crate) fn into_elements(self) -> wasm_encoder::Elements<'static> {
-        match self.exprs {
-            Some((t, e)) => wasm_encoder::Elements::Expressions(t, Cow::Owned(e)),
-            None => wasm_encoder::Elements::Functions(Cow::Owned(self.funcs)),
-        }
-    }
-}
-
-/// Filters a declarative segment to the functions that are still live.
-pub(crate) fn live_declared_items(
-    el: &wasmparser::Element<'_>,
-    r: &mut Remap<'_>,
-) -> Result<DeclaredItems, ReError<String>> {
-    let is_live = |r: &Remap<'_>, f: u32| r.maps.items[0].get(f as usize).is_some_and(|&o| o != DEAD);
-    match el.items.clone() {
-        ElementItems::Functions(fs) => {
-            let mut funcs = Vec::new();
-            for f in fs {
-                let f = f?;
-                if is_live(r, f) {
-                    funcs.push(r.function_index(f)?);
-                }
-            }
-            Ok(DeclaredItems { funcs, exprs: None })
-        }
-        ElementItems::Expressions(ty, es) => {
-            let mut out = Vec::new();
-            for e in es {
-                let e = e?;
-                let mut dead = false;
-                let mut ops = e.get_operators_reader();
-                while !ops.eof() {
-                    if let Operator::RefFunc { function_index } = ops.read()? {
-                        dead |= !is_live(r, function_index);
-                    }
-                }
-                if !dead {
-                    out.push(r.const_expr(e)?);
-                }
-            }
-            Ok(DeclaredItems { funcs: Vec::new(), exprs: Some((r.ref_type(ty)?, out)) })
-        }
-    }
+    Ok(false)
 }

@@ -109,7 +109,7 @@
 //!    the error ([`ErrorKind::InvalidModule`], with the validator's message
 //!    for that input, as if it had been checked when added). Only if all
 //!    inputs are valid is a failing output a linker bug, reported as
-//!    [`ErrorKind::InvalidOutput`]; invalid bytes are never returned.
+//!    [`ErrorKind::Internal`]; invalid bytes are never returned.
 //!
 //! # Why wasmparser + wasm-encoder's `Reencode`, not walrus
 //!
@@ -180,17 +180,25 @@
 //! Set `MULTIMEM_LINK_TIMINGS=1` to print per-phase times to stderr.
 #![deny(missing_docs)]
 
+mod assemble;
 mod buffer;
 mod chunks;
 mod code;
+mod code_section;
 mod config;
 mod custom;
+mod data;
 mod error;
+mod exports;
 mod gc;
+mod layout;
 mod link;
+mod lower;
 mod parse;
 mod remap;
 mod resolve;
+mod roles;
+mod sections;
 mod types;
 mod validate;
 
@@ -318,7 +326,7 @@ impl Linker {
 /// The linked, validated module from [`Linker::link_split`], not yet
 /// joined into one buffer.
 pub struct SplitOutput {
-    parts: link::Assembled,
+    parts: assemble::Assembled,
     /// Non-fatal notes, as in [`Output::warnings`].
     pub warnings: Vec<String>,
 }

@@ -37,10 +37,9 @@ fn module_level(bytes: &[u8], skip_data: bool) -> Result<Vec<Job<'_>>, String> {
         let payload = payload.map_err(|e| e.to_string())?;
         if skip_data {
             match &payload {
-                wasmparser::Payload::DataCountSection { count, .. } => {
-                    data_count = Some(*count);
-                    continue;
-                }
+                // The count is validated: bodies that name data segments
+                // (`data.drop`, `memory.init`, `array.new_data`) need it.
+                wasmparser::Payload::DataCountSection { count, .. } => data_count = Some(*count),
                 wasmparser::Payload::DataSection(reader) => {
                     // The segments are parsed, dead or live, when the
                     // output's data section is written.
