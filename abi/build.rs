@@ -5,9 +5,12 @@
 //!    `<!-- abi:NAME -->` marker;
 //! 2. parse every row strictly (cell values are the text between the first
 //!    pair of backticks) and cross-check them: error names that exports list
-//!    must exist, instruction names must be known, kinds must be dense;
-//! 3. write `abi.rs` (Rust items) and `abi.js` / `abi.d.ts` (the JS glue's
-//!    copy) into `OUT_DIR`.
+//!    must exist, instruction names must be well formed, kinds must be dense,
+//!    build names unique;
+//! 3. write `abi.rs` (Rust items: constants, header offsets, `ErrorCode`,
+//!    `Kind`, `EXPORTS`, the `Op` enum of the intrinsics' instructions,
+//!    `INTRINSICS`, `BUILDS`) and `abi.js` / `abi.d.ts` (the JS glue's copy)
+//!    into `OUT_DIR`.
 //!
 //! Any malformed row stops the build with the line number, so the document
 //! cannot drift from what the code believes.
@@ -173,10 +176,17 @@ struct Intrinsic {
     name: String,
     params: Vec<&'static str>,
     results: Vec<&'static str>,
-    op: &'static str,
+    op: String,
     instruction: String,
     memories: Vec<&'static str>,
     align: u32,
+}
+struct Build {
+    name: String,
+    cargo_features: Vec<String>,
+    target_features: Vec<String>,
+    size_budget: Option<u32>,
+    doc: String,
 }
 
 struct Abi {
@@ -186,25 +196,38 @@ struct Abi {
     errors: Vec<Error>,
     exports: Vec<Export>,
     intrinsics: Vec<Intrinsic>,
+    /// The distinct instructions of `intrinsics`, in first-use order:
+    /// (text-format name, `Op` variant).
+    ops: Vec<(String, String)>,
+    builds: Vec<Build>,
 }
 
-/// Instructions an intrinsic may stand for, and the `Op` variant naming each.
-const OPS: &[(&str, &str)] = &[
-    ("memory.copy", "MemoryCopy"),
-    ("memory.fill", "MemoryFill"),
-    ("memory.size", "MemorySize"),
-    ("i32.load8_u", "I32Load8U"),
-    ("i32.store8", "I32Store8"),
-    ("i32.load", "I32Load"),
-    ("i32.store", "I32Store"),
-    ("i64.load", "I64Load"),
-    ("i64.store", "I64Store"),
-    ("f32.load", "F32Load"),
-    ("f32.store", "F32Store"),
-    ("f64.load", "F64Load"),
-    ("f64.store", "F64Store"),
-    ("i32.atomic.rmw.add", "I32AtomicRmwAdd"),
-];
+/// The `Op` variant of a text-format instruction name: each `.`- or
+/// `_`-separated word capitalised (`i32.load8_u` is `I32Load8U`). The
+/// instruction itself is checked by the linker, whose lowering matches
+/// every `Op` (a new instruction here fails to compile there), and by this
+/// crate's tests, which validate each intrinsic's instruction at its
+/// documented signature.
+fn op_variant(instruction: &str, line: usize) -> String {
+    let well_formed = instruction.split('.').all(|w| {
+        !w.is_empty()
+            && w.split('_').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+    });
+    assert!(well_formed, "docs/ABI.md line {line}: `{instruction}` is not a text-format instruction name");
+    instruction
+        .split(['.', '_'])
+        .map(|w| {
+            let mut c = w.chars();
+            let first = c.next().unwrap().to_ascii_uppercase();
+            first.to_string() + c.as_str()
+        })
+        .collect()
+}
+
+/// A space-separated list cell (`simd checked`); empty for an empty cell.
+fn words(cell: &str) -> Vec<String> {
+    cell.split_whitespace().map(str::to_string).collect()
+}
 
 impl Abi {
     fn parse(t: &BTreeMap<String, Vec<Row>>) -> Abi {
@@ -276,14 +299,10 @@ impl Abi {
                 }
             })
             .collect();
-        let intrinsics = table(t, "intrinsics", 6)
+        let intrinsics: Vec<Intrinsic> = table(t, "intrinsics", 6)
             .iter()
             .map(|r| {
-                let op = OPS
-                    .iter()
-                    .find(|(text, _)| *text == r.cells[3])
-                    .unwrap_or_else(|| panic!("docs/ABI.md line {}: unknown instruction `{}`", r.line, r.cells[3]))
-                    .1;
+                let op = op_variant(&r.cells[3], r.line);
                 let memories = r.cells[4]
                     .split_whitespace()
                     .map(|m| match m {
@@ -303,7 +322,46 @@ impl Abi {
                 }
             })
             .collect();
-        Abi { constants, header, kinds, errors, exports, intrinsics }
+        let mut ops: Vec<(String, String)> = Vec::new();
+        for i in &intrinsics {
+            if !ops.iter().any(|(text, _)| *text == i.instruction) {
+                ops.push((i.instruction.clone(), i.op.clone()));
+            }
+        }
+        let builds: Vec<Build> = table(t, "builds", 5)
+            .iter()
+            .map(|r| {
+                let name = r.cells[0].clone();
+                assert!(
+                    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                    "docs/ABI.md line {}: build name `{name}` must be lowercase letters, digits and `-`",
+                    r.line
+                );
+                let size_budget = match r.cells[3].as_str() {
+                    "" => None,
+                    n => Some(
+                        parse_u32(n, r.line)
+                            .unwrap_or_else(|| panic!("docs/ABI.md line {}: bad size budget `{n}`", r.line)),
+                    ),
+                };
+                Build {
+                    name,
+                    cargo_features: words(&r.cells[1]),
+                    target_features: words(&r.cells[2]),
+                    size_budget,
+                    doc: r.raw[4].clone(),
+                }
+            })
+            .collect();
+        assert!(!builds.is_empty(), "docs/ABI.md: the builds table has no rows");
+        for (i, b) in builds.iter().enumerate() {
+            assert!(
+                builds[i + 1..].iter().all(|x| x.name != b.name),
+                "docs/ABI.md: build `{}` is listed twice",
+                b.name
+            );
+        }
+        Abi { constants, header, kinds, errors, exports, intrinsics, ops, builds }
     }
 
     fn rust(&self) -> String {
@@ -424,6 +482,29 @@ impl Abi {
         }
         writeln!(w, "];").unwrap();
 
+        // The instructions intrinsics stand for.
+        writeln!(
+            w,
+            "\n/// The instruction an intrinsic stands for: one variant per instruction of the intrinsics table."
+        )
+        .unwrap();
+        writeln!(w, "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum Op {{").unwrap();
+        for (text, variant) in &self.ops {
+            writeln!(w, "    /// `{text}`\n    {variant},").unwrap();
+        }
+        writeln!(w, "}}\n\nimpl Op {{").unwrap();
+        writeln!(
+            w,
+            "    /// Every instruction, in the order the intrinsics table first uses it.\n    pub const ALL: &'static [Op] = &[{}];",
+            self.ops.iter().map(|(_, v)| format!("Op::{v}")).collect::<Vec<_>>().join(", ")
+        )
+        .unwrap();
+        writeln!(w, "    /// The text-format name, e.g. `\"memory.copy\"`.\n    pub const fn instruction(self) -> &'static str {{\n        match self {{").unwrap();
+        for (text, variant) in &self.ops {
+            writeln!(w, "            Op::{variant} => {text:?},").unwrap();
+        }
+        writeln!(w, "        }}\n    }}\n}}").unwrap();
+
         // Intrinsics.
         writeln!(w, "\n/// Every intrinsic of the `multimem:intrinsics` module, in table order.").unwrap();
         writeln!(w, "pub const INTRINSICS: &[Intrinsic] = &[").unwrap();
@@ -442,6 +523,25 @@ impl Abi {
             .unwrap();
         }
         writeln!(w, "];").unwrap();
+
+        // Builds.
+        writeln!(w, "\n/// Every build of `runtime.wasm`, in table order; the first is the default.").unwrap();
+        writeln!(w, "pub const BUILDS: &[Build] = &[").unwrap();
+        let strs = |v: &[String]| v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
+        for b in &self.builds {
+            writeln!(
+                w,
+                "    Build {{ name: {:?}, cargo_features: &[{}], target_features: &[{}], size_budget: {:?}, doc: {:?} }},",
+                b.name,
+                strs(&b.cargo_features),
+                strs(&b.target_features),
+                b.size_budget,
+                b.doc
+            )
+            .unwrap();
+        }
+        writeln!(w, "];").unwrap();
+        writeln!(w, "\n/// The default build (the first row of the builds table).\npub const DEFAULT_BUILD: &Build = &BUILDS[0];").unwrap();
         s
     }
 

@@ -2,7 +2,8 @@
 //!
 //! This crate owns no facts of its own: `build.rs` parses the tables of
 //! `docs/ABI.md` (constants, header fields, kinds, error codes, exports,
-//! intrinsics) and this file only declares the types they are written in.
+//! intrinsics and the instructions they stand for, builds of the runtime)
+//! and this file only declares the types they are written in.
 //! The runtime, the linker and the host read the ABI from here; the JS glue
 //! gets [`JS_MODULE`] (committed as `js-glue/src/abi.js`, checked by this
 //! crate's tests). It may not depend on any other multimem crate.
@@ -76,26 +77,6 @@ pub enum MemoryRole {
     External,
 }
 
-/// The instruction an intrinsic stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum Op {
-    MemoryCopy,
-    MemoryFill,
-    MemorySize,
-    I32Load8U,
-    I32Store8,
-    I32Load,
-    I32Store,
-    I64Load,
-    I64Store,
-    F32Load,
-    F32Store,
-    F64Load,
-    F64Store,
-    I32AtomicRmwAdd,
-}
-
 /// One import of the `multimem:intrinsics` module.
 #[derive(Clone, Copy, Debug)]
 pub struct Intrinsic {
@@ -113,6 +94,28 @@ pub struct Intrinsic {
     pub memories: &'static [MemoryRole],
     /// log2 of the alignment immediate for loads, stores and atomics.
     pub align: u32,
+}
+
+/// One build of `runtime.wasm` ("Builds of the runtime" in `docs/ABI.md`),
+/// compiled by `multimem-runtime-wasm`.
+#[derive(Clone, Copy, Debug)]
+pub struct Build {
+    /// Its name: what `multimem-runtime-wasm --variant` and
+    /// `multimem-link --runtime-variant` take.
+    pub name: &'static str,
+    /// The cargo features of `multimem-runtime` it is compiled with.
+    pub cargo_features: &'static [&'static str],
+    /// The wasm target features it is compiled with (`-C target-feature=+F`).
+    pub target_features: &'static [&'static str],
+    /// Its release size budget in bytes, if it has one.
+    pub size_budget: Option<u32>,
+    /// What changes in it, as documented.
+    pub doc: &'static str,
+}
+
+/// Looks up a build by name.
+pub fn build(name: &str) -> Option<&'static Build> {
+    BUILDS.iter().find(|b| b.name == name)
 }
 
 /// Looks up an intrinsic by its import name.

@@ -1,69 +1,112 @@
-//! Builds `runtime.wasm` in its four variants and puts them in `OUT_DIR`.
+//! Builds `runtime.wasm` in each build of docs/ABI.md's builds table
+//! (`multimem_abi::BUILDS`) and generates the library's constants for them.
 //!
 //! Phases:
-//! 1. for each variant (default, scalar, checked, atomic), run a nested
-//!    `cargo rustc -p multimem-runtime --crate-type cdylib --target
-//!    wasm32-unknown-unknown --profile wasm-runtime` with that variant's
-//!    features and rustflags, into its own directory under the outer target
-//!    dir, one per checkout (so variants never evict each other, and the
-//!    nested build never waits on the outer build's lock; see
-//!    `multimem-wasm-build`);
-//! 2. tidy each `multimem_runtime.wasm` into `OUT_DIR/runtime-<variant>.wasm`:
+//! 1. for each build, run a nested `cargo rustc -p multimem-runtime
+//!    --crate-type cdylib --target wasm32-unknown-unknown --profile
+//!    wasm-runtime` with the build's cargo features and `-C
+//!    target-feature=+F` for each of its target features, into its own
+//!    directory under the outer target dir, one per checkout (so builds
+//!    never evict each other, and the nested build never waits on the outer
+//!    build's lock; see `multimem-wasm-build`);
+//! 2. tidy each `multimem_runtime.wasm` into `OUT_DIR/runtime-<build>.wasm`:
 //!    drop the `__heap_base`/`__data_end` global exports rustc always adds
 //!    for wasm32 cdylibs (the ABI's export list is exact) and any custom
 //!    sections;
-//! 3. print the sizes and fail the build if the default variant exceeds the
-//!    budget (`SIZE_BUDGET` in `src/size_budget.rs`, tested in `src/lib.rs` too).
+//! 3. print the sizes and fail the build if one exceeds its size budget;
+//! 4. write `OUT_DIR/variants.rs`, which `src/lib.rs` includes: a
+//!    `RUNTIME_WASM*` constant per build, `VARIANTS`, `DEFAULT_VARIANT` and
+//!    `SIZE_BUDGET`, all from the table, so that no list of builds is kept
+//!    by hand.
 
+use multimem_abi::{BUILDS, Build};
 use multimem_wasm_build::NestedBuild;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// (name, features, rustflags)
-const VARIANTS: &[(&str, &str, &str)] = &[
-    ("default", "simd", "-C target-feature=+simd128"),
-    ("scalar", "", ""),
-    ("checked", "simd checked", "-C target-feature=+simd128"),
-    ("atomic", "simd atomic-refcounts", "-C target-feature=+simd128"),
-];
-
-/// Link arguments shared by all variants: a 64 KiB shadow stack (the
+/// Link arguments shared by all builds: a 64 KiB shadow stack (the
 /// runtime recurses nowhere) instead of wasm-ld's 1 MiB, so a fresh
 /// instance starts with 2 pages instead of 17; and a declared maximum of
 /// all 4 GiB (`MAX_PAGES` in docs/ABI.md), which limits nothing but lets JS
 /// engines offer `toResizableBuffer()` on the memory.
 const LINK_FLAGS: &str = "-C link-arg=-zstack-size=65536 -C link-arg=--max-memory=4294967296";
 
-// `SIZE_BUDGET`, shared with the library.
-include!("src/size_budget.rs");
-
 fn main() {
     let nested = NestedBuild::from_env("../..");
     nested.rerun_if_changed(&["runtime/src", "runtime/Cargo.toml", "abi", "docs/ABI.md", "Cargo.toml", "Cargo.lock"]);
-    for (name, features, rustflags) in VARIANTS {
-        let dir = nested.target_dir("runtime-wasm").join(name);
-        let wasm = build(&nested, &dir, features, rustflags);
-        let dest = nested.out_dir.join(format!("runtime-{name}.wasm"));
+    for b in BUILDS {
+        let dir = nested.target_dir("runtime-wasm").join(b.name);
+        let wasm = build(&nested, &dir, b);
         let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
         let tidied = tidy(&bytes);
-        std::fs::write(&dest, &tidied).unwrap();
+        std::fs::write(nested.out_dir.join(file_name(b)), &tidied).unwrap();
         let size = tidied.len();
-        println!("cargo:warning=runtime.wasm ({name}): {size} bytes");
-        if *name == "default" && size > SIZE_BUDGET {
-            panic!("runtime.wasm (default) is {size} bytes, over the {SIZE_BUDGET}-byte budget");
+        println!("cargo:warning=runtime.wasm ({}): {size} bytes", b.name);
+        if let Some(budget) = b.size_budget
+            && size > budget as usize
+        {
+            panic!("runtime.wasm ({}) is {size} bytes, over its {budget}-byte budget (docs/ABI.md, builds)", b.name);
         }
     }
+    std::fs::write(nested.out_dir.join("variants.rs"), variants_rs()).unwrap();
 }
 
-fn build(nested: &NestedBuild, dir: &Path, features: &str, rustflags: &str) -> PathBuf {
-    let mut cmd = nested.cargo(&format!("{rustflags} {LINK_FLAGS}"));
+/// `runtime-<build>.wasm`.
+fn file_name(b: &Build) -> String {
+    format!("runtime-{}.wasm", b.name)
+}
+
+/// The library's constants for the builds (phase 4).
+fn variants_rs() -> String {
+    let default = &BUILDS[0];
+    let budget = default.size_budget.unwrap_or_else(|| {
+        panic!("docs/ABI.md: the default build `{}` needs a size budget (SIZE_BUDGET)", default.name)
+    });
+    let mut s = String::from("// Generated by runtime/bundle/build.rs from docs/ABI.md's builds table. Do not edit.\n");
+    let mut consts = Vec::new();
+    for (i, b) in BUILDS.iter().enumerate() {
+        let ident = if i == 0 {
+            "RUNTIME_WASM".to_string()
+        } else {
+            format!("RUNTIME_WASM_{}", b.name.to_ascii_uppercase().replace('-', "_"))
+        };
+        let default = if i == 0 { " (the default)" } else { "" };
+        writeln!(s, "\n/// The `{}` build{default}: {}", b.name, b.doc).unwrap();
+        writeln!(s, "pub const {ident}: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{}\"));", file_name(b))
+            .unwrap();
+        consts.push((b.name, ident));
+    }
+    writeln!(s, "\n/// Every build by name, in the order of docs/ABI.md's builds table; the first is the default.")
+        .unwrap();
+    writeln!(s, "pub const VARIANTS: &[(&str, &[u8])] = &[").unwrap();
+    for (name, ident) in &consts {
+        writeln!(s, "    ({name:?}, {ident}),").unwrap();
+    }
+    writeln!(s, "];").unwrap();
+    writeln!(
+        s,
+        "\n/// The name of the default build, [`RUNTIME_WASM`].\npub const DEFAULT_VARIANT: &str = {:?};",
+        default.name
+    )
+    .unwrap();
+    writeln!(s, "\n/// Release size budget of [`RUNTIME_WASM`] in bytes (docs/ABI.md; the build fails above it).")
+        .unwrap();
+    writeln!(s, "pub const SIZE_BUDGET: usize = {budget};").unwrap();
+    s
+}
+
+fn build(nested: &NestedBuild, dir: &Path, b: &Build) -> PathBuf {
+    let target_features: String = b.target_features.iter().map(|f| format!("-C target-feature=+{f} ")).collect();
+    let mut cmd = nested.cargo(&format!("{target_features}{LINK_FLAGS}"));
     cmd.args(["rustc", "-p", "multimem-runtime", "--lib", "--crate-type", "cdylib"])
         .args(["--target", "wasm32-unknown-unknown"])
         .args(["--profile", "wasm-runtime", "--target-dir"])
         .arg(dir);
+    let features = b.cargo_features.join(" ");
     if !features.is_empty() {
-        cmd.args(["--features", features]);
+        cmd.args(["--features", &features]);
     }
-    multimem_wasm_build::run(cmd, &format!("building runtime.wasm (features `{features}`)"));
+    multimem_wasm_build::run(cmd, &format!("building runtime.wasm ({}: features `{features}`)", b.name));
     dir.join("wasm32-unknown-unknown/wasm-runtime/multimem_runtime.wasm")
 }
 

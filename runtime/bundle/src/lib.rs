@@ -1,29 +1,19 @@
 //! `multimem-runtime-wasm`: `runtime.wasm` as bytes, for Rust users.
 //!
-//! The build script compiles `multimem-runtime` for wasm32 in four variants
-//! (see "Builds of the runtime" in `docs/ABI.md`) and this crate embeds
-//! them. It owns no runtime code, only the build of it.
+//! The build script compiles `multimem-runtime` for wasm32 once per row of
+//! the builds table in `docs/ABI.md` ("Builds of the runtime", read through
+//! `multimem_abi::BUILDS`), and generates the constants below from that
+//! table: [`RUNTIME_WASM`] (the default build), one `RUNTIME_WASM_<BUILD>`
+//! per other build, [`VARIANTS`], [`DEFAULT_VARIANT`] and [`SIZE_BUDGET`].
+//! It owns no runtime code and no list of builds, only the build of them.
+//!
+//! A tool that offers a choice of build (`--variant`, `--runtime-variant`)
+//! takes the names from [`VARIANTS`] (or `multimem_abi::BUILDS`, which needs
+//! no runtime build) and the bytes from [`variant`].
 
-/// The default build (`simd`): what hosts and the linker use.
-pub const RUNTIME_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runtime-default.wasm"));
-/// The scalar build (no simd128), for engines without SIMD.
-pub const RUNTIME_WASM_SCALAR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runtime-scalar.wasm"));
-/// The `checked` build: exact use-after-free and double-release detection.
-pub const RUNTIME_WASM_CHECKED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runtime-checked.wasm"));
-/// The `atomic-refcounts` build.
-pub const RUNTIME_WASM_ATOMIC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runtime-atomic.wasm"));
+include!(concat!(env!("OUT_DIR"), "/variants.rs"));
 
-include!("size_budget.rs");
-
-/// Every variant by name: `default`, `scalar`, `checked`, `atomic`.
-pub const VARIANTS: &[(&str, &[u8])] = &[
-    ("default", RUNTIME_WASM),
-    ("scalar", RUNTIME_WASM_SCALAR),
-    ("checked", RUNTIME_WASM_CHECKED),
-    ("atomic", RUNTIME_WASM_ATOMIC),
-];
-
-/// The bytes of a variant by name.
+/// The bytes of a build by name (one of [`VARIANTS`]).
 pub fn variant(name: &str) -> Option<&'static [u8]> {
     VARIANTS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
 }
@@ -33,15 +23,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_build_fits_the_size_budget() {
-        println!("runtime.wasm (default): {} bytes", RUNTIME_WASM.len());
-        assert!(RUNTIME_WASM.len() <= SIZE_BUDGET, "{} > {SIZE_BUDGET}", RUNTIME_WASM.len());
+    fn the_variants_are_the_builds_of_abi_md_in_order() {
+        let names: Vec<&str> = VARIANTS.iter().map(|(n, _)| *n).collect();
+        let builds: Vec<&str> = multimem_abi::BUILDS.iter().map(|b| b.name).collect();
+        assert_eq!(names, builds);
+        assert_eq!(DEFAULT_VARIANT, multimem_abi::DEFAULT_BUILD.name);
+        assert_eq!(variant(DEFAULT_VARIANT), Some(RUNTIME_WASM));
+        assert_eq!(variant("no-such-build"), None);
     }
 
     #[test]
-    fn every_variant_is_a_wasm_module() {
+    fn every_variant_fits_its_size_budget() {
+        assert_eq!(Some(SIZE_BUDGET as u32), multimem_abi::DEFAULT_BUILD.size_budget);
+        for (name, bytes) in VARIANTS {
+            let budget = multimem_abi::build(name).unwrap().size_budget;
+            println!("runtime.wasm ({name}): {} bytes, budget {budget:?}", bytes.len());
+            if let Some(budget) = budget {
+                assert!(bytes.len() <= budget as usize, "{name}: {} > {budget}", bytes.len());
+            }
+        }
+    }
+
+    /// A build compiled with `simd128` uses SIMD instructions (it does not
+    /// validate with the proposal off); a build without validates without it.
+    #[test]
+    fn each_variant_uses_simd_exactly_when_its_target_features_say() {
+        let mut no_simd = wasmparser::WasmFeatures::default();
+        no_simd.remove(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
         for (name, bytes) in VARIANTS {
             assert_eq!(&bytes[..4], b"\0asm", "{name}");
+            wasmparser::Validator::new().validate_all(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let simd = multimem_abi::build(name).unwrap().target_features.contains(&"simd128");
+            let without = wasmparser::Validator::new_with_features(no_simd).validate_all(bytes).map(|_| ());
+            assert_eq!(without.is_err(), simd, "{name}: simd128 in target features = {simd}, but {without:?}");
         }
     }
 }

@@ -1,10 +1,11 @@
-//! Writes a variant of `runtime.wasm` to a file:
-//! `multimem-runtime-wasm [--variant default|scalar|checked|atomic] OUT.wasm`.
+//! Writes a build of `runtime.wasm` to a file:
+//! `multimem-runtime-wasm [--variant BUILD] OUT.wasm`, where BUILD is a row
+//! of docs/ABI.md's builds table (`--help` lists them).
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut variant = "default".to_string();
+    let mut variant = multimem_runtime_wasm::DEFAULT_VARIANT.to_string();
     let mut out = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
