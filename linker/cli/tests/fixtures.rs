@@ -14,9 +14,23 @@
 //! - `;; CHECK-WAT-COUNT: N TEXT`  ... contains TEXT exactly N times
 //! - `;; CHECK-IMPORTS: a.b c.d`   the output's imports, exactly, in order
 //! - `;; CHECK-EXPORTS: x y`       the output's exports, exactly, in order
+//! - `;; CHECK-FIRST-SECTION: N`   the output's first section is the custom
+//!   section named N
 //! - `;; WARN: TEXT`               a warning on stderr contains TEXT
+//! - `;; INSTANTIATE-FAILS: TEXT`  instantiating the output fails, the error
+//!   contains TEXT (then no call directive may follow)
 //! - `;; ERROR`                    linking fails with exit code 1; stderr must
 //!   equal `<fixture>.stderr` (`MULTIMEM_BLESS=1` rewrites it)
+//!
+//! Every fixture that links is linked a second time with `--gc` toggled
+//! (added when `RUN:` lacks it, removed when it has it), and its
+//! behaviour directives (`INVOKE`, `TRAP`, `INSTANTIATE-FAILS`) must hold
+//! for that output too: dead-code removal never changes what the exports
+//! do. The text, import, export and warning checks apply to the first link
+//! only.
+//!
+//! `MULTIMEM_LINK_BIN=path` runs the fixtures against another build of
+//! `multimem-link` (each fix's fixture must fail with the build before it).
 //!
 //! Imports left in the output are satisfied by the harness: memories,
 //! tables and globals are created fresh (zeroed), functions return zeros.
@@ -206,9 +220,19 @@ fn instantiate(engine: &Engine, wasm: &[u8]) -> Result<(Store<()>, Instance), St
     Ok((store, inst))
 }
 
-fn run_fixture(engine: &Engine, f: &Fixture) -> Result<(), String> {
+/// The linker under test: this package's binary, or `MULTIMEM_LINK_BIN`
+/// (to check that a fixture fails with another build, such as the one
+/// before a fix).
+fn linker() -> std::ffi::OsString {
+    std::env::var_os("MULTIMEM_LINK_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_multimem-link").into())
+}
+
+/// Links `f`'s modules with `flags` through the CLI: its exit code, the
+/// output bytes on success, and stderr (with the temporary directory
+/// written `$DIR`).
+fn link(f: &Fixture, flags: &[String], tag: &str) -> Result<(Option<i32>, Option<Vec<u8>>, String), String> {
     let dir = std::env::temp_dir().join(format!(
-        "multimem-fixture-{}-{}",
+        "multimem-fixture-{}-{}-{tag}",
         std::process::id(),
         f.path.file_stem().unwrap().to_string_lossy()
     ));
@@ -220,15 +244,21 @@ fn run_fixture(engine: &Engine, f: &Fixture) -> Result<(), String> {
         args.push(format!("{name}={}", p.display()));
     }
     let out_path = dir.join("out.wasm");
-    args.extend(f.flags.iter().cloned());
+    args.extend(flags.iter().cloned());
     args.push("-o".into());
     args.push(out_path.display().to_string());
-    let out = Command::new(env!("CARGO_BIN_EXE_multimem-link")).args(&args).output().map_err(|e| e.to_string())?;
+    let out = Command::new(linker()).args(&args).output().map_err(|e| e.to_string())?;
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "$DIR");
-    let expect_error = f.directives.iter().any(|d| d.0 == "ERROR");
-    if expect_error {
-        if out.status.code() != Some(1) {
-            return Err(format!("expected exit code 1, got {:?}; stderr:\n{stderr}", out.status.code()));
+    let wasm = if out.status.success() { Some(std::fs::read(&out_path).map_err(|e| e.to_string())?) } else { None };
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((out.status.code(), wasm, stderr))
+}
+
+fn run_fixture(engine: &Engine, f: &Fixture) -> Result<(), String> {
+    let (code, wasm, stderr) = link(f, &f.flags, "main")?;
+    if f.directives.iter().any(|d| d.0 == "ERROR") {
+        if code != Some(1) {
+            return Err(format!("expected exit code 1, got {code:?}; stderr:\n{stderr}"));
         }
         let golden = PathBuf::from(format!("{}.stderr", f.path.display()));
         if std::env::var_os("MULTIMEM_BLESS").is_some() {
@@ -238,18 +268,40 @@ fn run_fixture(engine: &Engine, f: &Fixture) -> Result<(), String> {
         if want.trim() != stderr.trim() {
             return Err(format!("stderr differs from {}:\n--- want\n{want}\n--- got\n{stderr}", golden.display()));
         }
-        let _ = std::fs::remove_dir_all(&dir);
         return Ok(());
     }
-    if !out.status.success() {
-        return Err(format!("link failed ({:?}):\n{stderr}", out.status.code()));
+    let wasm = wasm.ok_or_else(|| format!("link failed ({code:?}):\n{stderr}"))?;
+    check(engine, f, &wasm, &stderr, true)?;
+    // The same behaviour with --gc toggled.
+    let gc = String::from("--gc");
+    let toggled: Vec<String> = if f.flags.contains(&gc) {
+        f.flags.iter().filter(|x| **x != gc).cloned().collect()
+    } else {
+        f.flags.iter().cloned().chain(std::iter::once(gc)).collect()
+    };
+    let (code, wasm, stderr) = link(f, &toggled, "gc-toggled")?;
+    let wasm = wasm.ok_or_else(|| format!("with flags {toggled:?}: link failed ({code:?}):\n{stderr}"))?;
+    check(engine, f, &wasm, &stderr, false).map_err(|e| format!("with flags {toggled:?}: {e}"))
+}
+
+/// Checks the directives against the linked `wasm`: all of them, or with
+/// `all` off only those about behaviour.
+fn check(engine: &Engine, f: &Fixture, wasm: &[u8], stderr: &str, all: bool) -> Result<(), String> {
+    let wat = wasmprinter::print_bytes(wasm).map_err(|e| e.to_string())?;
+    let module = Module::new(engine, wasm).map_err(|e| format!("wasmtime rejects the output: {e:?}"))?;
+    if let Some((_, needle)) = f.directives.iter().find(|d| d.0 == "INSTANTIATE-FAILS") {
+        return match instantiate(engine, wasm) {
+            Ok(_) => Err("instantiation succeeded".to_string()),
+            Err(e) if e.contains(needle.as_str()) => Ok(()),
+            Err(e) => Err(format!("instantiation failed with `{e}`, expected `{needle}`")),
+        };
     }
-    let wasm = std::fs::read(&out_path).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir_all(&dir);
-    let wat = wasmprinter::print_bytes(&wasm).map_err(|e| e.to_string())?;
-    let module = Module::new(engine, &wasm).map_err(|e| format!("wasmtime rejects the output: {e:?}"))?;
-    let (mut store, inst) = instantiate(engine, &wasm)?;
+    let (mut store, inst) = instantiate(engine, wasm)?;
     for (key, val) in &f.directives {
+        let behaviour = matches!(key.as_str(), "INVOKE" | "TRAP");
+        if !all && !behaviour {
+            continue;
+        }
         match key.as_str() {
             "WARN" => {
                 if !stderr.contains(val.as_str()) {
@@ -279,6 +331,13 @@ fn run_fixture(engine: &Engine, f: &Fixture) -> Result<(), String> {
                 let want: Vec<String> = val.split_whitespace().map(str::to_string).collect();
                 if got != want {
                     return Err(format!("imports: want {want:?}, got {got:?}"));
+                }
+            }
+            "CHECK-FIRST-SECTION" => {
+                let first = wasmparser::Parser::new(0).parse_all(wasm).nth(1);
+                match first {
+                    Some(Ok(wasmparser::Payload::CustomSection(c))) if c.name() == val.as_str() => {}
+                    other => return Err(format!("first section is not `{val}`: {other:?}")),
                 }
             }
             "CHECK-EXPORTS" => {
