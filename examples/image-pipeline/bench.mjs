@@ -6,13 +6,16 @@
 //   wasmtime  image-pipeline-wasmtime --variant V  (VmHWM of that process)
 //   Node      run-node.mjs --variant V             (process.resourceUsage().maxRSS)
 //   Chromium  the page with ?variants=V            (VmHWM of the renderer process)
-// Each variant runs `--runs` timed runs per image after one warm-up; the
-// figure is the median over all images and runs. Prints a Markdown table and
+// The machine is shared and noisy, so the work is split into `--rounds`
+// rounds; each round runs every (engine, variant) once, in a rotated order,
+// with `--runs` timed runs per image after one warm-up. The time is the
+// median over all rounds, images and runs; the peak RSS the median over
+// rounds. Prints a Markdown table and
 // the ratios the issue targets: b / c (target <= 1.15) and a / b in Node
 // (target >= 5), for a-loop and a-js.
 //
 // Usage (after build.sh and `cargo build -p multimem-example-image-pipeline`):
-//   node examples/image-pipeline/bench.mjs [--runs 5] [--images 3] [--engines wasmtime,node,chromium]
+//   node examples/image-pipeline/bench.mjs [--rounds 3] [--runs 2] [--images 3] [--engines wasmtime,node,chromium]
 //   examples/image-pipeline/bench.sh runs the builds first.
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -20,13 +23,13 @@ import { launch, waitForStatus } from "../harness/chromium.mjs";
 import { peakRssByType } from "../harness/proc.mjs";
 import { startServer } from "../harness/serve.mjs";
 import { defaultBuildDir } from "./run-node.mjs";
-import { VARIANTS, WASM_ONLY_VARIANTS } from "./www/pipeline.js";
+import { VARIANTS, WASM_ONLY_VARIANTS, median } from "./www/pipeline.js";
 
 const here = resolve(import.meta.dirname);
 const BUILD = defaultBuildDir();
 
 function parseArgs(argv) {
-  const opt = { runs: 5, images: 3, engines: "wasmtime,node,chromium" };
+  const opt = { rounds: 3, runs: 2, images: 3, engines: "wasmtime,node,chromium" };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]?.replace(/^--/, "");
     if (!(key in opt) || argv[i + 1] === undefined) throw new Error(`bench: unknown or incomplete argument ${argv[i]}`);
@@ -57,6 +60,7 @@ async function chromium(variant, opt, server) {
     const rss = peakRssByType(browser.profile);
     const row = r.rows[0];
     return {
+      ms: row.ms,
       engine: "chromium " + (await page.evaluate(() => navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1])),
       variant,
       medianMs: row.medianMs,
@@ -75,24 +79,43 @@ const MB = (n) => (n / 1e6).toFixed(1);
 
 async function main() {
   const opt = parseArgs(process.argv.slice(2));
-  const results = [];
-  let server = null;
-  for (const engine of opt.engines) {
-    const variants = engine === "wasmtime" ? WASM_ONLY_VARIANTS : VARIANTS;
-    if (engine === "chromium") {
-      server = await startServer({ roots: [["/build/", BUILD], ["/js-glue/", join(here, "../../js-glue/src")], ["/", join(here, "www")]] });
+  const samples = new Map(); // "engine variant" -> results of each round
+  const server = opt.engines.includes("chromium")
+    ? await startServer({ roots: [["/build/", BUILD], ["/js-glue/", join(here, "../../js-glue/src")], ["/", join(here, "www")]] })
+    : null;
+  try {
+    for (let round = 0; round < opt.rounds; round++) {
+      for (const engine of opt.engines) {
+        const all = engine === "wasmtime" ? WASM_ONLY_VARIANTS : VARIANTS;
+        const variants = all.map((_, i) => all[(i + round) % all.length]); // rotated each round
+        for (const v of variants) {
+          process.stderr.write(`bench: round ${round + 1}/${opt.rounds} ${engine} ${v}\n`);
+          const r = engine === "wasmtime" ? wasmtime(v, opt) : engine === "node" ? node(v, opt) : await chromium(v, opt, server);
+          const key = `${engine} ${v}`;
+          if (!samples.has(key)) samples.set(key, []);
+          samples.get(key).push({ ...r, engineName: engine });
+        }
+      }
     }
-    for (const v of variants) {
-      process.stderr.write(`bench: ${engine} ${v}\n`);
-      const r = engine === "wasmtime" ? wasmtime(v, opt) : engine === "node" ? node(v, opt) : await chromium(v, opt, server);
-      results.push({ ...r, engineName: engine });
-    }
+  } finally {
     await server?.close();
-    server = null;
+  }
+  const results = [];
+  for (const engine of opt.engines) {
+    for (const v of engine === "wasmtime" ? WASM_ONLY_VARIANTS : VARIANTS) {
+      const rounds = samples.get(`${engine} ${v}`);
+      results.push({
+        ...rounds[0],
+        medianMs: median(rounds.flatMap((r) => r.ms)),
+        peakRssBytes: median(rounds.map((r) => r.peakRssBytes)),
+        hashes: rounds[0].hashes,
+        allHashes: rounds.map((r) => r.hashes.join(",")),
+      });
+    }
   }
   // Every variant in every engine must have written the same JPEGs.
   const ref = results[0].hashes.join(",");
-  for (const r of results) if (r.hashes.join(",") !== ref) throw new Error(`bench: ${r.engine} ${r.variant} wrote other JPEGs (${r.hashes} vs ${ref})`);
+  for (const r of results) if (r.allHashes.some((h) => h !== ref)) throw new Error(`bench: ${r.engine} ${r.variant} wrote other JPEGs (${r.hashes} vs ${ref})`);
 
   console.log(`| engine | variant | ms / image (median) | × c | bytes copied / image | per-byte crossings | peak RSS (MB) |`);
   console.log(`|---|---|---:|---:|---:|---:|---:|`);
@@ -107,7 +130,7 @@ async function main() {
     if (by["a-js"]) parts.push(`a-js / b = ${(by["a-js"] / by.b).toFixed(2)} (target >= 5 in Node)`);
     console.log(`\n${engine}: ${parts.join("; ")}\n`);
   }
-  console.log(`images: ${opt.images} x 2048x1536 JPEG (12,582,912 B raw each), ${opt.runs} timed runs per image after 1 warm-up; all outputs identical (fnv1a ${ref})`);
+  console.log(`images: ${opt.images} x 2048x1536 JPEG (12,582,912 B raw each); ${opt.rounds} rounds x ${opt.runs} timed runs per image after 1 warm-up, fresh process per round; all outputs identical (fnv1a ${ref})`);
 }
 
 main().catch((e) => {

@@ -80,6 +80,7 @@ async function main() {
       images: opt.images,
       runs: opt.runs,
       medianMs: median(all),
+      ms: all,
       bytesCopiedPerImage: median(perImage.map((p) => p.bytesCopied)),
       boundaryCrossingsPerImage: median(perImage.map((p) => p.boundaryCrossings)),
       hashes: perImage.map((p) => p.hash),

@@ -367,10 +367,11 @@ fn main() -> Result<()> {
         }
         variant.check_clean(&mut store)?;
         println!(
-            "{{\"engine\":\"wasmtime 48.0.8\",\"variant\":\"{name}\",\"image\":{image},\"images\":{},\"runs\":{},\"medianMs\":{:.3},\"bytesCopiedPerImage\":{},\"boundaryCrossingsPerImage\":0,\"hashes\":[{}],\"peakRssBytes\":{},\"liveBuffers\":0}}",
+            "{{\"engine\":\"wasmtime 48.0.8\",\"variant\":\"{name}\",\"image\":{image},\"images\":{},\"runs\":{},\"medianMs\":{:.3},\"ms\":[{}],\"bytesCopiedPerImage\":{},\"boundaryCrossingsPerImage\":0,\"hashes\":[{}],\"peakRssBytes\":{},\"liveBuffers\":0}}",
             args.images,
             args.runs,
             median(&all),
+            all.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(","),
             median(&copied),
             hashes.join(","),
             peak_rss_bytes()
