@@ -29,7 +29,10 @@ use std::path::{Path, PathBuf};
 /// instance starts with 2 pages instead of 17; and a declared maximum of
 /// all 4 GiB (`MAX_PAGES` in docs/ABI.md), which limits nothing but lets JS
 /// engines offer `toResizableBuffer()` on the memory.
-const LINK_FLAGS: &str = "-C link-arg=-zstack-size=65536 -C link-arg=--max-memory=4294967296";
+fn link_flags() -> String {
+    let max_memory = u64::from(multimem_abi::MAX_PAGES) * u64::from(multimem_abi::PAGE_SIZE);
+    format!("-C link-arg=-zstack-size=65536 -C link-arg=--max-memory={max_memory}")
+}
 
 fn main() {
     let nested = NestedBuild::from_env("../..");
@@ -97,7 +100,7 @@ fn variants_rs() -> String {
 
 fn build(nested: &NestedBuild, dir: &Path, b: &Build) -> PathBuf {
     let target_features: String = b.target_features.iter().map(|f| format!("-C target-feature=+{f} ")).collect();
-    let mut cmd = nested.cargo(&format!("{target_features}{LINK_FLAGS}"));
+    let mut cmd = nested.cargo(&format!("{target_features}{}", link_flags()));
     cmd.args(["rustc", "-p", "multimem-runtime", "--lib", "--crate-type", "cdylib"])
         .args(["--target", "wasm32-unknown-unknown"])
         .args(["--profile", "wasm-runtime", "--target-dir"])

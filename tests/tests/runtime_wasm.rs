@@ -8,7 +8,10 @@
 //! The intrinsics are host functions over a second wasmtime `Memory` that
 //! plays the external library's memory, as an unlinked host would do it.
 
-use multimem_abi::{ErrorCode, INTRINSICS, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT, OnError, PAGE_SIZE, ValType};
+use multimem_abi::{
+    ErrorCode, INTRINSICS, INTRINSICS_MODULE, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT, OnError, Op, PAGE_SIZE, ValType,
+    header,
+};
 use multimem_runtime_wasm::VARIANTS;
 use multimem_test_harness::{Rt, Setup};
 
@@ -23,6 +26,14 @@ fn setup(max_own_bytes: usize) -> Setup {
 /// A fresh instance of every build.
 fn all(max_own_bytes: usize) -> Vec<Rt> {
     Rt::all(&setup(max_own_bytes))
+}
+
+/// Whether the build `variant` (docs/ABI.md, builds) has a cargo feature.
+fn has_feature(variant: &str, feature: &str) -> bool {
+    multimem_abi::build(variant)
+        .unwrap_or_else(|| panic!("{variant} is not a build of docs/ABI.md"))
+        .cargo_features
+        .contains(&feature)
 }
 
 fn val_type(v: ValType) -> wasmparser::ValType {
@@ -147,9 +158,43 @@ fn exports_and_imports_match_the_abi_tables() {
             Some(u64::from(multimem_abi::MAX_PAGES)),
             "[{variant}] own memory maximum (ABI.md MAX_PAGES)"
         );
-        let atomic = s.imports.iter().any(|(_, n, _)| n == "i32_atomic_rmw_add_own");
-        assert_eq!(atomic, *variant == "atomic", "[{variant}] only the atomic build imports i32_atomic_rmw_add_own");
+        let atomic_import =
+            s.imports.iter().any(|(_, n, _)| multimem_abi::intrinsic(n).is_some_and(|i| i.op == Op::I32AtomicRmwAdd));
+        assert_eq!(
+            atomic_import,
+            has_feature(variant, "atomic-refcounts"),
+            "[{variant}] only the build with atomic refcounts imports the atomic intrinsic"
+        );
         assert!(s.imports.len() <= INTRINSICS.len());
+    }
+}
+
+/// `multimem_host::intrinsics::define`, which unlinked runs use, defines
+/// exactly the intrinsics of docs/ABI.md, each at its documented signature.
+#[test]
+fn the_host_defines_exactly_the_abi_intrinsics() {
+    let engine = multimem_test_harness::engine::runtime();
+    let mut linker = wasmtime::Linker::<()>::new(&engine);
+    multimem_host::intrinsics::define(&mut linker, None).unwrap();
+    let mut store = wasmtime::Store::new(&engine, ());
+    let mut defined: Vec<(String, wasmtime::Extern)> = linker
+        .iter(&mut store)
+        .filter(|(module, _, _)| *module == INTRINSICS_MODULE)
+        .map(|(_, name, ext)| (name.to_string(), ext))
+        .collect();
+    defined.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut table: Vec<&str> = INTRINSICS.iter().map(|i| i.name).collect();
+    table.sort();
+    assert_eq!(defined.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), table);
+    for (name, ext) in defined {
+        let abi = multimem_abi::intrinsic(&name).unwrap();
+        let ty = ext.into_func().unwrap_or_else(|| panic!("{name} is not a function")).ty(&store);
+        let show = |v: &[ValType]| v.iter().map(|&t| val_type(t).to_string()).collect::<Vec<_>>();
+        let got = (
+            ty.params().map(|t| t.to_string()).collect::<Vec<_>>(),
+            ty.results().map(|t| t.to_string()).collect::<Vec<_>>(),
+        );
+        assert_eq!(got, (show(abi.params), show(abi.results)), "signature of {name}");
     }
 }
 
@@ -222,7 +267,7 @@ fn reused_blocks_are_zeroed_and_nothing_past_them_is_written() {
             rt.ok::<u32, u32>("buffer_release", b);
             let c: u32 = rt.ok("buffer_new", len);
             // The checked build quarantines freed blocks instead of reusing them.
-            if rt.variant != "checked" {
+            if !has_feature(rt.variant, "checked") {
                 assert_eq!(c, b, "[{}] len {len}: the freed block was not reused", rt.variant);
                 assert_eq!(
                     rt.own.data(&rt.store)[past].to_vec(),
@@ -250,7 +295,7 @@ fn buffers_and_counters() {
         let z: u32 = rt.ok("buffer_new", 0);
         assert_ne!(a, z);
         assert_eq!(a % 16, 0);
-        assert_eq!(rt.read32(a - 12), a ^ LIVE_TAG);
+        assert_eq!(rt.header(a, header::TAG), a ^ LIVE_TAG);
         assert_eq!(rt.ok::<u32, u32>("buffer_length", a), 100);
         assert_eq!(rt.ok::<u32, u32>("buffer_refcount", a), 1);
         assert_eq!(rt.own.data(&rt.store)[a as usize..a as usize + 100], [0u8; 100]);
@@ -259,8 +304,8 @@ fn buffers_and_counters() {
         assert!(heap >= 100 + 2 * 16 + 16, "{heap}");
         rt.ok::<u32, ()>("buffer_retain", a);
         // The inlined retain of docs/ABI.md: load, add, store at buffer - 4.
-        let rc = rt.read32(a - 4);
-        rt.write32(a - 4, rc + 1);
+        let rc = rt.header(a, header::REFCOUNT);
+        rt.set_header(a, header::REFCOUNT, rc + 1);
         assert_eq!(rt.ok::<u32, u32>("buffer_refcount", a), 3);
         assert_eq!(rt.ok::<u32, u32>("buffer_release", a), 2);
         assert_eq!(rt.ok::<u32, u32>("buffer_release", a), 1);
@@ -285,10 +330,10 @@ fn every_error_is_decoded_from_its_trap() {
             assert_eq!(rt.ok::<u32, u32>("buffer_check", bad), NotABuffer.code());
         }
         // Refcount overflow, detected before anything changes.
-        rt.write32(a - 4, MAX_REFCOUNT);
+        rt.set_header(a, header::REFCOUNT, MAX_REFCOUNT);
         assert_eq!(rt.call::<u32, ()>("buffer_retain", a), Err(RefcountOverflow));
         assert_eq!(rt.ok::<u32, u32>("buffer_refcount", a), MAX_REFCOUNT);
-        rt.write32(a - 4, 1);
+        rt.set_header(a, header::REFCOUNT, 1);
         // Bad lengths.
         for len in [MAX_LENGTH + 1, u32::MAX, 0x8000_0000] {
             assert_eq!(rt.call::<u32, u32>("buffer_new", len), Err(BadLength));
@@ -396,15 +441,15 @@ fn checked_build_catches_use_after_free_and_forged_headers_exactly() {
     // ... and a forged header inside a live buffer is NOT_A_BUFFER, where
     // the default build (which only reads the tag) would accept it.
     let forged = a + 32;
-    rt.write32(forged - 12, forged ^ LIVE_TAG);
-    rt.write32(forged - 8, 8);
-    rt.write32(forged - 4, 1);
+    rt.set_header(forged, header::TAG, forged ^ LIVE_TAG);
+    rt.set_header(forged, header::LENGTH, 8);
+    rt.set_header(forged, header::REFCOUNT, 1);
     assert_eq!(rt.call::<u32, u32>("buffer_release", forged), Err(NotABuffer));
     assert_eq!(rt.ok::<u32, u32>("buffer_check", forged), NotABuffer.code());
     let mut plain = Rt::new(&engine, "default", multimem_runtime_wasm::RUNTIME_WASM, &setup(usize::MAX)).unwrap();
     let pa: u32 = plain.ok("buffer_new", 64);
     let pf = pa + 32;
-    plain.write32(pf - 12, pf ^ LIVE_TAG);
+    plain.set_header(pf, header::TAG, pf ^ LIVE_TAG);
     assert_eq!(plain.ok::<u32, u32>("buffer_check", pf), 0, "the default build trusts a well-formed tag");
     for b in live.into_iter().chain([a]) {
         rt.ok::<u32, u32>("buffer_release", b);

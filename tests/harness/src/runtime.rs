@@ -174,6 +174,18 @@ impl Rt {
         (self.stat("stats_live_buffers"), self.stat("stats_live_bytes"), self.stat("stats_heap_bytes"))
     }
 
+    /// The header field at byte offset `field` (one of
+    /// `multimem_abi::header`, negative) of `buffer`.
+    pub fn header(&self, buffer: u32, field: i32) -> u32 {
+        self.read32(buffer.wrapping_add_signed(field))
+    }
+
+    /// Writes the header field at byte offset `field` of `buffer`, as a
+    /// compiler's inlined code (or a forger) would.
+    pub fn set_header(&mut self, buffer: u32, field: i32, v: u32) {
+        self.write32(buffer.wrapping_add_signed(field), v)
+    }
+
     /// `list_get_i64(kind, buffer, offsetInBytes, length, index)`.
     pub fn get_i64(&mut self, kind: Kind, b: u32, off: u32, len: u32, i: u32) -> Outcome<i64> {
         self.call("list_get_i64", (kind as u32, b, off, len, i))
