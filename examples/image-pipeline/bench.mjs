@@ -12,7 +12,8 @@
 // median over all rounds, images and runs; the peak RSS the median over
 // rounds. Prints a Markdown table and
 // the ratios the issue targets: b / c (target <= 1.15) and a / b in Node
-// (target >= 5), for a-loop and a-js.
+// (target >= 5), for a-loop and a-js; then, for Node, the copies alone
+// (run-node.mjs --mode copy), which say why a-loop stays close to b.
 //
 // Usage (after build.sh and `cargo build -p multimem-example-image-pipeline`):
 //   node examples/image-pipeline/bench.mjs [--rounds 3] [--runs 2] [--images 3] [--engines wasmtime,node,chromium]
@@ -129,6 +130,17 @@ async function main() {
     const parts = [`b / c = ${(by.b / by.c).toFixed(3)} (target <= 1.15)`, `a-loop / b = ${(by["a-loop"] / by.b).toFixed(2)}`];
     if (by["a-js"]) parts.push(`a-js / b = ${(by["a-js"] / by.b).toFixed(2)} (target >= 5 in Node)`);
     console.log(`\n${engine}: ${parts.join("; ")}\n`);
+  }
+  if (opt.engines.includes("node")) {
+    // Why a-loop is close to b: the copies alone, against the whole pipeline.
+    const copy = {};
+    for (let round = 0; round < opt.rounds; round++) {
+      const out = execFileSync(process.execPath, [join(here, "run-node.mjs"), "--build", BUILD, "--mode", "copy", "--runs", "5"], { encoding: "utf8" });
+      for (const r of out.trim().split("\n").map((l) => JSON.parse(l))) (copy[r.variant] ??= []).push(...r.ms);
+    }
+    const [loop, mc] = [median(copy["a-loop"]), median(copy.b)];
+    console.log(`copies alone, Node (${opt.rounds} fresh processes x 5 runs): one image's raw bytes to the codec and back (2 x 12,582,912 B): ` +
+      `a-loop element loop ${loop.toFixed(1)} ms, b memory.copy ${mc.toFixed(1)} ms (${(loop / mc).toFixed(1)}x)\n`);
   }
   console.log(`images: ${opt.images} x 2048x1536 JPEG (12,582,912 B raw each); ${opt.rounds} rounds x ${opt.runs} timed runs per image after 1 warm-up, fresh process per round; all outputs identical (fnv1a ${ref})`);
 }

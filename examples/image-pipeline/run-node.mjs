@@ -4,16 +4,18 @@
 // process, so the peak RSS is that variant's), and by hand:
 //
 //   node run-node.mjs [--build DIR] [--variant a-loop|a-js|b|c|all] [--images N]
-//                     [--runs R] [--warmup W]
+//                     [--runs R] [--warmup W] [--mode pipeline|copy]
 //
 // Prints one JSON object per variant: median ms per image, bytes copied and
 // boundary crossings per image, the output's FNV-1a hash per image, peak RSS.
+// `--mode copy` times only the copies of variants a-loop and b: one image's
+// raw size (12.6 MB) to a codec block and back.
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as glue from "../../js-glue/src/index.js";
-import { VARIANTS, createPipeline, fnv1a, measure, median } from "./www/pipeline.js";
+import { VARIANTS, createPipeline, fnv1a, measure, measureCopy, median } from "./www/pipeline.js";
 
 
 /** The build directory: $MULTIMEM_IMAGE_PIPELINE_BUILD, else $CARGO_TARGET_DIR/image-pipeline. */
@@ -48,12 +50,12 @@ export async function loadPipeline(build = defaultBuildDir()) {
 }
 
 function parseArgs(argv) {
-  const opt = { build: defaultBuildDir(), variant: "all", images: 1, runs: 1, warmup: 0 };
+  const opt = { build: defaultBuildDir(), variant: "all", images: 1, runs: 1, warmup: 0, mode: "pipeline" };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]?.replace(/^--/, "");
     const value = argv[i + 1];
     if (!(key in opt) || value === undefined) throw new Error(`run-node: unknown or incomplete argument ${argv[i]}`);
-    opt[key] = key === "build" || key === "variant" ? value : Number(value);
+    opt[key] = key === "build" || key === "variant" || key === "mode" ? value : Number(value);
   }
   if (opt.variant !== "all" && !VARIANTS.includes(opt.variant)) {
     throw new Error(`run-node: --variant must be one of ${VARIANTS.join(", ")} or all, got ${opt.variant}`);
@@ -66,6 +68,13 @@ async function main() {
   const { manifest, images } = loadImages(opt.build);
   if (opt.images > images.length) throw new Error(`run-node: --images ${opt.images}, but the build has ${images.length}`);
   const pipeline = await loadPipeline(opt.build);
+  if (opt.mode === "copy") {
+    for (const name of opt.variant === "all" ? ["a-loop", "b"] : [opt.variant]) {
+      const ms = measureCopy(pipeline.variants[name], manifest.rawBytes, { runs: opt.runs });
+      console.log(JSON.stringify({ engine: `node ${process.version}`, variant: name, mode: "copy", bytesPerRun: 2 * manifest.rawBytes, medianMs: median(ms), ms }));
+    }
+    return;
+  }
   for (const name of opt.variant === "all" ? VARIANTS : [opt.variant]) {
     const perImage = [];
     for (let k = 0; k < opt.images; k++) {

@@ -6,7 +6,7 @@
 // Usage: node link-exports.mjs codec_bg.wasm runtime.wasm
 import { readFileSync } from "node:fs";
 
-const APP_EXPORTS = ["process", "status", "copied_to_codec", "copied_from_codec"];
+const APP_EXPORTS = ["process", "status", "copied_to_codec", "copied_from_codec", "copy_round_trip"];
 const [codecPath, runtimePath] = process.argv.slice(2);
 if (!codecPath || !runtimePath) {
   console.error("usage: node link-exports.mjs codec_bg.wasm runtime.wasm");

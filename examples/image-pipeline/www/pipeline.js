@@ -101,6 +101,10 @@ function aLoop(app) {
     outputBytes: (out) => fromGcArray(app, out),
     release() {},
     disposeInput() {},
+    copyRoundTrip(n) {
+      const a = app.bytes_new(n);
+      return { run: () => void app.copy_round_trip(a), dispose() {} };
+    },
   };
 }
 
@@ -178,6 +182,10 @@ function multimem(x, runtime, glue) {
     },
     release: (out) => out.dispose(),
     disposeInput: (input) => input.dispose(),
+    copyRoundTrip(n) {
+      const buf = glue.ByteBuffer.create(runtime, n);
+      return { run: () => runtime.adopt(x.copy_round_trip(buf.address)).dispose(), dispose: () => buf.dispose() };
+    },
   };
 }
 
@@ -228,6 +236,27 @@ export function measure(variant, jpeg, { runs = 1, warmup = 0, now = () => perfo
     if (last) variant.release(last.output);
     variant.disposeInput(input);
   }
+}
+
+/**
+ * The copies alone (variants a-loop and b): `n` bytes from the app to a codec
+ * block and back into a new array or buffer, `runs` times after one warm-up.
+ * Returns the times in ms.
+ */
+export function measureCopy(variant, n, { runs = 5, now = () => performance.now() } = {}) {
+  if (!variant.copyRoundTrip) throw new Error(`${variant.name}: no copy-only measurement`);
+  const job = variant.copyRoundTrip(n);
+  const ms = [];
+  try {
+    for (let i = 0; i <= runs; i++) {
+      const t0 = now();
+      job.run();
+      if (i > 0) ms.push(now() - t0);
+    }
+  } finally {
+    job.dispose();
+  }
+  return ms;
 }
 
 /** Median of a list of numbers. */
