@@ -125,10 +125,17 @@ impl Config {
     }
 
     /// The import that the `external` memory role of the intrinsics
-    /// resolves to. Default: `("env", "memory")`. If no input imports it,
-    /// the output gains that import (0 pages minimum, i32, unshared) and
-    /// a warning. Change it when the external library's memory is imported
-    /// under another name.
+    /// resolves to: input `module`'s export `field` if an input has that
+    /// name, else the output import `module.field`. Default: `("env",
+    /// "memory")`. When no input imports or exports it, it depends on who
+    /// calls the `external` intrinsics from live code: nobody, and the
+    /// output gets no memory for it; only the runtime (its generic
+    /// `external_copy_*` exports), and it gets a private empty memory (any
+    /// non-empty access fails with `EXTERNAL_RANGE`; no import is added
+    /// that the inputs' hosts could not satisfy); an app, and the output
+    /// gains the import (0 pages minimum, i32, unshared). Each case warns.
+    /// Change it when the external library's memory is imported under
+    /// another name.
     pub fn external_memory(mut self, module: &str, field: &str) -> Config {
         self.external_memory = (module.to_string(), field.to_string());
         self
@@ -151,11 +158,15 @@ impl Config {
         self
     }
 
-    /// Dead-code removal. Default: off. When on, functions, globals, tables,
-    /// tags and passive element/data segments that cannot be reached from
-    /// the exports, the start functions or active segments are left out.
-    /// Turn it on for shipping builds (an app that calls three runtime
-    /// functions then carries three, not forty).
+    /// Dead-code removal. Default: off. When on, functions, globals, tags
+    /// and passive or declarative element/data segments that cannot be
+    /// reached from the exports, the start functions or active segments
+    /// are left out. Tables and globals that allocate arrays are kept
+    /// (their instantiation can fail, and removing them must not make a
+    /// failing module instantiate), as are memories and unresolved
+    /// imports. Exports behave exactly as without it. Turn it on for
+    /// shipping builds (an app that calls three runtime functions then
+    /// carries three, not forty).
     pub fn gc(mut self, on: bool) -> Config {
         self.gc = on;
         self

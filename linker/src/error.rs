@@ -113,8 +113,8 @@ impl std::error::Error for Error {
     }
 }
 
-/// Reencoding errors carry a link [`Error`] ([`crate::remap::Remap`] and
-/// the other `Reencode` implementations use it as their `Error` type).
+/// Reencoding errors carry a link [`Error`] (the linker's `Reencode`
+/// implementations use it as their error type).
 impl From<wasm_encoder::reencode::Error<Error>> for Error {
     fn from(e: wasm_encoder::reencode::Error<Error>) -> Error {
         use wasm_encoder::reencode::Error as R;

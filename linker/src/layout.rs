@@ -271,7 +271,8 @@ fn global_order(parsed: &[Parsed<'_>], resolution: &Resolution, live: &Live) -> 
                 continue;
             }
             // Stack of (global, its dependencies not yet visited).
-            let mut stack: Vec<((usize, u32), Vec<(usize, u32)>)> = Vec::new();
+            type Global = (usize, u32);
+            let mut stack: Vec<(Global, Vec<Global>)> = Vec::new();
             marks[m][d as usize] = Mark::Open;
             let mut first = deps(m, d)?;
             first.reverse();

@@ -1,7 +1,8 @@
 //! multimem-linker: merges N named WebAssembly modules into one validated
 //! multi-memory module, and lowers the runtime's `multimem:intrinsics`
-//! calls into instructions on the right memories. Library plus the
-//! `multimem-link` CLI (`src/main.rs`).
+//! calls into instructions on the right memories. The library (it never
+//! builds the runtime: the CLI's `with-runtime` feature embeds it); the
+//! `multimem-link` command is the `multimem-link` crate (`linker/cli`).
 //!
 //! This crate owns `linker/` only. It implements the **Intrinsics** and
 //! **Memories** sections of `docs/ABI.md`, reading them from the
@@ -61,54 +62,70 @@
 //!    with the spec's import matching in the merged type space (function
 //!    subtyping through declared supertypes, reference subtyping for
 //!    immutable globals, limits for memories and tables, exact tags).
-//! 4. *Resolve memory roles* of intrinsics: `own` is the runtime's
-//!    memory whichever input calls the intrinsic ([`Config::own_memory`]:
-//!    by default the export `memory` of the input named `multimem`,
-//!    [`RUNTIME_MODULE`]; with no such input, the calling input's own
-//!    *defined* memory 0, and an error if its memory 0 is imported or
-//!    missing); `external` is the configured import
-//!    ([`Config::external_memory`], `env.memory` by default) — an input's
-//!    export if an input has that name, else the output import, which is
-//!    added (0 pages, i32, unshared) with a warning when no input imports it.
-//!    Exports are chosen ([`Config::export`], conflicts per
-//!    [`ExportConflict`]).
+//! 4. *Choose the exports* (`exports.rs`): all, or [`Config::export`]'s
+//!    list, with conflicts settled per [`ExportConflict`].
 //! 5. *Dead-code removal*, when [`Config::gc`] is on (`gc.rs`): mark from
-//!    exports, start functions and active segments.
-//! 6. *Assign output indices*: imports first (in first-seen order), then
-//!    every input's live definitions in input order; elements and data
-//!    likewise (`remap.rs` holds the per-input tables).
-//! 7. *Emit* type, import, function, table, memory, tag, global, export,
-//!    start, element, data-count, code and data sections. Code is
-//!    streamed body by body (`code.rs`): wasmparser decodes each operator
-//!    once; operators whose immediates carry no index are validated and
-//!    copied as raw byte runs, others are reencoded through the
-//!    [`wasm_encoder::reencode::Reencode`] hooks (and the bytes written are
-//!    decoded into the validator), and each `call` of an intrinsic is
-//!    replaced by its pre-encoded instruction. With more than
-//!    one thread ([`Config::threads`]) the bodies are cut into chunks
+//!    the exports, start functions, active segments, and everything whose
+//!    instantiation can fail (tables, globals allocating arrays), so that
+//!    removing code never makes a failing module instantiate. Declarative
+//!    segments are kept whole when code names them. The bodies removed are
+//!    validated here, as the output never holds them.
+//! 6. *Resolve memory roles* (`roles.rs`) and *assign output indices*
+//!    (`layout.rs`). `own` is the runtime's memory whichever input calls
+//!    the intrinsic ([`Config::own_memory`]: by default the export `memory`
+//!    of the input named `multimem`, [`RUNTIME_MODULE`]; with no such
+//!    input, the calling input's own *defined* memory 0, and an error if
+//!    its memory 0 is imported or missing). `external` is
+//!    [`Config::external_memory`] (`env.memory`): an input's export if an
+//!    input has that name, else the output import of that name. When no
+//!    input has it, the output gets nothing if no live code calls an
+//!    `external` intrinsic, a private empty memory if only the runtime does
+//!    (so merging modules that never use an external memory adds no import
+//!    their hosts cannot satisfy), and the import (with a warning) if an
+//!    app does. Index spaces are imports first, then live definitions in
+//!    input order, except that globals are ordered so that every
+//!    initialiser reads only earlier globals (forward references across
+//!    inputs work), and the defined memory that most code uses as its
+//!    memory 0 comes first (its loads and stores keep their short form).
+//!    Functions that only a removed item (a dropped export, a removed
+//!    global or segment) declared for `ref.func` are declared by a
+//!    declarative segment of the output's own, after all others.
+//! 7. *Lower the intrinsics* (`lower.rs`): the one place that decides what
+//!    a `call` of each becomes (in this build, its instruction on the
+//!    resolved memories).
+//! 8. *Emit* (`sections.rs`, `code_section.rs`, `code.rs`, `data.rs`,
+//!    `custom.rs`): `dylink.0` first when an input has it, then type,
+//!    import, function, table, memory, tag, global, export, start,
+//!    element, data-count, code and data sections, then the custom
+//!    sections. A table initialiser that reads a global another input now
+//!    defines gets that global's initialiser inlined (tables precede
+//!    globals). Code is streamed body by body (`code.rs`): wasmparser
+//!    decodes each operator once; operators whose immediates carry no
+//!    index are validated and copied as raw byte runs, others are
+//!    reencoded through the [`wasm_encoder::reencode::Reencode`] hooks (and
+//!    the bytes written are decoded into the validator), and each `call` of
+//!    an intrinsic is replaced by its lowered bytes. With more than one
+//!    thread ([`Config::threads`]) the bodies are cut into chunks
 //!    (`chunks.rs`): this thread takes them from the front, straight into
 //!    the output, helpers from the back into their own buffers, which
 //!    follow it (written out part by part, [`Linker::link_split`], or
-//!    appended while their pages are released); the first
-//!    helper builds the data section first (in its own buffer, as it does
-//!    not depend on the code). Several
-//!    start functions become one synthesised function calling them in
-//!    input order. With dead-code removal, the bodies of removed functions
-//!    are validated on their own (they never reach phase 9).
-//! 8. *Custom sections* (`custom.rs`): `name` merged (prefix on clash),
-//!    one `producers`, `target_features` unioned, DWARF dropped with a
-//!    warning, other sections kept if only one input has them.
+//!    appended while their pages are released); the first helper builds
+//!    the data section first (in its own buffer, as it does not depend on
+//!    the code). Several start functions become one synthesised function
+//!    calling them in input order. Custom sections: `name` merged (prefix
+//!    on clash), one `producers`, `target_features` unioned, DWARF dropped
+//!    with a warning, other sections kept if only one input has them.
 //! 9. *Validate the output* with wasmparser, while it is written
 //!    (`validate.rs`, `Streaming`): the sections before the code section
 //!    before any body is written, each body operator by operator as it is
 //!    written, from the decode that rewrites it (`code.rs`; so writing and
 //!    checking share the cores with no barrier between them), the data
 //!    section by the thread that built it, the rest at the end. When this
-//!    or any earlier phase fails, the inputs
-//!    are validated in full ([`Linker::link`]): the first invalid one is
-//!    the error ([`ErrorKind::InvalidModule`], with the validator's message
-//!    for that input, as if it had been checked when added). Only if all
-//!    inputs are valid is a failing output a linker bug, reported as
+//!    or any earlier phase fails, the inputs are validated in full
+//!    ([`Linker::link`]): the first invalid one is the error
+//!    ([`ErrorKind::InvalidModule`], with the validator's message for that
+//!    input, as if it had been checked when added). Only if all inputs are
+//!    valid is a failing output a linker bug, reported as
 //!    [`ErrorKind::Internal`]; invalid bytes are never returned.
 //!
 //! # Why wasmparser + wasm-encoder's `Reencode`, not walrus
@@ -153,10 +170,22 @@
 //!   imported then gets an error rather than a copy within one memory.
 //! - Intrinsics can only be called directly (`call`, `return_call`); a
 //!   `ref.func`, table entry or export of one is an error.
-//! - Unresolved imports are kept even when dead-code removal is on.
+//! - A table initialiser that reads a global which another input defines
+//!   by allocating a GC object (`struct.new`, `array.new*`) cannot be
+//!   linked ([`ErrorKind::Unsupported`]): tables precede globals in a
+//!   module, and copying the initialiser would make a second object.
+//!   Initialisers that allocate nothing are inlined.
+//! - Global initialisers of several inputs that read each other in a
+//!   cycle (through imports) are an [`ErrorKind::ImportCycle`].
+//! - Several dynamic-linking side modules (`dylink.0`) cannot be merged
+//!   into one ([`ErrorKind::Unsupported`]); one side module with other
+//!   modules keeps its `dylink.0`, first.
+//! - With dead-code removal, unresolved imports are kept, and so are
+//!   tables and array-allocating globals (their instantiation can fail).
 //! - Input and output are held in memory (the output `Vec` is the API).
 //!   The CLI maps input files rather than reading them ([`map_file`]):
-//!   an input must not be changed while the linker runs.
+//!   an input must not be changed while the linker runs. Devices and
+//!   directories are refused; a pipe is read up to [`MAX_PIPE_INPUT`].
 //! - Exceeding 4 GiB in one section is an error ([`ErrorKind::Limit`]).
 //!
 //! # Complexity

@@ -40,15 +40,18 @@ OPTIONS:
         --skip-conflicts       ... keep only the first one instead.
                                (Default: a conflict is an error.)
         --external-memory M.F  The import that the intrinsics' `external`
-                               memory role binds to. Default: env.memory. Added
-                               as an import (0 pages, i32) if no input has it.
+                               memory role binds to. Default: env.memory. If no
+                               input has it: added as an import (0 pages, i32)
+                               when an app calls external intrinsics; a private
+                               empty memory when only the runtime does.
         --own-memory M.F       The memory that the intrinsics' `own` role binds
                                to: input M's memory export F. Default:
                                multimem.memory (the runtime's memory), else
                                the calling input's own defined memory 0.
-        --gc                   Remove functions, globals, tables, tags and
-                               segments unreachable from the exports, start
-                               functions and active segments.
+        --gc                   Remove functions, globals, tags and segments
+                               unreachable from the exports, start functions
+                               and active segments (tables and array-allocating
+                               globals are kept: they can fail to instantiate).
         --name-prefix WHEN     Prefix merged names with `module.`: `clash`
                                (default: only names used by several inputs),
                                `always` or `never`.

@@ -227,10 +227,12 @@ fn linker() -> std::ffi::OsString {
     std::env::var_os("MULTIMEM_LINK_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_multimem-link").into())
 }
 
-/// Links `f`'s modules with `flags` through the CLI: its exit code, the
-/// output bytes on success, and stderr (with the temporary directory
-/// written `$DIR`).
-fn link(f: &Fixture, flags: &[String], tag: &str) -> Result<(Option<i32>, Option<Vec<u8>>, String), String> {
+/// What one run of the CLI gave: its exit code, the output bytes on
+/// success, and stderr (with the temporary directory written `$DIR`).
+type Linked = (Option<i32>, Option<Vec<u8>>, String);
+
+/// Links `f`'s modules with `flags` through the CLI.
+fn link(f: &Fixture, flags: &[String], tag: &str) -> Result<Linked, String> {
     let dir = std::env::temp_dir().join(format!(
         "multimem-fixture-{}-{}-{tag}",
         std::process::id(),
