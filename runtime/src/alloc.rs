@@ -26,7 +26,17 @@
 //! Before the own memory grows, every quick-listed block is handed back to
 //! the TLSF heap and coalesced ([`reclaim`]); each freed block is reclaimed
 //! at most once, so this costs amortised O(1) per free and keeps the memory
-//! footprint close to a fully coalescing allocator.
+//! footprint close to a fully coalescing allocator. In the `checked` build,
+//! quarantined blocks are then released, oldest first, until the request
+//! fits: the quarantine never makes the memory grow.
+//!
+//! The heap ends at [`top`]; above it, at the end of the own memory, lies
+//! the map of buffer starts ([`crate::starts`], 1/128 of the memory); a
+//! block merged into a free neighbour clears its bit there ([`tlsf_free`]).
+//! When the memory grows, the map moves
+//! to the new end and the heap extends over where it was ([`relayout`]);
+//! growth is by at least 1/64 of the memory, so moving the map costs at
+//! most half a byte per byte grown.
 //!
 //! Not done: returning memory to the host (wasm memories cannot shrink) and
 //! thread safety (the runtime is single-threaded; see `atomic-refcounts`
@@ -51,6 +61,7 @@
 
 use crate::Result;
 use crate::memory::{self, load32, store32};
+use crate::starts;
 use multimem_abi::{ErrorCode, FREED_TAG, PAGE_SIZE};
 
 /// Smallest block: the header plus room for two free-list links and the
@@ -109,12 +120,16 @@ pub struct State {
     /// word's updates, but let the lists hold more: 274 pages instead of
     /// 267 on the mixed workload of `bench/alloc`, median of 11 sequences.)
     quick_bytes: u32,
+    /// Bytes of the map of buffer starts at `top` (0 before the heap is
+    /// set up).
+    map_bytes: u32,
     /// Code recorded by the last trapping export.
     pub last_error: u32,
     /// Buffer counters, kept by `buffer`.
     pub counters: Counters,
-    /// Allocator-owned words for the `checked` build's tables.
-    pub checked: [u32; 4],
+    /// The `checked` build's quarantine of freed blocks.
+    #[cfg(feature = "checked")]
+    pub quarantine: crate::checked::Quarantine,
 }
 
 /// The buffer counters as running totals of what was created and what was
@@ -153,7 +168,7 @@ pub fn state() -> *mut State {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        const { assert!(16 + core::mem::size_of::<State>() as u32 <= 8192) };
+        const { assert!(16 + core::mem::size_of::<State>() as u32 <= memory::NATIVE_HEAP_START) };
         memory::ptr(16) as *mut State
     }
 }
@@ -226,11 +241,11 @@ pub fn free(b: u32) {
     }
 }
 
-/// The highest 16-aligned address the memory reaches (the heap can use up
-/// to it; a 4 GiB memory stops 16 bytes short, so addresses fit in u32).
-#[inline(always)]
-fn heap_end() -> u32 {
-    memory::size_bytes().min(u32::MAX as u64 & !15) as u32
+/// Frees a block returned by [`alloc`] straight into the coalescing heap,
+/// bypassing the quick lists (the `checked` build's quarantine uses it, so
+/// blocks leaving it merge with their neighbours).
+pub fn free_coalescing(b: u32) {
+    tlsf_free(b, size_of_block(b));
 }
 
 /// Size in bytes of the block at `b` (header included).
@@ -240,7 +255,7 @@ pub fn size_of_block(b: u32) -> u32 {
 }
 
 /// End of the heap: no block lies at or above it (0 before the first
-/// allocation).
+/// allocation). The map of buffer starts begins here.
 #[inline(always)]
 pub fn top() -> u32 {
     st!().top
@@ -253,12 +268,16 @@ pub fn top() -> u32 {
 #[inline(never)]
 fn alloc_slow(size: u32) -> u32 {
     let s = st!();
-    if s.top == 0 {
-        init();
+    if s.top == 0 && !init() {
+        return 0;
     }
     let mut b = tlsf_take(size);
     if b == 0 && s.quick_bytes != 0 {
         reclaim();
+        b = tlsf_take(size);
+    }
+    #[cfg(feature = "checked")]
+    while b == 0 && crate::checked::release_oldest() {
         b = tlsf_take(size);
     }
     if b == 0 && grow_for(size) {
@@ -271,17 +290,52 @@ fn alloc_slow(size: u32) -> u32 {
     b
 }
 
-fn init() {
+/// Sets up the heap from `memory::heap_start` to the map at the end of the
+/// memory (growing it if it cannot hold both); `false` if it cannot.
+fn init() -> bool {
     let s = st!();
-    let start = memory::heap_start();
-    s.top = start;
     // Nothing above the heap start has been written yet: the runtime's
     // data and stack lie below it, and fresh wasm memory is zero.
+    let start = memory::heap_start();
+    s.top = start;
     s.clean = start;
-    let end = heap_end();
-    if end >= start + MIN_BLOCK {
-        extend_to(end);
+    if grow_for(MIN_BLOCK) {
+        return true;
     }
+    s.top = 0;
+    false
+}
+
+/// Puts the map of buffer starts at the end of the own memory, moving it
+/// from `top` (where the memory ended before it grew), and extends the heap
+/// over the rest. The map's new bits are zero; where it was is zeroed, so
+/// `State::clean` stays true. Nothing to do if the memory did not grow.
+fn relayout() {
+    let s = st!();
+    let mem_end = memory::size_bytes();
+    let bytes = starts::bytes_for(mem_end);
+    let new_top = (mem_end - bytes as u64) as u32;
+    let (old, old_bytes) = (s.top, s.map_bytes);
+    if new_top == old {
+        return;
+    }
+    // SAFETY: both ranges lie inside the own memory (they may overlap).
+    unsafe {
+        core::ptr::copy(memory::ptr(old), memory::ptr(new_top), old_bytes as usize);
+        fill_zero(new_top + old_bytes, bytes - old_bytes);
+        fill_zero(old, old_bytes.min(new_top - old));
+    }
+    s.map_bytes = bytes;
+    extend_to(new_top);
+}
+
+/// Zero-fills `len` bytes at `at`.
+///
+/// # Safety
+/// The range must lie inside the own memory.
+unsafe fn fill_zero(at: u32, len: u32) {
+    // SAFETY: the caller's.
+    unsafe { core::ptr::write_bytes(memory::ptr(at), 0, len as usize) }
 }
 
 /// Makes [top, end) a free block (coalescing with a free tail) and moves
@@ -302,23 +356,28 @@ fn extend_to(end: u32) {
     }
 }
 
-/// Grows the own memory so that a block of `size` fits at the end; `false`
-/// if it cannot grow.
+/// Grows the own memory so that a block of `size` fits at the end of the
+/// heap, with the map of buffer starts above it; `false` if it cannot grow.
+/// Grows by at least 1/64 of the memory when the host allows it, so that
+/// moving the map (1/128 of the memory) stays cheap per byte grown.
 fn grow_for(size: u32) -> bool {
     let s = st!();
     let avail = if s.tail_prev_free != 0 { load32(s.top - 4) } else { 0 };
     let mem_end = memory::size_bytes();
     let need_end = (s.top - avail) as u64 + size as u64;
-    if need_end > mem_end {
-        let pages = (need_end - mem_end).div_ceil(PAGE_SIZE as u64);
-        if pages > u32::MAX as u64 || !memory::grow(pages as u32) {
+    // Room for the map too: a memory of `need_mem` bytes holds `need_end`
+    // bytes of heap and its 1/128 of map.
+    let need_mem = need_end + need_end / 127 + 32;
+    let pages = need_mem.saturating_sub(mem_end).div_ceil(PAGE_SIZE as u64);
+    if pages != 0 {
+        // Without the extra, if the host refuses it.
+        let more = pages.max(mem_end / PAGE_SIZE as u64 / 64);
+        let grown = |n: u64| n <= u32::MAX as u64 && memory::grow(n as u32);
+        if !(more > pages && grown(more) || grown(pages)) {
             return false;
         }
     }
-    let end = heap_end();
-    if end > s.top {
-        extend_to(end);
-    }
+    relayout();
     true
 }
 
@@ -424,6 +483,8 @@ fn tlsf_free(mut b: u32, mut size: u32) {
         let nsize = size_of_block(next);
         remove(next, nsize);
         size += nsize;
+        // `next` is no block start any more (see `starts`).
+        starts::unset(next + 16);
         // The next block's header becomes the inside of a free block: keep
         // it below `clean` (it may be the start of never-used memory).
         let s = st!();
@@ -432,6 +493,7 @@ fn tlsf_free(mut b: u32, mut size: u32) {
         }
     }
     if load32(b) & PREV_FREE != 0 {
+        starts::unset(b + 16);
         let psize = load32(b - 4);
         b -= psize;
         remove(b, psize);
@@ -543,7 +605,8 @@ pub struct HeapWalk {
 
 /// Walks every block from the heap start to `top`, checking the invariants
 /// (sizes, boundary tags, PREV_FREE bits, no two adjacent free blocks, every
-/// free block on the list of its bucket) and the zero-fill invariant of
+/// free block on the list of its bucket, no buffer start marked inside a
+/// block) and the zero-fill invariant of
 /// `State::clean` (no block ever handed out reaches above it; above it, free
 /// blocks are zero but for their header and boundary tag). Returns a
 /// description of the first violation. O(blocks + free blocks + bytes above
@@ -559,11 +622,19 @@ pub fn check_heap() -> core::result::Result<HeapWalk, &'static str> {
     while b < s.top {
         let w = load32(b);
         let size = w & !FLAGS;
-        if size < MIN_BLOCK || size % 16 != 0 || b as u64 + size as u64 > s.top as u64 {
+        if size < MIN_BLOCK || !size.is_multiple_of(16) || b as u64 + size as u64 > s.top as u64 {
             return Err("block size out of range");
         }
         if (w & PREV_FREE != 0) != prev_free {
             return Err("PREV_FREE bit disagrees with the previous block");
+        }
+        // Only a block's own start may be marked as a buffer start.
+        let mut a = b + 32;
+        while a < b + size + 16 {
+            if starts::is_set(a) {
+                return Err("an address inside a block is marked as a buffer start");
+            }
+            a += 16;
         }
         let free = w & FREE != 0;
         if free {

@@ -8,12 +8,14 @@
 //! failing call leaves the heap as it was.
 //!
 //! This module owns the header's tag, length and refcount words and the
-//! buffer counters; block management is `alloc`'s, the exact live set of the
-//! `checked` build is `checked`'s.
+//! buffer counters; block management is `alloc`'s, the map of buffer starts
+//! that makes [`check`] exact is `starts`'s, the quarantine of the `checked`
+//! build is `checked`'s.
 
 use crate::Result;
 use crate::alloc::{self, st};
 use crate::memory::{load32, store32};
+use crate::starts;
 use multimem_abi::{ErrorCode, FREED_TAG, HEADER_SIZE, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT};
 
 /// Distances below the data address of the header words (from the ABI).
@@ -35,27 +37,12 @@ pub fn new(len: u32) -> Result<u32> {
     if len > MAX_LENGTH {
         return Err(ErrorCode::BadLength);
     }
-    // Set up the checked tables before the first buffer, so they sit at
-    // the start of the heap instead of splitting it.
-    #[cfg(feature = "checked")]
-    crate::checked::ensure()?;
-    let b = alloc::alloc_zeroable(alloc::block_size(len));
-    // The quarantine must never cause OUT_OF_MEMORY: empty it and retry.
-    #[cfg(feature = "checked")]
-    let b = b.or_else(|_| {
-        crate::checked::flush_quarantine();
-        alloc::alloc_zeroable(alloc::block_size(len))
-    });
-    let (b, zero_from) = b?;
+    let (b, zero_from) = alloc::alloc_zeroable(alloc::block_size(len))?;
     // The block may be a little larger than asked (a remainder too small to
     // split off stays with it); the counters report what is held.
     let size = alloc::size_of_block(b);
     let d = b + HEADER_SIZE;
-    #[cfg(feature = "checked")]
-    if let Err(e) = crate::checked::on_new(d) {
-        alloc::free(b);
-        return Err(e);
-    }
+    starts::set(d);
     write_header(b, d ^ LIVE_TAG, len);
     zero(d, len, zero_from);
     count(&mut st!().counters.new, len, size);
@@ -138,40 +125,33 @@ fn zero(d: u32, len: u32, zero_from: u32) {
     unsafe { core::ptr::write_bytes(crate::memory::ptr(d), 0, dirty as usize) };
 }
 
-/// Checks that `buffer` is a live buffer: `NOT_A_BUFFER` for addresses that
-/// are not (foreign, misaligned, outside the heap, wrong tag), `FREED` for
-/// freed ones. In the `checked` build the answer comes from the exact live
-/// and freed sets.
+/// Checks that `buffer` is a live buffer. Exact in every build:
+/// `NOT_A_BUFFER` unless `buffer` is the start of a block the heap handed
+/// out as a buffer (the map of buffer starts, [`crate::starts`]), whatever
+/// bytes lie before it; then its header is the runtime's own, and the tag
+/// says live or `FREED`. A live tag with a refcount outside
+/// `1..=MAX_REFCOUNT` is `NOT_A_BUFFER` too (only a stray write to the
+/// header makes one; see the `refcount` row in docs/ABI.md), so every
+/// export applies the same rule.
 ///
 /// Not forced inline: it is the largest shared piece of every export, and
 /// its `Result<()>` fits in one register.
 #[inline]
 pub fn check(buffer: u32) -> Result<()> {
-    let top = alloc::top();
-    // A buffer's block starts at or above the heap start and has at least
-    // MIN_BLOCK bytes below `top` (0 before the first allocation: then no
-    // address passes).
-    const MIN_DATA: u32 = alloc::MIN_BLOCK - HEADER_SIZE;
-    if buffer & 15 != 0
-        || buffer < crate::memory::heap_start() + HEADER_SIZE
-        || top < MIN_DATA
-        || buffer > top - MIN_DATA
-    {
+    // The map covers the heap, below `top` (0 before the first
+    // allocation: then no address passes).
+    if buffer & 15 != 0 || buffer >= alloc::top() || !starts::is_set(buffer) {
         return Err(ErrorCode::NotABuffer);
     }
-    #[cfg(feature = "checked")]
-    return crate::checked::check(buffer);
-    #[cfg(not(feature = "checked"))]
-    {
-        let tag = load32(buffer - TAG);
-        if tag == buffer ^ LIVE_TAG {
-            Ok(())
-        } else if tag == FREED_TAG {
-            Err(ErrorCode::Freed)
-        } else {
-            Err(ErrorCode::NotABuffer)
+    let tag = load32(buffer - TAG);
+    if tag == buffer ^ LIVE_TAG {
+        if load32(buffer - REFCOUNT).wrapping_sub(1) < MAX_REFCOUNT {
+            return Ok(());
         }
+    } else if tag == FREED_TAG {
+        return Err(ErrorCode::Freed);
     }
+    Err(ErrorCode::NotABuffer)
 }
 
 /// Validates `buffer` (as [`check`]) and returns its `lengthInBytes`.
@@ -204,12 +184,9 @@ pub fn retain(buffer: u32) -> Result<()> {
 /// is freed and its tag becomes `FREED_TAG`.
 #[inline(always)]
 pub fn release(buffer: u32) -> Result<u32> {
+    // `check` guarantees 1..=MAX_REFCOUNT.
     check(buffer)?;
     let rc = load32(buffer - REFCOUNT);
-    if rc == 0 || rc > MAX_REFCOUNT {
-        // Only a forged header can get here: a live buffer has 1..=MAX.
-        return Err(ErrorCode::NotABuffer);
-    }
     let left = add_refcount(buffer, rc, u32::MAX);
     if left == 0 {
         free(buffer);

@@ -9,8 +9,9 @@
 //! Modules, bottom up:
 //! - [`memory`]: own-memory addresses, size, growth (simulated natively);
 //! - [`alloc`]: the block allocator (quick lists + coalescing TLSF);
+//! - [`starts`]: the map of buffer starts, which makes `NOT_A_BUFFER` exact;
 //! - [`buffer`]: buffers, their header, refcounts and counters;
-//! - `checked` (feature `checked`): exact live/freed sets and a quarantine;
+//! - `checked` (feature `checked`): a quarantine of freed blocks;
 //! - [`intrinsics`], [`external`]: copies to and from the external memory;
 //! - [`typed`]: typed lists, ByteData and the bulk kernels;
 //! - [`export`]: the wasm exports and the trap protocol.
@@ -31,6 +32,7 @@ pub mod export;
 pub mod external;
 pub mod intrinsics;
 pub mod memory;
+pub mod starts;
 pub mod typed;
 
 /// Result of runtime operations: the error is an ABI error code.

@@ -64,6 +64,11 @@ pub fn store32(addr: u32, value: u32) {
     unsafe { (ptr(addr) as *mut u32).write_unaligned(value) }
 }
 
+/// Native only: where the heap starts in the simulated own memory; the
+/// allocator state lies below it.
+#[cfg(not(target_arch = "wasm32"))]
+pub const NATIVE_HEAP_START: u32 = 16384;
+
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use core::arch::wasm32;
@@ -111,7 +116,7 @@ mod imp {
     pub const INITIAL_PAGES: u32 = 1;
     /// Where the heap starts natively: above the allocator state, which
     /// natively lives in the simulated memory (see `alloc::state`).
-    pub const HEAP_START: u32 = 8192;
+    pub const HEAP_START: u32 = super::NATIVE_HEAP_START;
 
     pub struct Region {
         base: Cell<*mut u8>,

@@ -1,6 +1,7 @@
 //! Model-based property test of the heap: 120k random operations (alloc,
 //! retain, release, view, copy within and across buffers, copies through
-//! the external memory, misuse of dead addresses) checked against a plain
+//! the external memory, misuse of dead addresses and of headers forged
+//! inside live buffers) checked against a plain
 //! model after every step. Seeds are fixed so failures reproduce; set
 //! `MULTIMEM_SEED` to try another.
 //!
@@ -157,15 +158,30 @@ fn run(seed: u64, ops: u32) {
             assert_eq!(external::copy_out(past_end, b, 0, n as u32 + 1), Err(expected));
         } else {
             // misuse of a dead address that no live buffer took over
-            if let Some(&d) = m.dead.last() {
-                if !m.live.contains_key(&d) {
-                    let r = buffer::release(d);
-                    assert!(matches!(r, Err(ErrorCode::Freed) | Err(ErrorCode::NotABuffer)), "step {step}: {r:?}");
-                    assert!(buffer::retain(d).is_err());
-                }
+            if let Some(&d) = m.dead.last()
+                && !m.live.contains_key(&d)
+            {
+                let r = buffer::release(d);
+                assert!(matches!(r, Err(ErrorCode::Freed) | Err(ErrorCode::NotABuffer)), "step {step}: {r:?}");
+                assert!(buffer::retain(d).is_err());
             }
             let forged = (rng.next() as u32) | 1;
             assert_eq!(buffer::release(forged), Err(ErrorCode::NotABuffer));
+            // A live-looking header forged inside a live buffer (data a
+            // program may receive) is no buffer; its bytes are put back.
+            let b = addrs[rng.below(addrs.len() as u64) as usize];
+            let len = m.live[&b].1.len() as u32;
+            if len >= 32 {
+                let f = b + 16 + (rng.below(len as u64 / 16 - 1) as u32) * 16;
+                let saved = bytes(f - 16, 16).to_vec();
+                let header = [64, f ^ multimem_abi::LIVE_TAG, 8, 1];
+                for (k, w) in header.iter().enumerate() {
+                    bytes(f - 16 + 4 * k as u32, 4).copy_from_slice(&w.to_le_bytes());
+                }
+                assert_eq!(buffer::check(f), Err(ErrorCode::NotABuffer), "step {step}: forged {f:#x} in {b:#x}");
+                assert_eq!(buffer::release(f), Err(ErrorCode::NotABuffer), "step {step}");
+                bytes(f - 16, 16).copy_from_slice(&saved);
+            }
         }
         check_counters(&m);
         if step % 2000 == 0 {
@@ -192,10 +208,11 @@ fn run(seed: u64, ops: u32) {
     multimem_runtime::checked::flush_quarantine();
     alloc::reclaim();
     let walk = alloc::check_heap().unwrap();
-    if cfg!(not(feature = "checked")) {
-        assert_eq!((walk.used_blocks, walk.free_blocks), (0, 1), "{walk:?}");
-    }
-    assert_eq!(walk.free_bytes + walk.used_bytes, (memory::pages() * multimem_abi::PAGE_SIZE) - memory::heap_start());
+    assert_eq!((walk.used_blocks, walk.free_blocks), (0, 1), "{walk:?}");
+    assert_eq!(walk.free_bytes, alloc::top() - memory::heap_start());
+    // The map of buffer starts fills the memory above the heap.
+    let map = multimem_runtime::starts::bytes_for(memory::size_bytes());
+    assert_eq!(alloc::top() as u64 + map as u64, memory::size_bytes());
 }
 
 fn seed() -> u64 {
