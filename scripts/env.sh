@@ -77,3 +77,32 @@ setup_wasm_bindgen() {
   fi
   export MULTIMEM_WASM_BINDGEN="$dir/bin/wasm-bindgen"
 }
+
+# Suites that cannot run here (a missing spec testsuite, ...) must not pass
+# in silence. Rust tests call multimem_test_harness::skip::not_run, scripts
+# call note_skip; both append "SUITE: REASON" to $MULTIMEM_SKIP_LOG, and
+# test.sh prints the list at its end (report_skips). Under CI=true a suite
+# that cannot run is a failure instead.
+note_skip() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "error: $1: $2; CI=true, so a suite that cannot run is a failure, not a skip" >&2
+    return 1
+  fi
+  echo "NOT RUN: $1: $2" >&2
+  if [ -n "${MULTIMEM_SKIP_LOG:-}" ]; then echo "$1: $2" >>"$MULTIMEM_SKIP_LOG"; fi
+}
+
+# Prints the suites that did not run, and why; keeps the exit status (an
+# EXIT trap of test.sh, so it comes last even when a step failed).
+report_skips() {
+  local rc=$?
+  if [ -s "${MULTIMEM_SKIP_LOG:-}" ]; then
+    echo
+    echo "== NOT RUN: these suites did not run here; their tests passed without testing anything:"
+    sort "$MULTIMEM_SKIP_LOG" | uniq -c | sed -E 's/^ *([0-9]+) (.*)$/   - \2 (reported by \1 tests)/'
+  elif [ -n "${MULTIMEM_SKIP_LOG:-}" ]; then
+    echo "== every suite ran"
+  fi
+  rm -f "${MULTIMEM_SKIP_LOG:-}"
+  return $rc
+}

@@ -9,7 +9,9 @@
 //!   intrinsics implemented by `multimem-host`, with calls whose traps are
 //!   decoded through `last_error` into [`multimem_abi::ErrorCode`]s;
 //! - [`instance`]: any module (a linker output) instantiated with every
-//!   import given a fresh default ([`Imports`], [`Instance`]).
+//!   import given a fresh default ([`Imports`], [`Instance`]);
+//! - [`skip`]: a suite that cannot run says so, at the end of `./test.sh`,
+//!   and fails under `CI=true` ([`skip::not_run`]).
 //!
 //! It depends on neither the linker nor `multimem-tests`, so both can use it
 //! without a dependency cycle.
@@ -17,6 +19,7 @@
 pub mod engine;
 pub mod instance;
 pub mod runtime;
+pub mod skip;
 
 pub use instance::{Imports, Instance};
 pub use runtime::{Outcome, Rt, Setup};
