@@ -189,6 +189,21 @@ struct Build {
     doc: String,
 }
 
+/// A kind of lowered-memory operation (the `lowered-kinds` table).
+struct LoweredKind {
+    name: String,
+    params: Vec<String>,
+    doc: String,
+}
+/// One import of the reserved lowered-memory module (the `lowered` table).
+struct Lowered {
+    instruction: String,
+    params: Vec<&'static str>,
+    results: Vec<&'static str>,
+    kind: String,
+    align: u32,
+}
+
 struct Abi {
     constants: Vec<Constant>,
     header: Vec<Field>,
@@ -200,6 +215,8 @@ struct Abi {
     /// (text-format name, `Op` variant).
     ops: Vec<(String, String)>,
     builds: Vec<Build>,
+    lowered_kinds: Vec<LoweredKind>,
+    lowered: Vec<Lowered>,
 }
 
 /// The `Op` variant of a text-format instruction name: each `.`- or
@@ -233,6 +250,7 @@ impl Abi {
     fn parse(t: &BTreeMap<String, Vec<Row>>) -> Abi {
         let constants = table(t, "constants", 3)
             .iter()
+            .chain(table(t, "constants-single", 3))
             .map(|r| Constant {
                 name: r.cells[0].clone(),
                 value: parse_u32(&r.cells[1], r.line).ok_or_else(|| r.cells[1].clone()),
@@ -361,7 +379,60 @@ impl Abi {
                 b.name
             );
         }
-        Abi { constants, header, kinds, errors, exports, intrinsics, ops, builds }
+        let (lowered_kinds, lowered) = Abi::parse_lowered(t);
+        Abi { constants, header, kinds, errors, exports, intrinsics, ops, builds, lowered_kinds, lowered }
+    }
+
+    /// The single-memory build's tables: each operation's kind must exist,
+    /// and its parameters must be the kind's, one value type each.
+    fn parse_lowered(t: &BTreeMap<String, Vec<Row>>) -> (Vec<LoweredKind>, Vec<Lowered>) {
+        let kinds: Vec<LoweredKind> = table(t, "lowered-kinds", 3)
+            .iter()
+            .map(|r| {
+                assert!(
+                    r.cells[0].bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "docs/ABI.md line {}: lowered kind `{}` must be lowercase snake case",
+                    r.line,
+                    r.cells[0]
+                );
+                LoweredKind { name: r.cells[0].clone(), params: words(&r.cells[1]), doc: r.raw[2].clone() }
+            })
+            .collect();
+        let lowered: Vec<Lowered> = table(t, "lowered", 5)
+            .iter()
+            .map(|r| {
+                op_variant(&r.cells[0], r.line);
+                let kind = kinds.iter().find(|k| k.name == r.cells[3]).unwrap_or_else(|| {
+                    panic!("docs/ABI.md line {}: unknown lowered kind `{}`", r.line, r.cells[3])
+                });
+                let params = val_types(&r.cells[1], r.line);
+                assert_eq!(
+                    params.len(),
+                    kind.params.len(),
+                    "docs/ABI.md line {}: `{}` has {} params, its kind `{}` names {}",
+                    r.line,
+                    r.cells[0],
+                    params.len(),
+                    kind.name,
+                    kind.params.len()
+                );
+                Lowered {
+                    instruction: r.cells[0].clone(),
+                    params,
+                    results: val_types(&r.cells[2], r.line),
+                    kind: kind.name.clone(),
+                    align: parse_u32(&r.cells[4], r.line).expect("align"),
+                }
+            })
+            .collect();
+        for (i, l) in lowered.iter().enumerate() {
+            assert!(
+                lowered[i + 1..].iter().all(|x| x.instruction != l.instruction),
+                "docs/ABI.md: lowered instruction `{}` is listed twice",
+                l.instruction
+            );
+        }
+        (kinds, lowered)
     }
 
     fn rust(&self) -> String {
@@ -542,6 +613,39 @@ impl Abi {
         }
         writeln!(w, "];").unwrap();
         writeln!(w, "\n/// The default build (the first row of the builds table).\npub const DEFAULT_BUILD: &Build = &BUILDS[0];").unwrap();
+
+        // The single-memory build's reserved module.
+        writeln!(w, "\n/// What a lowered-memory import does (\"Single-memory build\" in `docs/ABI.md`).").unwrap();
+        writeln!(w, "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum LoweredKind {{").unwrap();
+        for k in &self.lowered_kinds {
+            writeln!(w, "    /// Params `{}`: {}\n    {},", k.params.join(" "), k.doc, camel(&k.name.to_ascii_uppercase())).unwrap();
+        }
+        writeln!(w, "}}\n\nimpl LoweredKind {{").unwrap();
+        writeln!(w, "    /// The kind's name in `docs/ABI.md`.\n    pub const fn name(self) -> &'static str {{\n        match self {{").unwrap();
+        for k in &self.lowered_kinds {
+            writeln!(w, "            LoweredKind::{} => {:?},", camel(&k.name.to_ascii_uppercase()), k.name).unwrap();
+        }
+        writeln!(w, "        }}\n    }}").unwrap();
+        writeln!(w, "    /// The names of its parameters, in order.\n    pub const fn params(self) -> &'static [&'static str] {{\n        match self {{").unwrap();
+        for k in &self.lowered_kinds {
+            writeln!(w, "            LoweredKind::{} => &[{}],", camel(&k.name.to_ascii_uppercase()), strs(&k.params)).unwrap();
+        }
+        writeln!(w, "        }}\n    }}\n}}").unwrap();
+        writeln!(w, "\n/// Every import the single-memory build can take from `LOWERED_MODULE`, in table order.").unwrap();
+        writeln!(w, "pub const LOWERED: &[Lowered] = &[").unwrap();
+        for l in &self.lowered {
+            writeln!(
+                w,
+                "    Lowered {{ instruction: {:?}, params: &[{}], results: &[{}], kind: LoweredKind::{}, align: {} }},",
+                l.instruction,
+                l.params.iter().map(|t| format!("ValType::{t}")).collect::<Vec<_>>().join(", "),
+                l.results.iter().map(|t| format!("ValType::{t}")).collect::<Vec<_>>().join(", "),
+                camel(&l.kind.to_ascii_uppercase()),
+                l.align
+            )
+            .unwrap();
+        }
+        writeln!(w, "];").unwrap();
         s
     }
 
@@ -601,6 +705,24 @@ impl Abi {
             .unwrap();
         }
         writeln!(w, "}});").unwrap();
+        writeln!(
+            w,
+            "\n/** Single-memory build: the imports of LOWERED_MODULE by instruction, with their kind. */\nexport const LOWERED = Object.freeze({{"
+        )
+        .unwrap();
+        for l in &self.lowered {
+            writeln!(
+                w,
+                "  {:?}: Object.freeze({{ params: [{}], results: [{}], kind: {:?}, align: {} }}),",
+                l.instruction,
+                lower(&l.params),
+                lower(&l.results),
+                l.kind,
+                l.align
+            )
+            .unwrap();
+        }
+        writeln!(w, "}});").unwrap();
         s
     }
 
@@ -651,6 +773,13 @@ impl Abi {
         )
         .unwrap();
         writeln!(w, "export declare const EXPORTS: Readonly<Record<ExportName, Readonly<{{ params: string[]; results: string[]; onError: \"traps\" | \"returns\" | \"never\" }}>>>;").unwrap();
+        writeln!(
+            w,
+            "/** Kind of a lowered-memory import. */\nexport type LoweredKind = {};",
+            self.lowered_kinds.iter().map(|k| format!("{:?}", k.name)).collect::<Vec<_>>().join(" | ")
+        )
+        .unwrap();
+        writeln!(w, "export declare const LOWERED: Readonly<Record<string, Readonly<{{ params: string[]; results: string[]; kind: LoweredKind; align: number }}>>>;").unwrap();
         s
     }
 }

@@ -96,6 +96,30 @@ pub struct Intrinsic {
     pub align: u32,
 }
 
+/// One import of the single-memory build's reserved module
+/// (`LOWERED_MODULE`): the operation an instruction on a lowered memory
+/// becomes ("Single-memory build" in `docs/ABI.md`).
+#[derive(Clone, Copy, Debug)]
+pub struct Lowered {
+    /// The instruction's text-format name, which is also the import field
+    /// before `:` and the memory index.
+    pub instruction: &'static str,
+    /// Parameter types (the instruction's operands, then the static
+    /// offset or segment where its kind has one).
+    pub params: &'static [ValType],
+    /// Result types.
+    pub results: &'static [ValType],
+    /// What it does.
+    pub kind: LoweredKind,
+    /// log2 of the natural alignment (required for atomics).
+    pub align: u32,
+}
+
+/// The row of the lowered-memory table for `instruction` (text format).
+pub fn lowered(instruction: &str) -> Option<&'static Lowered> {
+    LOWERED.iter().find(|l| l.instruction == instruction)
+}
+
 /// One build of `runtime.wasm` ("Builds of the runtime" in `docs/ABI.md`),
 /// compiled by `multimem-runtime-wasm`.
 #[derive(Clone, Copy, Debug)]

@@ -22,6 +22,14 @@ export declare const MAX_PAGES: 65536;
 export declare const MEMORY_EXPORT: "memory";
 /** Module name of the intrinsic imports. */
 export declare const INTRINSICS_MODULE: "multimem:intrinsics";
+/** Module name of the lowered-memory imports. */
+export declare const LOWERED_MODULE: "multimem:memory";
+/** Export name the single-memory build always gives its native memory, so that loaders can copy between it and lowered memories. */
+export declare const NATIVE_MEMORY_EXPORT: "multimem:native-memory";
+/** Custom section (UTF-8 JSON) describing the native and the lowered memories. */
+export declare const MEMORIES_SECTION: "multimem.memories";
+/** Custom section holding the bytes of the data segments the host applies (lowered memories' active segments, and passive segments that `memory.init` copies into a lowered memory). */
+export declare const SEGMENTS_SECTION: "multimem.segments";
 export declare const HEADER: Readonly<{ block: -16; tag: -12; length: -8; refcount: -4 }>;
 export declare const ERROR: Readonly<{ OK: 0; OUT_OF_MEMORY: 1; BAD_LENGTH: 2; NOT_A_BUFFER: 3; FREED: 4; REFCOUNT_OVERFLOW: 5; RANGE: 6; ALIGNMENT: 7; BAD_KIND: 8; EXTERNAL_RANGE: 9 }>;
 export declare const ERRORS: ReadonlyArray<Readonly<{ code: number; name: string; meaning: string }>>;
@@ -32,3 +40,6 @@ export declare const KINDS: ReadonlyArray<Readonly<{ code: number; name: KindNam
 /** Name of an export of runtime.wasm. */
 export type ExportName = "abi_version" | "last_error" | "buffer_new" | "buffer_retain" | "buffer_release" | "buffer_length" | "buffer_refcount" | "buffer_check" | "view_check" | "list_get_i64" | "list_set_i64" | "list_get_f64" | "list_set_f64" | "list_fill_i64" | "list_fill_f64" | "list_set_range" | "bytes_copy" | "bytes_fill" | "bytedata_get_i64" | "bytedata_set_i64" | "bytedata_get_f64" | "bytedata_set_f64" | "list_add" | "list_mul" | "external_copy_in" | "external_copy_out" | "stats_live_buffers" | "stats_live_bytes" | "stats_heap_bytes" | "stats_pages";
 export declare const EXPORTS: Readonly<Record<ExportName, Readonly<{ params: string[]; results: string[]; onError: "traps" | "returns" | "never" }>>>;
+/** Kind of a lowered-memory import. */
+export type LoweredKind = "load" | "store" | "size" | "grow" | "fill" | "copy" | "init" | "drop" | "active" | "atomic_load" | "atomic_store" | "atomic_rmw" | "atomic_cmpxchg" | "atomic_notify" | "atomic_wait";
+export declare const LOWERED: Readonly<Record<string, Readonly<{ params: string[]; results: string[]; kind: LoweredKind; align: number }>>>;
