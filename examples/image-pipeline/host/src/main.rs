@@ -139,7 +139,7 @@ impl GcArrays {
         Ok(GcArrays { app, codec })
     }
 
-    fn to_array(&self, store: &mut Store<()>, bytes: &[u8]) -> Result<Val> {
+    fn new_array(&self, store: &mut Store<()>, bytes: &[u8]) -> Result<Val> {
         let new = self.app.get_func(&mut *store, "bytes_new").context("bytes_new")?;
         let set = self
             .app
@@ -154,7 +154,7 @@ impl GcArrays {
         Ok(out[0])
     }
 
-    fn from_array(&self, store: &mut Store<()>, array: Val) -> Result<Vec<u8>> {
+    fn read_array(&self, store: &mut Store<()>, array: Val) -> Result<Vec<u8>> {
         let a = array.unwrap_anyref().copied();
         let len =
             self.app.get_typed_func::<Option<wasmtime::Rooted<wasmtime::AnyRef>>, i32>(&mut *store, "bytes_length");
@@ -168,7 +168,7 @@ impl GcArrays {
 
 impl Variant for GcArrays {
     fn measure(&mut self, store: &mut Store<()>, jpeg: &[u8], runs: usize, warmup: usize) -> Result<Measured> {
-        let input = self.to_array(store, jpeg)?;
+        let input = self.new_array(store, jpeg)?;
         let process = self.app.get_func(&mut *store, "process").context("process")?;
         let mut ms = Vec::new();
         let mut out = [Val::null_any_ref()];
@@ -193,7 +193,7 @@ impl Variant for GcArrays {
                 ms.push(elapsed);
             }
         }
-        let output = self.from_array(store, out[0])?;
+        let output = self.read_array(store, out[0])?;
         Ok(Measured { ms, bytes_copied: copied, output })
     }
 
