@@ -46,7 +46,9 @@ async function main() {
   const up = new CopyCounter();
   writeBufferFrom(device.queue, A, 0, a, { counter: up });
   writeBufferFrom(device.queue, B, 0, b, { counter: up });
-  row("upload a and b (queue.writeBuffer)", `writeBufferFrom (${runtime.viewPath} views)`, up);
+  row("upload a and b (queue.writeBuffer)", runtime.viewPath === "refresh"
+    ? "writeBufferFrom (refresh views: straight from runtime memory)"
+    : "writeBufferFrom (resizable views, which writeBuffer rejects: one staging copy)", up);
   const upNaive = new CopyCounter();
   naiveUpload(device.queue, A, a, upNaive);
   naiveUpload(device.queue, B, b, upNaive);
