@@ -37,14 +37,19 @@ setup_node() {
   fi
 }
 
-# Debian's chromium for the browser tests (playwright-core drives it; no
-# browser is ever downloaded). CI runs as root on a fresh machine.
+# Debian's chromium and firefox-esr for the browser tests (playwright-core
+# drives chromium, a WebDriver BiDi client in examples/browser/test/firefox.mjs
+# drives firefox; no browser is ever downloaded). CI runs as root on a fresh
+# machine.
 setup_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+  if [ ${#missing[@]} -ne 0 ]; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
   fi
 }
 

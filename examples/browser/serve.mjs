@@ -5,6 +5,11 @@
 //   /js-glue/    js-glue/src               the glue, as the ES module users import
 //   /build/      the build directory       linked .wasm files, imagelib.wasm, image.ppm
 //                                          (examples/browser/build.sh writes it)
+// plus two echo endpoints for the Web API page (web-apis.html), which hands
+// runtime views to fetch and WebSocket and checks what arrives back:
+//   POST /echo   answers with the request body (at most 1 MiB)
+//   /ws-echo     a WebSocket (RFC 6455, unfragmented messages) that sends
+//                every text or binary message back
 // and sets on every response the headers that make the page cross-origin
 // isolated (COOP same-origin + COEP require-corp), which browsers require
 // before they offer SharedArrayBuffer and shared WebAssembly.Memory (the
@@ -14,6 +19,7 @@
 // Usage: node examples/browser/serve.mjs [--port N] [--host H] [--build DIR]
 //   defaults: port 8080, host 127.0.0.1, build $CARGO_TARGET_DIR/browser-examples
 //   (CARGO_TARGET_DIR defaults to ~/.cache/multimem/target, as in scripts/env.sh).
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -39,7 +45,11 @@ const TYPES = {
   ".ppm": "image/x-portable-pixmap",
   ".png": "image/png",
   ".svg": "image/svg+xml",
+  ".ico": "image/svg+xml",
 };
+
+/** Largest body POST /echo answers. */
+const ECHO_LIMIT = 1 << 20;
 
 /** Headers sent with every response (cross-origin isolation, no caching). */
 export const ISOLATION_HEADERS = Object.freeze({
@@ -65,7 +75,8 @@ export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = 
       res.writeHead(status, { ...ISOLATION_HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
       res.end(req.method === "HEAD" ? undefined : body);
     };
-    if (req.method !== "GET" && req.method !== "HEAD") return send(405, "only GET and HEAD\n");
+    if (req.method === "POST" && req.url === "/echo") return echo(req, res);
+    if (req.method !== "GET" && req.method !== "HEAD") return send(405, "only GET and HEAD (and POST /echo)\n");
     let path;
     try {
       path = decodeURIComponent(new URL(req.url, "http://x").pathname);
@@ -85,12 +96,105 @@ export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = 
       send(e.code === "ENOENT" ? 404 : 500, e.code === "ENOENT" ? `not found: ${path}\n` : `error: ${e.message}\n`);
     }
   });
+  const upgraded = new Set();
+  server.on("upgrade", (req, socket) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    if (req.url !== "/ws-echo" || typeof req.headers["sec-websocket-key"] !== "string") {
+      socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    webSocketEcho(req, socket);
+  });
   await new Promise((ok, fail) => {
     server.once("error", fail);
     server.listen(port, host, ok);
   });
   const url = `http://${host}:${server.address().port}`;
-  return { server, url, close: () => new Promise((ok) => server.close(ok)) };
+  // close() ends keep-alive connections and WebSockets too, so it never waits on a client.
+  const close = () =>
+    new Promise((ok) => {
+      server.close(ok);
+      server.closeAllConnections();
+      for (const s of upgraded) s.destroy();
+    });
+  return { server, url, close };
+}
+
+/** POST /echo: the body back, as application/octet-stream. */
+function echo(req, res) {
+  const chunks = [];
+  let size = 0;
+  req.on("data", (c) => {
+    size += c.length;
+    if (size <= ECHO_LIMIT) chunks.push(c);
+  });
+  req.on("end", () => {
+    const body = size <= ECHO_LIMIT ? Buffer.concat(chunks) : Buffer.from(`body over ${ECHO_LIMIT} bytes\n`);
+    res.writeHead(size <= ECHO_LIMIT ? 200 : 413, { ...ISOLATION_HEADERS, "Content-Type": "application/octet-stream", "Content-Length": body.length });
+    res.end(body);
+  });
+}
+
+/** One frame of `opcode` with `payload`, unmasked (server to client). */
+function frame(opcode, payload) {
+  const n = payload.length;
+  const head = n < 126 ? Buffer.from([0x80 | opcode, n]) : n < 65536 ? Buffer.from([0x80 | opcode, 126, n >> 8, n & 0xff]) : null;
+  if (head === null) {
+    const h = Buffer.alloc(10);
+    h[0] = 0x80 | opcode;
+    h[1] = 127;
+    h.writeBigUInt64BE(BigInt(n), 2);
+    return Buffer.concat([h, payload]);
+  }
+  return Buffer.concat([head, payload]);
+}
+
+/** Parses one client frame at the start of `buf`: { fin, opcode, payload, size } or null if incomplete. */
+function parseFrame(buf) {
+  if (buf.length < 2) return null;
+  const fin = (buf[0] & 0x80) !== 0;
+  const opcode = buf[0] & 0x0f;
+  const masked = (buf[1] & 0x80) !== 0;
+  let n = buf[1] & 0x7f;
+  let at = 2;
+  if (n === 126) {
+    if (buf.length < 4) return null;
+    n = buf.readUInt16BE(2);
+    at = 4;
+  } else if (n === 127) {
+    if (buf.length < 10) return null;
+    n = Number(buf.readBigUInt64BE(2));
+    at = 10;
+  }
+  const key = masked ? buf.subarray(at, at + 4) : null;
+  if (masked) at += 4;
+  if (n > ECHO_LIMIT) return { fin, opcode: -1, payload: Buffer.alloc(0), size: buf.length };
+  if (buf.length < at + n) return null;
+  const payload = Buffer.from(buf.subarray(at, at + n));
+  if (key) for (let i = 0; i < n; i++) payload[i] ^= key[i & 3];
+  return { fin, opcode, payload, size: at + n };
+}
+
+/** The /ws-echo WebSocket: the handshake, then every message sent back. */
+function webSocketEcho(req, socket) {
+  const accept = createHash("sha1").update(req.headers["sec-websocket-key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  let buf = Buffer.alloc(0);
+  socket.on("error", () => socket.destroy());
+  socket.on("data", (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    for (let f = parseFrame(buf); f !== null; f = parseFrame(buf)) {
+      buf = buf.subarray(f.size);
+      if (f.opcode === 8 || f.opcode === -1 || !f.fin) {
+        // Close (or a message this echo does not take: too large, fragmented).
+        socket.end(frame(8, f.opcode === 8 ? f.payload.subarray(0, 2) : Buffer.from([0x03, 0xf1])));
+        return;
+      }
+      if (f.opcode === 9) socket.write(frame(10, f.payload));
+      else if (f.opcode === 1 || f.opcode === 2) socket.write(frame(f.opcode, f.payload));
+    }
+  });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

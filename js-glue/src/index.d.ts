@@ -187,6 +187,8 @@ export declare class ByteBuffer implements Disposable {
   view(): Uint8Array;
   /** A view Web APIs accept: view() on the refresh path, else a copy (see README). */
   fixedView(): Uint8Array;
+  /** Calls `fn` with fixedView(); a copy is written back after `fn` returns (for APIs that write). */
+  withFixedView<R>(fn: (view: Uint8Array) => R): R;
   /** A fresh Uint8Array (ordinary ArrayBuffer) with a copy of the bytes. */
   copyTo(): Uint8Array;
   /** A fresh, transferable ArrayBuffer with a copy of the bytes. */
@@ -259,6 +261,8 @@ export declare class ByteData extends TypedData {
   view(): DataView;
   /** A DataView Web APIs accept: view() on the refresh path, else a copy (see README). */
   fixedView(): DataView;
+  /** Calls `fn` with fixedView(); a copy is written back after `fn` returns (for APIs that write). */
+  withFixedView<R>(fn: (view: DataView) => R): R;
   /** A DataView over a fresh copy (for APIs that reject resizable buffers). */
   copyTo(): DataView;
   getInt8(byteOffset: number): number;
@@ -331,6 +335,8 @@ export declare abstract class TypedList<A extends AnyTypedArray, E, V extends nu
   copyTo<T extends (V extends bigint ? BigInt64Array | BigUint64Array : NumberTypedArray)>(target: T, targetOffset?: number): T;
   /** A view Web APIs accept: view() on the refresh path, else a copy (see README). */
   fixedView(): A;
+  /** Calls `fn` with fixedView(); a copy is written back after `fn` returns (for APIs that write). */
+  withFixedView<R>(fn: (view: A) => R): R;
   /** The elements (lanes) as a plain array. */
   toArray(): V[];
   /** The elements as get() returns them: `for..of`, spread, `Array.from`. */

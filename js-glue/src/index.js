@@ -864,6 +864,26 @@ class Reference {
     return this._rt._rab === null && !this._rt._shared ? v : this.copyTo();
   }
 
+  /**
+   * Calls `fn` with fixedView() and returns its result: for APIs that
+   * write into the view they are given (TextEncoder.encodeInto,
+   * crypto.getRandomValues). When fixedView() had to be a copy, the copy is
+   * written back into this buffer after `fn` returns (`fn` must be
+   * synchronous). Zero-copy on the refresh path.
+   */
+  withFixedView(fn) {
+    if (typeof fn !== "function") throw new TypeError(`fn: expected a function, got ${describe(fn)}`);
+    const v = this.fixedView();
+    const result = fn(v);
+    if (result !== null && typeof result === "object" && typeof result.then === "function") {
+      throw new TypeError("fn: must be synchronous (the copy is written back when it returns)");
+    }
+    if (v !== this._arr) {
+      this._rt._mem8().set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), this._live() + (this._off ?? 0));
+    }
+    return result;
+  }
+
   get [Symbol.toStringTag]() {
     return kindName(this);
   }

@@ -29,18 +29,22 @@ const ARGS = [
   "--js-flags=--expose-gc",
 ];
 
+// WebGPU on the CPU (SwiftShader): for the Web API page's GPUQueue.writeBuffer case.
+const WEBGPU_ARGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"];
+
 /**
- * Starts the server and Chromium. Returns `{ url, open(path), close() }`;
+ * Starts the server and Chromium (`webgpu`: with a SwiftShader WebGPU
+ * adapter instead of --disable-gpu). Returns `{ url, open(path), close() }`;
  * `open` gives `{ page, problems }` where `problems` collects console errors,
  * page errors, failed requests and HTTP errors (each test asserts it empty).
  */
-export async function launch() {
+export async function launch({ webgpu = false } = {}) {
   const server = await startServer({ port: 0, buildDir: BUILD });
   const profile = mkdtempSync(join(tmpdir(), "multimem-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: webgpu ? [...ARGS.filter((a) => a !== "--disable-gpu"), ...WEBGPU_ARGS] : ARGS,
     viewport: { width: 1100, height: 900 },
   });
   // Networking off: only our server may be reached.
