@@ -11,7 +11,11 @@
 #   4. node:test suites on Node 24 (refresh view path) and Node 26
 #      (memory.toResizableBuffer path), both with --expose-gc; then on Node 22, from a
 #      copy of the tests with `using` compiled away (test/without-using.mjs);
-#   5. the system Node, if older than 22, must refuse with the multi-memory error.
+#   5. the npm linker (linker/npm): multimem-link built for wasm32-wasip1 (linker/npm/build.sh),
+#      compared with the native CLI (same bytes, messages, exit codes) and its JS API tested,
+#      then both npm packages packed, installed from the tarballs into a fresh directory
+#      and the README's quick starts run there; on Node 22 and Node 26;
+#   6. the system Node, if older than 22, must refuse with the multi-memory error.
 source "$(dirname "$0")/env.sh"
 setup_rust
 setup_node
@@ -45,6 +49,16 @@ node22_tests="$CARGO_TARGET_DIR/js-glue-node22"
 version="$("$MULTIMEM_NODE22" --version)"
 echo "== node:test on Node $version (tests with \`using\` compiled away)"
 (cd "$node22_tests/js-glue" && "$MULTIMEM_NODE22" --expose-gc --test --test-reporter=spec test/*.test.js) || failed+=("$version")
+
+echo "== npm linker: wasm32-wasip1 build, native CLI for comparison"
+linker/npm/build.sh >/dev/null
+cargo build -q -p multimem-link
+export MULTIMEM_LINK_NATIVE="$CARGO_TARGET_DIR/debug/multimem-link"
+for node in "$MULTIMEM_NODE22" "$MULTIMEM_NODE26"; do
+  version="$("$node" --version)"
+  echo "== npm linker and npm install of both packages on Node $version"
+  "$node" --test --test-reporter=spec linker/npm/test/*.test.mjs || failed+=("$version (npm)")
+done
 
 if command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then
   echo "== system Node $(node --version) has no multi-memory: instantiate must say so"
