@@ -121,13 +121,24 @@ test("inspector: allocate, drop, force GC, back to zero", async () => {
   await waitForStatus(page);
   const state = () => page.evaluate(() => window.inspector);
   const shown = (id) => page.$eval(`#${id}`, (el) => el.textContent);
+  const ticks = (id) => page.$eval(`#${id}`, (c) => ({ y: c.dataset.yTicks.split("|"), x: c.dataset.xTicks.split("|") }));
   assert.equal((await state()).liveBuffers, 0);
+  // A fresh page (all counts 0) still has round axes: counts 0..10, bytes in KiB, 20 s of time.
+  const fresh = await ticks("chart-buffers");
+  assert.deepEqual(fresh.y, ["0", "2", "4", "6", "8", "10"]);
+  assert.deepEqual(fresh.x, ["−20 s", "−15 s", "−10 s", "−5 s", "now"]);
+  const freshBytes = await ticks("chart-memory");
+  assert.equal(freshBytes.y[0], "0");
+  assert.ok(freshBytes.y.slice(1).every((t) => /^\d+ (KiB|MiB)$/.test(t)), freshBytes.y.join(" "));
+  assert.ok(freshBytes.y.length >= 3 && freshBytes.y.length <= 6, freshBytes.y.join(" "));
 
   await page.click("#allocate");
   await page.click("#allocate");
   await page.click("#hold");
   let s = await state();
   assert.equal(s.liveBuffers, 2100);
+  await page.waitForTimeout(250); // the 100 ms sampler redraws
+  assert.deepEqual((await ticks("chart-buffers")).y, ["0", "500", "1,000", "1,500", "2,000", "2,500"], "round steps above 2,100");
   assert.equal(s.wrappers, 2000);
   assert.equal(s.appHeld, 100);
   assert.equal(s.allocations, 2100);
@@ -187,4 +198,29 @@ test("worker: copyOut + transfer, and a shared external memory", async () => {
   await page.screenshot({ path: join(SCREENSHOTS, "worker.png"), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test("every page at phone width (390 px): no sideways scrolling, no errors", async () => {
+  for (const name of ["index", "image", "inspector", "worker", "web-apis"]) {
+    const { page, problems } = await browser.open(`/${name === "index" ? "" : `${name}.html`}`, { viewport: { width: 390, height: 844 } });
+    if (name !== "index") await waitForStatus(page, 60_000);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${name}: the page is ${width} px wide at a 390 px viewport`);
+    await page.screenshot({ path: join(SCREENSHOTS, `phone-${name}.png`), fullPage: true });
+    assert.deepEqual(problems, [], name);
+    await page.close();
+  }
+});
+
+test("the favicon is served and every page links it", async () => {
+  for (const name of ["index", "image", "inspector", "worker", "web-apis"]) {
+    const { page, problems } = await browser.open(`/${name === "index" ? "" : `${name}.html`}`);
+    const icon = await page.$eval('link[rel="icon"]', (l) => l.href);
+    assert.match(icon, /\/favicon\.svg$/, name);
+    const type = await page.evaluate((u) => fetch(u).then((r) => r.ok && r.headers.get("content-type")), icon);
+    assert.equal(type, "image/svg+xml", name);
+    if (name !== "index") await waitForStatus(page, 60_000);
+    assert.deepEqual(problems, [], name);
+    await page.close();
+  }
 });

@@ -90,12 +90,12 @@ run(async () => {
       { color: "#9333ea", values: history.allocations },
       { color: "#ea580c", values: history.finalized },
       { color: "#2563eb", values: history.live },
-    ], { title: "buffers" });
+    ], { title: "buffers", window: SAMPLES });
     drawChart($("chart-memory"), [
       { color: "#0d9488", values: history.ownBytes },
       { color: "#ca8a04", values: history.extBytes },
       { color: "#2563eb", values: history.liveBytes },
-    ], { title: "bytes" });
+    ], { title: "bytes", unit: "bytes", minTop: 2 * PAGE, window: SAMPLES });
     window.inspector = { ...s, allocations, wrappers: wrappers.length, appHeld: app.held(), externalCopied,
       externalBytes: external.buffer.byteLength, samples: history.live.length };
   }
