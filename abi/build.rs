@@ -402,9 +402,10 @@ impl Abi {
             .iter()
             .map(|r| {
                 op_variant(&r.cells[0], r.line);
-                let kind = kinds.iter().find(|k| k.name == r.cells[3]).unwrap_or_else(|| {
-                    panic!("docs/ABI.md line {}: unknown lowered kind `{}`", r.line, r.cells[3])
-                });
+                let kind = kinds
+                    .iter()
+                    .find(|k| k.name == r.cells[3])
+                    .unwrap_or_else(|| panic!("docs/ABI.md line {}: unknown lowered kind `{}`", r.line, r.cells[3]));
                 let params = val_types(&r.cells[1], r.line);
                 assert_eq!(
                     params.len(),
@@ -618,7 +619,14 @@ impl Abi {
         writeln!(w, "\n/// What a lowered-memory import does (\"Single-memory build\" in `docs/ABI.md`).").unwrap();
         writeln!(w, "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum LoweredKind {{").unwrap();
         for k in &self.lowered_kinds {
-            writeln!(w, "    /// Params `{}`: {}\n    {},", k.params.join(" "), k.doc, camel(&k.name.to_ascii_uppercase())).unwrap();
+            writeln!(
+                w,
+                "    /// Params `{}`: {}\n    {},",
+                k.params.join(" "),
+                k.doc,
+                camel(&k.name.to_ascii_uppercase())
+            )
+            .unwrap();
         }
         writeln!(w, "}}\n\nimpl LoweredKind {{").unwrap();
         writeln!(w, "    /// The kind's name in `docs/ABI.md`.\n    pub const fn name(self) -> &'static str {{\n        match self {{").unwrap();
@@ -628,10 +636,12 @@ impl Abi {
         writeln!(w, "        }}\n    }}").unwrap();
         writeln!(w, "    /// The names of its parameters, in order.\n    pub const fn params(self) -> &'static [&'static str] {{\n        match self {{").unwrap();
         for k in &self.lowered_kinds {
-            writeln!(w, "            LoweredKind::{} => &[{}],", camel(&k.name.to_ascii_uppercase()), strs(&k.params)).unwrap();
+            writeln!(w, "            LoweredKind::{} => &[{}],", camel(&k.name.to_ascii_uppercase()), strs(&k.params))
+                .unwrap();
         }
         writeln!(w, "        }}\n    }}\n}}").unwrap();
-        writeln!(w, "\n/// Every import the single-memory build can take from `LOWERED_MODULE`, in table order.").unwrap();
+        writeln!(w, "\n/// Every import the single-memory build can take from `LOWERED_MODULE`, in table order.")
+            .unwrap();
         writeln!(w, "pub const LOWERED: &[Lowered] = &[").unwrap();
         for l in &self.lowered {
             writeln!(
