@@ -1,6 +1,8 @@
 //! `bench-link`: links large real-world modules with `runtime.wasm`, with
-//! `multimem-link` and with binaryen's `wasm-merge`, in the same run, and
-//! writes a table into BENCHMARKS.md. A benchmark, not a test (run.sh).
+//! `multimem-link` (native, and the npm package's wasm32-wasip1 build on
+//! Node when `--multimem-link-npm` is given) and with binaryen's
+//! `wasm-merge`, in the same run, and writes a table into BENCHMARKS.md. A
+//! benchmark, not a test (run.sh).
 //!
 //! Phases:
 //! 1. write the bundled `runtime.wasm` into the work directory;
@@ -48,6 +50,10 @@ fn memory_export(wasm: &[u8]) -> Option<String> {
 struct Options {
     runs: usize,
     multimem_link: PathBuf,
+    /// The npm package's CLI script (linker/npm/bin/multimem-link.js), run by `node`.
+    multimem_link_npm: Option<PathBuf>,
+    /// The Node that runs wasm-merge and the npm linker.
+    node: PathBuf,
     wasm_merge: PathBuf,
     work: PathBuf,
     benchmarks_md: Option<PathBuf>,
@@ -58,7 +64,7 @@ struct Options {
 fn usage() -> ! {
     eprintln!(
         "usage: bench-link --multimem-link PATH --wasm-merge PATH --work DIR [--runs N] \
-         [--benchmarks-md FILE] [--command TEXT] LABEL=INPUT.wasm..."
+         [--multimem-link-npm CLI.js] [--node PATH] [--benchmarks-md FILE] [--command TEXT] LABEL=INPUT.wasm..."
     );
     std::process::exit(2)
 }
@@ -68,6 +74,8 @@ fn parse_args() -> Options {
     let mut o = Options {
         runs: 5,
         multimem_link: PathBuf::new(),
+        multimem_link_npm: None,
+        node: PathBuf::from("node"),
         wasm_merge: PathBuf::new(),
         work: PathBuf::new(),
         benchmarks_md: None,
@@ -79,6 +87,8 @@ fn parse_args() -> Options {
         match arg.as_str() {
             "--runs" => o.runs = value().parse().unwrap_or_else(|_| usage()),
             "--multimem-link" => o.multimem_link = value().into(),
+            "--multimem-link-npm" => o.multimem_link_npm = Some(value().into()),
+            "--node" => o.node = value().into(),
             "--wasm-merge" => o.wasm_merge = value().into(),
             "--work" => o.work = value().into(),
             "--benchmarks-md" => o.benchmarks_md = Some(value().into()),
@@ -146,6 +156,9 @@ enum Tool {
     /// the linker adds it as memory 0 and the app's memory becomes index 1
     /// (every load, store and active segment of the app gains a memidx byte).
     MultimemLinkEnvMemory,
+    /// As `MultimemLinkAppMemory`, with the npm package: the same CLI
+    /// compiled to wasm32-wasip1, run by node:wasi (one thread).
+    MultimemLinkNpm,
     WasmMerge,
 }
 
@@ -154,6 +167,7 @@ impl Tool {
         match self {
             Tool::MultimemLinkAppMemory => "multimem-link (external = app memory)",
             Tool::MultimemLinkEnvMemory => "multimem-link (external = added env.memory)",
+            Tool::MultimemLinkNpm => "multimem-link npm: wasm on Node (external = app memory)",
             Tool::WasmMerge => "wasm-merge",
         }
     }
@@ -162,6 +176,7 @@ impl Tool {
         match self {
             Tool::MultimemLinkAppMemory => "multimem-link-app-memory",
             Tool::MultimemLinkEnvMemory => "multimem-link-env-memory",
+            Tool::MultimemLinkNpm => "multimem-link-npm",
             Tool::WasmMerge => "wasm-merge",
         }
     }
@@ -172,19 +187,26 @@ impl Tool {
     fn command(self, o: &Options, input: &Input, runtime: &Path, out: &Path) -> Command {
         let app = &input.path;
         match self {
-            Tool::MultimemLinkAppMemory | Tool::MultimemLinkEnvMemory => {
-                let mut c = Command::new(&o.multimem_link);
+            Tool::MultimemLinkAppMemory | Tool::MultimemLinkEnvMemory | Tool::MultimemLinkNpm => {
+                let mut c = match (self, &o.multimem_link_npm) {
+                    (Tool::MultimemLinkNpm, Some(cli)) => {
+                        let mut c = Command::new(&o.node);
+                        c.arg(cli);
+                        c
+                    }
+                    _ => Command::new(&o.multimem_link),
+                };
                 c.arg(format!("app={}", app.display()))
                     .arg(format!("multimem={}", runtime.display()))
                     .args(["--skip-conflicts", "--strip-names", "--quiet", "-o"])
                     .arg(out);
-                if let (Tool::MultimemLinkAppMemory, Some(mem)) = (self, &input.memory_export) {
+                if let (Tool::MultimemLinkAppMemory | Tool::MultimemLinkNpm, Some(mem)) = (self, &input.memory_export) {
                     c.arg("--external-memory").arg(format!("app.{mem}"));
                 }
                 c
             }
             Tool::WasmMerge => {
-                let mut c = Command::new("node");
+                let mut c = Command::new(&o.node);
                 c.arg(&o.wasm_merge)
                     .arg(app)
                     .arg("app")
@@ -221,9 +243,13 @@ fn main() {
         input.memory_export = memory_export(&bytes);
     }
     let o = o;
-    let tools = [Tool::MultimemLinkAppMemory, Tool::MultimemLinkEnvMemory, Tool::WasmMerge];
+    let mut tools = vec![Tool::MultimemLinkAppMemory, Tool::MultimemLinkEnvMemory];
+    if o.multimem_link_npm.is_some() {
+        tools.push(Tool::MultimemLinkNpm);
+    }
+    tools.push(Tool::WasmMerge);
     // Index of the baseline in `tools`.
-    const BASE: usize = 2;
+    let base = tools.len() - 1;
 
     let mut table = String::new();
     table.push_str(
@@ -262,7 +288,7 @@ fn main() {
                 }
             }
         }
-        let rows: Vec<Option<Row>> = tools
+        let mut rows: Vec<Option<Row>> = tools
             .iter()
             .enumerate()
             .map(|(t, tool)| {
@@ -282,6 +308,18 @@ fn main() {
                 })
             })
             .collect();
+        // The npm build must write exactly the native build's bytes.
+        if let Some(npm) = tools.iter().position(|t| *t == Tool::MultimemLinkNpm) {
+            let read = |tool: Tool| std::fs::read(o.work.join(format!("{}.{}.wasm", input.label, tool.file_tag())));
+            if rows[npm].is_some()
+                && rows[0].is_some()
+                && read(Tool::MultimemLinkNpm).ok() != read(Tool::MultimemLinkAppMemory).ok()
+            {
+                eprintln!("{}: the npm build's output differs from the native build's", input.label);
+                errors[npm] = Some("output differs from the native build's".into());
+                rows[npm] = None;
+            }
+        }
         for (t, tool) in tools.iter().enumerate() {
             let cells = match &rows[t] {
                 None => {
@@ -289,12 +327,12 @@ fn main() {
                     format!("failed: {} | | | | | | |", errors[t].as_deref().unwrap_or("?").replace('|', "/"))
                 }
                 Some(r) => {
-                    let vs = match (&rows[t], &rows[BASE]) {
-                        (Some(r), Some(base)) if t != BASE => format!(
+                    let vs = match (&rows[t], &rows[base]) {
+                        (Some(r), Some(base_row)) if t != base => format!(
                             "wall {:.1}x faster, CPU {:.1}x less, output {:+.2}%",
-                            base.wall_s / r.wall_s,
-                            base.cpu_s / r.cpu_s,
-                            (r.output_bytes as f64 / base.output_bytes as f64 - 1.0) * 100.0
+                            base_row.wall_s / r.wall_s,
+                            base_row.cpu_s / r.cpu_s,
+                            (r.output_bytes as f64 / base_row.output_bytes as f64 - 1.0) * 100.0
                         ),
                         _ => String::new(),
                     };
@@ -342,6 +380,15 @@ fn write_section(md: &Path, o: &Options, table: &str) {
          place (linker/src/buffer.rs), wasm-merge reads and truncates. multimem-link\n\
          is the release build; wasm-merge is binaryen's npm package (an emscripten\n\
          build run by `node`, i.e. wasm, not native code).\n\n\
+         The npm row is `linker/npm` (`npx multimem-link`): the same CLI compiled to\n\
+         wasm32-wasip1 (release, fat LTO) and run by Node's `node:wasi`, with the\n\
+         app-memory flags; its output is checked to be byte-identical to the native\n\
+         app-memory row's. Disclosures: wasm32-wasip1 has no threads, so it links on\n\
+         one core while the native rows use both (compare CPU as well as wall); each\n\
+         run starts a Node process and compiles the 3.6 MB linker module (Node keeps\n\
+         no compiled-code cache between processes), which is part of its time, as\n\
+         Node's start-up is part of wasm-merge's; the npm CLI also copies each input\n\
+         into wasm memory where the native build maps it.\n\n\
          Where multimem-link's time goes (swc, app memory, `MULTIMEM_LINK_TIMINGS=1`):\n\
          module-level check of the input 4 ms, parsing, merging and resolving 2 ms,\n\
          code rewritten and validated on both cores 72-77 ms, output written 3-9 ms.\n\
