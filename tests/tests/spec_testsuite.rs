@@ -78,7 +78,7 @@ const SPEC: &str = "multimem_spec_module";
 /// Name of the unrelated module in the link.
 const UNRELATED: &str = "multimem_unrelated";
 /// Name of runtime.wasm in the link (what apps import the runtime API from).
-const RUNTIME: &str = "multimem";
+const RUNTIME: &str = multimem_linker::RUNTIME_MODULE;
 
 /// A module unrelated to any spec module, linked first so that every index
 /// space of the spec module shifts: types (a GC rec group), functions,
