@@ -717,6 +717,25 @@ impl Abi {
         writeln!(w, "}});").unwrap();
         writeln!(
             w,
+            "\n/** The imports of INTRINSICS_MODULE: signature, instruction, memories by role, log2 alignment. */\nexport const INTRINSICS = Object.freeze({{"
+        )
+        .unwrap();
+        for i in &self.intrinsics {
+            writeln!(
+                w,
+                "  {}: Object.freeze({{ params: [{}], results: [{}], instruction: {:?}, memories: [{}], align: {} }}),",
+                i.name,
+                lower(&i.params),
+                lower(&i.results),
+                i.instruction,
+                lower(&i.memories),
+                i.align
+            )
+            .unwrap();
+        }
+        writeln!(w, "}});").unwrap();
+        writeln!(
+            w,
             "\n/** Single-memory build: the imports of LOWERED_MODULE by instruction, with their kind. */\nexport const LOWERED = Object.freeze({{"
         )
         .unwrap();
@@ -783,6 +802,13 @@ impl Abi {
         )
         .unwrap();
         writeln!(w, "export declare const EXPORTS: Readonly<Record<ExportName, Readonly<{{ params: string[]; results: string[]; onError: \"traps\" | \"returns\" | \"never\" }}>>>;").unwrap();
+        writeln!(
+            w,
+            "/** Name of an intrinsic (an import of INTRINSICS_MODULE). */\nexport type IntrinsicName = {};",
+            self.intrinsics.iter().map(|i| format!("{:?}", i.name)).collect::<Vec<_>>().join(" | ")
+        )
+        .unwrap();
+        writeln!(w, "export declare const INTRINSICS: Readonly<Record<IntrinsicName, Readonly<{{ params: string[]; results: string[]; instruction: string; memories: (\"own\" | \"external\")[]; align: number }}>>>;").unwrap();
         writeln!(
             w,
             "/** Kind of a lowered-memory import. */\nexport type LoweredKind = {};",

@@ -40,6 +40,9 @@ export declare const KINDS: ReadonlyArray<Readonly<{ code: number; name: KindNam
 /** Name of an export of runtime.wasm. */
 export type ExportName = "abi_version" | "last_error" | "buffer_new" | "buffer_retain" | "buffer_release" | "buffer_length" | "buffer_refcount" | "buffer_check" | "view_check" | "list_get_i64" | "list_set_i64" | "list_get_f64" | "list_set_f64" | "list_fill_i64" | "list_fill_f64" | "list_set_range" | "bytes_copy" | "bytes_fill" | "bytedata_get_i64" | "bytedata_set_i64" | "bytedata_get_f64" | "bytedata_set_f64" | "list_add" | "list_mul" | "external_copy_in" | "external_copy_out" | "stats_live_buffers" | "stats_live_bytes" | "stats_heap_bytes" | "stats_pages";
 export declare const EXPORTS: Readonly<Record<ExportName, Readonly<{ params: string[]; results: string[]; onError: "traps" | "returns" | "never" }>>>;
+/** Name of an intrinsic (an import of INTRINSICS_MODULE). */
+export type IntrinsicName = "memory_copy_external_own" | "memory_copy_own_external" | "memory_fill_external" | "memory_size_external" | "i32_load8_u_external" | "i32_store8_external" | "i32_load_external" | "i32_store_external" | "i64_load_external" | "i64_store_external" | "f32_load_external" | "f32_store_external" | "f64_load_external" | "f64_store_external" | "i32_atomic_rmw_add_own";
+export declare const INTRINSICS: Readonly<Record<IntrinsicName, Readonly<{ params: string[]; results: string[]; instruction: string; memories: ("own" | "external")[]; align: number }>>>;
 /** Kind of a lowered-memory import. */
 export type LoweredKind = "load" | "store" | "size" | "grow" | "fill" | "copy" | "init" | "drop" | "active" | "atomic_load" | "atomic_store" | "atomic_rmw" | "atomic_cmpxchg" | "atomic_notify" | "atomic_wait";
 export declare const LOWERED: Readonly<Record<string, Readonly<{ params: string[]; results: string[]; kind: LoweredKind; align: number }>>>;

@@ -140,6 +140,25 @@ export const EXPORTS = Object.freeze({
   stats_pages: Object.freeze({ params: [], results: ["i32"], onError: "never" }),
 });
 
+/** The imports of INTRINSICS_MODULE: signature, instruction, memories by role, log2 alignment. */
+export const INTRINSICS = Object.freeze({
+  memory_copy_external_own: Object.freeze({ params: ["i32", "i32", "i32"], results: [], instruction: "memory.copy", memories: ["external", "own"], align: 0 }),
+  memory_copy_own_external: Object.freeze({ params: ["i32", "i32", "i32"], results: [], instruction: "memory.copy", memories: ["own", "external"], align: 0 }),
+  memory_fill_external: Object.freeze({ params: ["i32", "i32", "i32"], results: [], instruction: "memory.fill", memories: ["external"], align: 0 }),
+  memory_size_external: Object.freeze({ params: [], results: ["i32"], instruction: "memory.size", memories: ["external"], align: 0 }),
+  i32_load8_u_external: Object.freeze({ params: ["i32"], results: ["i32"], instruction: "i32.load8_u", memories: ["external"], align: 0 }),
+  i32_store8_external: Object.freeze({ params: ["i32", "i32"], results: [], instruction: "i32.store8", memories: ["external"], align: 0 }),
+  i32_load_external: Object.freeze({ params: ["i32"], results: ["i32"], instruction: "i32.load", memories: ["external"], align: 0 }),
+  i32_store_external: Object.freeze({ params: ["i32", "i32"], results: [], instruction: "i32.store", memories: ["external"], align: 0 }),
+  i64_load_external: Object.freeze({ params: ["i32"], results: ["i64"], instruction: "i64.load", memories: ["external"], align: 0 }),
+  i64_store_external: Object.freeze({ params: ["i32", "i64"], results: [], instruction: "i64.store", memories: ["external"], align: 0 }),
+  f32_load_external: Object.freeze({ params: ["i32"], results: ["f32"], instruction: "f32.load", memories: ["external"], align: 0 }),
+  f32_store_external: Object.freeze({ params: ["i32", "f32"], results: [], instruction: "f32.store", memories: ["external"], align: 0 }),
+  f64_load_external: Object.freeze({ params: ["i32"], results: ["f64"], instruction: "f64.load", memories: ["external"], align: 0 }),
+  f64_store_external: Object.freeze({ params: ["i32", "f64"], results: [], instruction: "f64.store", memories: ["external"], align: 0 }),
+  i32_atomic_rmw_add_own: Object.freeze({ params: ["i32", "i32"], results: ["i32"], instruction: "i32.atomic.rmw.add", memories: ["own"], align: 2 }),
+});
+
 /** Single-memory build: the imports of LOWERED_MODULE by instruction, with their kind. */
 export const LOWERED = Object.freeze({
   "i32.load": Object.freeze({ params: ["i32", "i32"], results: ["i32"], kind: "load", align: 2 }),
