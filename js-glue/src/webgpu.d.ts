@@ -71,7 +71,8 @@ export declare function mapAsyncFrom(
 
 /**
  * queue.writeBuffer from the runtime memory: no copy in JS on the "refresh"
- * view path (returns 0), one counted staging copy on the "resizable" path
+ * view path (returns 0), one counted copy through a reused staging buffer
+ * (at most 4 MiB, one writeBuffer per chunk) on the "resizable" path
  * (WebGPU rejects views of resizable buffers). Returns the bytes copied in JS.
  */
 export declare function writeBufferFrom(

@@ -18,7 +18,8 @@
 //       upload with queue.writeBuffer straight from a view of the runtime
 //       memory: no copy in JS on the "refresh" view path. WebGPU rejects
 //       views of resizable ArrayBuffers ("must not be resizable", Chromium),
-//       so on the "resizable" path the bytes go through one staging copy,
+//       so on the "resizable" path the bytes go through one copy into a
+//       reused staging buffer of at most 4 MiB (one writeBuffer per chunk),
 //       which is counted; pass `{ viewPath: "refresh" }` to the Runtime for
 //       zero-copy uploads.
 //
@@ -39,6 +40,18 @@ import { ByteBuffer, TypedData } from "./index.js";
 
 const MAP_READ = 1;
 const MAP_WRITE = 2;
+
+/** Largest staging buffer of writeBufferFrom on the resizable path. */
+const STAGING_BYTES = 4 << 20;
+// Reused by every call: writeBuffer copies synchronously, so one buffer per
+// realm suffices. Allocated on first use, at most STAGING_BYTES.
+let staging = null;
+
+function stagingBuffer(size) {
+  const want = Math.min(Math.max(size, 1 << 16), STAGING_BYTES);
+  if (staging === null || staging.byteLength < want) staging = new ArrayBuffer(want);
+  return staging;
+}
 
 /** Counts the bytes the helpers copied in JS, and how many copies. */
 export class CopyCounter {
@@ -188,7 +201,8 @@ export async function mapAsyncFrom(gpuBuffer, source, offset = 0, size = undefin
  * `source` (all of them, or `options.size`): straight from the runtime
  * memory on the "refresh" view path (returns 0: no copy in JS; the browser
  * copies into its staging memory as for any writeBuffer); through one
- * counted staging copy on the "resizable" path, whose views WebGPU rejects.
+ * counted copy through a reused staging buffer (at most 4 MiB, one
+ * writeBuffer per chunk) on the "resizable" path, whose views WebGPU rejects.
  * Synchronous, like writeBuffer: nothing can grow the memory meanwhile.
  */
 export function writeBufferFrom(queue, gpuBuffer, bufferOffset, source, options = {}) {
@@ -207,8 +221,15 @@ export function writeBufferFrom(queue, gpuBuffer, bufferOffset, source, options 
     queue.writeBuffer(gpuBuffer, bufferOffset, bytes.buffer, bytes.byteOffset, size);
     return 0;
   }
-  const staging = bytes.slice(0, size);
+  // Fresh allocations of `size` bytes cost more than the copy (page faults),
+  // so the bytes go through the reused staging buffer, chunk by chunk.
+  const st = stagingBuffer(size);
+  const chunk = st.byteLength - (st.byteLength % 4);
+  for (let done = 0; done < size; done += chunk) {
+    const k = Math.min(chunk, size - done);
+    new Uint8Array(st, 0, k).set(bytes.subarray(done, done + k));
+    queue.writeBuffer(gpuBuffer, bufferOffset + done, st, 0, k);
+  }
   options.counter?.add(size);
-  queue.writeBuffer(gpuBuffer, bufferOffset, staging.buffer, 0, size);
   return size;
 }

@@ -62,6 +62,36 @@ for (const viewPath of ["refresh", "resizable"]) {
       assert.deepEqual(naive.map((r) => [r.bytes, r.copies]), [[2 * bytes, 2], [2 * bytes, 2]]);
     });
 
+    test("writeBufferFrom: an upload larger than the staging buffer, at an offset, arrives whole", async () => {
+      const got = await page.evaluate(async () => {
+        const { glue, device, runtime, webgpu, gpu } = window.webgpuContext;
+        const n = (10 << 20) / 4 + 3, bytes = n * 4, offset = 8; // 10 MiB + 12 B: 3 chunks of <= 4 MiB
+        using src = glue.Float32List.create(runtime, n);
+        using dst = glue.Float32List.create(runtime, n);
+        gpu.fill(src, 11);
+        const G = device.createBuffer({ size: bytes + offset, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+        const R = device.createBuffer({ size: bytes + offset, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        const counter = new webgpu.CopyCounter();
+        const copied = webgpu.writeBufferFrom(device.queue, G, offset, src, { counter });
+        const enc = device.createCommandEncoder();
+        enc.copyBufferToBuffer(G, 0, R, 0, bytes + offset);
+        device.queue.submit([enc.finish()]);
+        await R.mapAsync(GPUMapMode.READ);
+        const back = new Float32Array(R.getMappedRange(offset, bytes).slice(0));
+        R.unmap();
+        let differ = 0;
+        const v = src.view();
+        for (let i = 0; i < n; i++) if (!Object.is(back[i], v[i])) differ++;
+        G.destroy();
+        R.destroy();
+        return { copied, bytes, differ, counter: [counter.bytes, counter.copies], viewPath: runtime.viewPath };
+      });
+      assert.equal(got.differ, 0, "every element arrived");
+      const js = got.viewPath === "refresh" ? 0 : got.bytes;
+      assert.equal(got.copied, js);
+      assert.deepEqual(got.counter, js ? [js, 1] : [0, 0]);
+    });
+
     test("after memory.grow: views taken before growth, and growth while a map is pending", async () => {
       const got = await page.evaluate(async () => {
         const { glue, device, runtime, webgpu, gpu } = window.webgpuContext;
