@@ -49,6 +49,12 @@ export async function loadPipeline(build = defaultBuildDir()) {
   return { ...(await createPipeline({ glue, codec, codecLinked, wasm })), codec, codecLinked };
 }
 
+/** CPU time of this thread in ms (Node >= 23.9). */
+function threadCpuMs() {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function parseArgs(argv) {
   const opt = { build: defaultBuildDir(), variant: "all", images: 1, runs: 1, warmup: 0, mode: "pipeline" };
   for (let i = 0; i < argv.length; i += 2) {
@@ -78,10 +84,11 @@ async function main() {
   for (const name of opt.variant === "all" ? VARIANTS : [opt.variant]) {
     const perImage = [];
     for (let k = 0; k < opt.images; k++) {
-      const r = measure(pipeline.variants[name], images[k], { runs: opt.runs, warmup: opt.warmup });
-      perImage.push({ ms: r.ms, bytesCopied: r.bytesCopied, boundaryCrossings: r.boundaryCrossings, hash: fnv1a(r.output), outputBytes: r.output.length });
+      const r = measure(pipeline.variants[name], images[k], { runs: opt.runs, warmup: opt.warmup, cpuNow: threadCpuMs });
+      perImage.push({ ms: r.ms, cpuMs: r.cpuMs, bytesCopied: r.bytesCopied, boundaryCrossings: r.boundaryCrossings, hash: fnv1a(r.output), outputBytes: r.output.length });
     }
     const all = perImage.flatMap((p) => p.ms);
+    const cpu = perImage.flatMap((p) => p.cpuMs);
     console.log(JSON.stringify({
       engine: `node ${process.version}`,
       variant: name,
@@ -90,6 +97,8 @@ async function main() {
       runs: opt.runs,
       medianMs: median(all),
       ms: all,
+      medianCpuMs: median(cpu),
+      cpuMs: cpu,
       bytesCopiedPerImage: median(perImage.map((p) => p.bytesCopied)),
       boundaryCrossingsPerImage: median(perImage.map((p) => p.boundaryCrossings)),
       hashes: perImage.map((p) => p.hash),

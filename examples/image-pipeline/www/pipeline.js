@@ -212,25 +212,33 @@ function rust(x) {
 
 /**
  * Runs `variant` on `jpeg` `runs` times (after `warmup` untimed runs) and
- * returns `{ ms: [..], bytesCopied, boundaryCrossings, output }` with the
- * output bytes of the last run. `now` is a clock in ms (performance.now).
+ * returns `{ ms: [..], cpuMs: [..], bytesCopied, boundaryCrossings, output }`
+ * with the output bytes of the last run. `now` is a clock in ms
+ * (performance.now); `cpuNow`, if given, the calling thread's CPU time in ms
+ * (Node: process.threadCpuUsage), which other processes' load disturbs less.
  */
-export function measure(variant, jpeg, { runs = 1, warmup = 0, now = () => performance.now(), onRun } = {}) {
+export function measure(variant, jpeg, { runs = 1, warmup = 0, now = () => performance.now(), cpuNow = null, onRun } = {}) {
   const input = variant.prepare(jpeg);
   const ms = [];
+  const cpuMs = [];
   let last = null;
   try {
     for (let i = 0; i < warmup + runs; i++) {
       if (last) variant.release(last.output);
       last = null;
+      const c0 = cpuNow?.();
       const t0 = now();
       last = variant.run(input);
       const t = now() - t0;
-      if (i >= warmup) ms.push(t);
+      const c = cpuNow ? cpuNow() - c0 : NaN;
+      if (i >= warmup) {
+        ms.push(t);
+        cpuMs.push(c);
+      }
       onRun?.(i, t);
     }
     const output = variant.outputBytes(last.output);
-    return { ms, bytesCopied: last.bytesCopied, boundaryCrossings: last.boundaryCrossings, output };
+    return { ms, cpuMs, bytesCopied: last.bytesCopied, boundaryCrossings: last.boundaryCrossings, output };
   } finally {
     // Also when a run throws (a codec error): the input and the last output go.
     if (last) variant.release(last.output);

@@ -81,9 +81,28 @@ fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// CPU time of the calling thread in ms (wasm runs on it: calls are synchronous).
+fn thread_cpu_ms() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into `t`.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+}
+
+/// A timed call: wall and thread-CPU milliseconds.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (c0, t0) = (thread_cpu_ms(), Instant::now());
+    let out = f();
+    (out, t0.elapsed().as_secs_f64() * 1e3, thread_cpu_ms() - c0)
+}
+
 /// The result of one variant on one image.
 struct Measured {
     ms: Vec<f64>,
+    cpu_ms: Vec<f64>,
     bytes_copied: u64,
     output: Vec<u8>,
 }
@@ -170,18 +189,15 @@ impl Variant for GcArrays {
     fn measure(&mut self, store: &mut Store<()>, jpeg: &[u8], runs: usize, warmup: usize) -> Result<Measured> {
         let input = self.new_array(store, jpeg)?;
         let process = self.app.get_func(&mut *store, "process").context("process")?;
-        let mut ms = Vec::new();
+        let (mut ms, mut cpu_ms) = (Vec::new(), Vec::new());
         let mut out = [Val::null_any_ref()];
         let mut copied = 0;
         for i in 0..warmup + runs {
             let before =
                 call_i64(&self.app, store, "copied_to_codec")? + call_i64(&self.app, store, "copied_from_codec")?;
-            let t = Instant::now();
-            process
-                .call(&mut *store, &[input, Val::I32(DELTA), Val::I32(QUALITY)], &mut out)
-                .map_err(anyhow::Error::from)
-                .context("a-loop: process")?;
-            let elapsed = t.elapsed().as_secs_f64() * 1e3;
+            let (result, elapsed, cpu) =
+                timed(|| process.call(&mut *store, &[input, Val::I32(DELTA), Val::I32(QUALITY)], &mut out));
+            result.map_err(anyhow::Error::from).context("a-loop: process")?;
             ensure!(
                 out[0].unwrap_anyref().is_some(),
                 "a-loop: codec status {}",
@@ -191,10 +207,11 @@ impl Variant for GcArrays {
                 - before;
             if i >= warmup {
                 ms.push(elapsed);
+                cpu_ms.push(cpu);
             }
         }
         let output = self.read_array(store, out[0])?;
-        Ok(Measured { ms, bytes_copied: copied, output })
+        Ok(Measured { ms, cpu_ms, bytes_copied: copied, output })
     }
 
     fn check_clean(&mut self, store: &mut Store<()>) -> Result<()> {
@@ -228,7 +245,7 @@ impl Variant for Multimem {
         self.runtime.bytes_mut(&mut *store, &input)?.copy_from_slice(jpeg);
         let process =
             self.app.get_typed_func::<(i32, i32, i32), i32>(&mut *store, "process").map_err(anyhow::Error::from)?;
-        let mut ms = Vec::new();
+        let (mut ms, mut cpu_ms) = (Vec::new(), Vec::new());
         let mut last = None;
         let mut copied = 0;
         for i in 0..warmup + runs {
@@ -237,23 +254,22 @@ impl Variant for Multimem {
             }
             let before =
                 call_i64(&self.app, store, "copied_to_codec")? + call_i64(&self.app, store, "copied_from_codec")?;
-            let t = Instant::now();
-            let address =
-                process.call(&mut *store, (input.address() as i32, DELTA, QUALITY)).map_err(anyhow::Error::from)?;
-            let elapsed = t.elapsed().as_secs_f64() * 1e3;
+            let (address, elapsed, cpu) = timed(|| process.call(&mut *store, (input.address() as i32, DELTA, QUALITY)));
+            let address = address.map_err(anyhow::Error::from).context("b: process")?;
             ensure!(address != 0, "b: codec status {}", call_i32(&self.app, store, "status", &[])?);
             copied = call_i64(&self.app, store, "copied_to_codec")? + call_i64(&self.app, store, "copied_from_codec")?
                 - before;
             last = Some(self.runtime.adopt(&mut *store, address as u32)?);
             if i >= warmup {
                 ms.push(elapsed);
+                cpu_ms.push(cpu);
             }
         }
         let out = last.context("no run")?;
         let output = self.runtime.bytes(&*store, &out)?.to_vec();
         self.runtime.release(&mut *store, out)?;
         self.runtime.release(&mut *store, input)?;
-        Ok(Measured { ms, bytes_copied: copied, output })
+        Ok(Measured { ms, cpu_ms, bytes_copied: copied, output })
     }
 
     fn check_clean(&mut self, store: &mut Store<()>) -> Result<()> {
@@ -279,21 +295,21 @@ impl Variant for Rust {
             .app
             .get_typed_func::<(i32, i32, i32, i32), i32>(&mut *store, "process")
             .map_err(anyhow::Error::from)?;
-        let mut ms = Vec::new();
+        let (mut ms, mut cpu_ms) = (Vec::new(), Vec::new());
         for i in 0..warmup + runs {
-            let t = Instant::now();
-            let st = process.call(&mut *store, (p, n, DELTA, QUALITY)).map_err(anyhow::Error::from)?;
-            let elapsed = t.elapsed().as_secs_f64() * 1e3;
+            let (st, elapsed, cpu) = timed(|| process.call(&mut *store, (p, n, DELTA, QUALITY)));
+            let st = st.map_err(anyhow::Error::from).context("c: process")?;
             ensure!(st == 0, "c: codec status {st}");
             if i >= warmup {
                 ms.push(elapsed);
+                cpu_ms.push(cpu);
             }
         }
         let (op, on) = (call_i32(&self.app, store, "output_ptr", &[])?, call_i32(&self.app, store, "output_len", &[])?);
         let output = memory.data(&*store)[op as usize..(op + on) as usize].to_vec();
         let free = self.app.get_typed_func::<(i32, i32), ()>(&mut *store, "free").map_err(anyhow::Error::from)?;
         free.call(&mut *store, (p, n)).map_err(anyhow::Error::from)?;
-        Ok(Measured { ms, bytes_copied: 0, output })
+        Ok(Measured { ms, cpu_ms, bytes_copied: 0, output })
     }
 
     fn check_clean(&mut self, _: &mut Store<()>) -> Result<()> {
@@ -356,22 +372,26 @@ fn main() -> Result<()> {
             }
         };
         let mut all = Vec::new();
+        let mut all_cpu = Vec::new();
         let mut copied = Vec::new();
         let mut hashes = Vec::new();
         for jpeg in &jpegs {
             let m =
                 variant.measure(&mut store, jpeg, args.runs, args.warmup).with_context(|| format!("variant {name}"))?;
             all.extend(m.ms);
+            all_cpu.extend(m.cpu_ms);
             copied.push(m.bytes_copied as f64);
             hashes.push(format!("\"{}\"", fnv1a(&m.output)));
         }
         variant.check_clean(&mut store)?;
         println!(
-            "{{\"engine\":\"wasmtime 48.0.8\",\"variant\":\"{name}\",\"image\":{image},\"images\":{},\"runs\":{},\"medianMs\":{:.3},\"ms\":[{}],\"bytesCopiedPerImage\":{},\"boundaryCrossingsPerImage\":0,\"hashes\":[{}],\"peakRssBytes\":{},\"liveBuffers\":0}}",
+            "{{\"engine\":\"wasmtime 48.0.8\",\"variant\":\"{name}\",\"image\":{image},\"images\":{},\"runs\":{},\"medianMs\":{:.3},\"ms\":[{}],\"medianCpuMs\":{:.3},\"cpuMs\":[{}],\"bytesCopiedPerImage\":{},\"boundaryCrossingsPerImage\":0,\"hashes\":[{}],\"peakRssBytes\":{},\"liveBuffers\":0}}",
             args.images,
             args.runs,
             median(&all),
             all.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(","),
+            median(&all_cpu),
+            all_cpu.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(","),
             median(&copied),
             hashes.join(","),
             peak_rss_bytes()
