@@ -108,6 +108,7 @@ async function main() {
       results.push({
         ...rounds[0],
         medianMs: median(rounds.flatMap((r) => r.ms)),
+        medianCpuMs: rounds[0].cpuMs ? median(rounds.flatMap((r) => r.cpuMs)) : NaN,
         peakRssBytes: median(rounds.map((r) => r.peakRssBytes)),
         hashes: rounds[0].hashes,
         allHashes: rounds.map((r) => r.hashes.join(",")),
@@ -118,28 +119,33 @@ async function main() {
   const ref = results[0].hashes.join(",");
   for (const r of results) if (r.allHashes.some((h) => h !== ref)) throw new Error(`bench: ${r.engine} ${r.variant} wrote other JPEGs (${r.hashes} vs ${ref})`);
 
-  console.log(`| engine | variant | ms / image (median) | × c | bytes copied / image | per-byte crossings | peak RSS (MB) |`);
-  console.log(`|---|---|---:|---:|---:|---:|---:|`);
+  console.log(`| engine | variant | wall ms / image | × c | thread CPU ms / image | × c | bytes copied / image | per-byte crossings | peak RSS (MB) |`);
+  console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|`);
   for (const engine of opt.engines) {
     const rows = results.filter((r) => r.engineName === engine);
-    const c = rows.find((r) => r.variant === "c").medianMs;
+    const c = rows.find((r) => r.variant === "c");
+    const cpu = (x) => (Number.isNaN(x) ? "n/a" : x.toFixed(1));
     for (const r of rows) {
-      console.log(`| ${r.engine} | ${r.variant} | ${r.medianMs.toFixed(1)} | ${(r.medianMs / c).toFixed(2)} | ${r.bytesCopiedPerImage.toLocaleString("en-US")} | ${r.boundaryCrossingsPerImage.toLocaleString("en-US")} | ${MB(r.peakRssBytes)} |`);
+      console.log(`| ${r.engine} | ${r.variant} | ${r.medianMs.toFixed(1)} | ${(r.medianMs / c.medianMs).toFixed(2)} | ${cpu(r.medianCpuMs)} | ${cpu(r.medianCpuMs / c.medianCpuMs)} | ${r.bytesCopiedPerImage.toLocaleString("en-US")} | ${r.boundaryCrossingsPerImage.toLocaleString("en-US")} | ${MB(r.peakRssBytes)} |`);
     }
-    const by = Object.fromEntries(rows.map((r) => [r.variant, r.medianMs]));
-    const parts = [`b / c = ${(by.b / by.c).toFixed(3)} (target <= 1.15)`, `a-loop / b = ${(by["a-loop"] / by.b).toFixed(2)}`];
-    if (by["a-js"]) parts.push(`a-js / b = ${(by["a-js"] / by.b).toFixed(2)} (target >= 5 in Node)`);
-    console.log(`\n${engine}: ${parts.join("; ")}\n`);
+    for (const [what, key] of [["wall", "medianMs"], ["CPU", "medianCpuMs"]]) {
+      const by = Object.fromEntries(rows.map((r) => [r.variant, r[key]]));
+      if (Number.isNaN(by.c)) continue;
+      const parts = [`b / c = ${(by.b / by.c).toFixed(3)} (target <= 1.15)`, `a-loop / b = ${(by["a-loop"] / by.b).toFixed(2)}`];
+      if (by["a-js"]) parts.push(`a-js / b = ${(by["a-js"] / by.b).toFixed(2)} (target >= 5 in Node)`);
+      console.log(`\n${engine} (${what}): ${parts.join("; ")}`);
+    }
+    console.log("");
   }
   if (opt.engines.includes("node")) {
     // Why a-loop is close to b: the copies alone, against the whole pipeline.
     const copy = {};
     for (let round = 0; round < opt.rounds; round++) {
       const out = execFileSync(process.execPath, [join(here, "run-node.mjs"), "--build", BUILD, "--mode", "copy", "--runs", "5"], { encoding: "utf8" });
-      for (const r of out.trim().split("\n").map((l) => JSON.parse(l))) (copy[r.variant] ??= []).push(...r.ms);
+      for (const r of out.trim().split("\n").map((l) => JSON.parse(l))) (copy[r.variant] ??= []).push(...r.cpuMs);
     }
     const [loop, mc] = [median(copy["a-loop"]), median(copy.b)];
-    console.log(`copies alone, Node (${opt.rounds} fresh processes x 5 runs): one image's raw bytes to the codec and back (2 x 12,582,912 B): ` +
+    console.log(`copies alone, Node, thread CPU (${opt.rounds} fresh processes x 5 runs): one image's raw bytes to the codec and back (2 x 12,582,912 B): ` +
       `a-loop element loop ${loop.toFixed(1)} ms, b memory.copy ${mc.toFixed(1)} ms (${(loop / mc).toFixed(1)}x)\n`);
   }
   console.log(`images: ${opt.images} x 2048x1536 JPEG (12,582,912 B raw each); ${opt.rounds} rounds x ${opt.runs} timed runs per image after 1 warm-up, fresh process per round; all outputs identical (fnv1a ${ref})`);

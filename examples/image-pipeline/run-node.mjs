@@ -77,7 +77,8 @@ async function main() {
   if (opt.mode === "copy") {
     for (const name of opt.variant === "all" ? ["a-loop", "b"] : [opt.variant]) {
       const ms = measureCopy(pipeline.variants[name], manifest.rawBytes, { runs: opt.runs });
-      console.log(JSON.stringify({ engine: `node ${process.version}`, variant: name, mode: "copy", bytesPerRun: 2 * manifest.rawBytes, medianMs: median(ms), ms }));
+      const cpuMs = measureCopy(pipeline.variants[name], manifest.rawBytes, { runs: opt.runs, now: threadCpuMs });
+      console.log(JSON.stringify({ engine: `node ${process.version}`, variant: name, mode: "copy", bytesPerRun: 2 * manifest.rawBytes, medianMs: median(ms), ms, medianCpuMs: median(cpuMs), cpuMs }));
     }
     return;
   }

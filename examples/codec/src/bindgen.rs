@@ -9,7 +9,7 @@
 //! `codec_alloc` are tracked, so `codec_free` of an address it did not hand
 //! out is refused instead of corrupting the allocator.
 use super::{CodecError, decode_jpeg, encode_jpeg, rgba_len, status, status_of};
-use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::alloc::{Layout, alloc, dealloc};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
@@ -103,8 +103,11 @@ fn store(result: Result<Output, CodecError>) -> i32 {
     }
 }
 
-/// `codec_alloc(len) -> address`: `len` zeroed bytes, 16-byte aligned, in
-/// this library's memory; 0 if `len` is 0 or the memory cannot grow.
+/// `codec_alloc(len) -> address`: `len` bytes, 16-byte aligned, in this
+/// library's memory; 0 if `len` is 0 or the memory cannot grow. Not zeroed
+/// (the caller fills the block before any codec function reads it), like
+/// wasm-bindgen's own `__wbindgen_malloc`: zeroing 12 MB only to overwrite
+/// it would cost the callers a pass over the pixels that variant c never pays.
 #[wasm_bindgen]
 pub fn codec_alloc(len: u32) -> u32 {
     let Ok(layout) = Layout::from_size_align(len as usize, ALIGN) else { return 0 };
@@ -112,7 +115,7 @@ pub fn codec_alloc(len: u32) -> u32 {
         return 0;
     }
     // SAFETY: the layout has a non-zero size.
-    let p = unsafe { alloc_zeroed(layout) } as usize as u32;
+    let p = unsafe { alloc(layout) } as usize as u32;
     if p != 0 {
         LIVE.with(|l| l.borrow_mut().insert(p, len));
     }

@@ -252,6 +252,7 @@ export function measure(variant, jpeg, { runs = 1, warmup = 0, now = () => perfo
  * Returns the times in ms.
  */
 export function measureCopy(variant, n, { runs = 5, now = () => performance.now() } = {}) {
+  // `now` may be a CPU clock (run-node.mjs passes the thread's).
   if (!variant.copyRoundTrip) throw new Error(`${variant.name}: no copy-only measurement`);
   const job = variant.copyRoundTrip(n);
   const ms = [];
