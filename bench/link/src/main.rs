@@ -367,6 +367,11 @@ fn main() {
 /// Replaces (or appends) this benchmark's section of BENCHMARKS.md.
 fn write_section(md: &Path, o: &Options, table: &str) {
     let old = std::fs::read_to_string(md).unwrap_or_default();
+    let node_version = Command::new(&o.node)
+        .arg("--version")
+        .output()
+        .map(|out| format!("`{}` {}", o.node.display(), String::from_utf8_lossy(&out.stdout).trim()))
+        .unwrap_or_else(|e| format!("`{}` (version unknown: {e})", o.node.display()));
     let section = format!(
         "{BEGIN}\n## Linking large modules with runtime.wasm: multimem-link vs wasm-merge\n\n\
          Command: `{}`\n\n\
@@ -401,15 +406,13 @@ fn write_section(md: &Path, o: &Options, table: &str) {
          Flags: multimem-link `--skip-conflicts --strip-names --quiet`, once with\n\
          `--external-memory app.<its memory export>` (the app is the external library,\n\
          its memory stays index 0) and once with the default `env.memory`, which no\n\
-         input imports, so the linker adds it as memory 0 and the app's memory moves\n\
-         to index 1 (one more byte per load/store/active segment); wasm-merge\n\
-         `--all-features --skip-export-conflicts` (no `-g`, so no name section; no\n\
-         optimisation passes). Targets (issue 3): >= 150 MB/s, peak RSS <= 3x input,\n\
-         output no larger than wasm-merge's. The env.memory rows are larger than\n\
-         wasm-merge's output because that configuration adds a memory import in\n\
-         front, which moves the app's memory to index 1 (wasm-merge lowers no\n\
-         intrinsics and adds nothing); with the app's own memory as the external\n\
-         one (the other rows), the output is smaller than wasm-merge's.\n\n{table}{END}\n",
+         input imports; wasm-merge `--all-features --skip-export-conflicts` (no `-g`,\n\
+         so no name section; no optimisation passes). Targets (issue 3): >= 150 MB/s,\n\
+         peak RSS <= 3x input, output no larger than wasm-merge's. Before issue 10\n\
+         the env.memory configuration added the import as memory 0 and moved the\n\
+         app's memory to index 1, which made its output ~5% larger; the linker now\n\
+         keeps input memory indices, and the output sizes in the table are what the\n\
+         current linker writes. Node: {node_version}.\n\n{table}{END}\n",
         o.command_line,
         o.runs,
         multimem_runtime_wasm::RUNTIME_WASM.len()
