@@ -5,7 +5,11 @@
 // for Chromium), so its peak RSS is its own:
 //   wasmtime  image-pipeline-wasmtime --variant V  (VmHWM of that process)
 //   Node      run-node.mjs --variant V             (process.resourceUsage().maxRSS)
-//   Chromium  the page with ?variants=V            (VmHWM of the renderer process)
+//   Chromium  the page with ?variants=V            (VmHWM of the renderer process;
+//             the times come from one more fresh browser per round that runs
+//             every variant in one page, in the round's order, because wall
+//             times of separate browsers minutes apart differ more than the
+//             variants do)
 // The machine is shared and noisy, so the work is split into `--rounds`
 // rounds; each round runs every (engine, variant) once, in a rotated order,
 // with `--runs` timed runs per image after one warm-up. The time is the
@@ -51,29 +55,41 @@ function node(variant, opt) {
   return JSON.parse(out.trim());
 }
 
-async function chromium(variant, opt, server) {
+/** Opens the page in a fresh browser; returns the page's result and the renderer's peak RSS. */
+async function chromiumPage(server, query) {
   const browser = await launch(server.url);
   try {
-    const { page, problems } = await browser.open(`/?runs=${opt.runs}&images=${opt.images}&variants=${variant}`);
+    const { page, problems } = await browser.open(`/?${query}`);
     await waitForStatus(page, 1_200_000);
     const r = await page.evaluate(() => window.pipelineResult);
-    if (problems.length) throw new Error(`chromium ${variant}: ${problems.join("; ")}`);
-    const rss = peakRssByType(browser.profile);
-    const row = r.rows[0];
-    return {
+    if (problems.length) throw new Error(`chromium ${query}: ${problems.join("; ")}`);
+    const version = await page.evaluate(() => navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1]);
+    return { r, version, rss: peakRssByType(browser.profile) };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** One round in Chromium: every variant in one page (times), then one fresh browser per variant (peak RSS). */
+async function chromiumRound(variants, opt, server) {
+  const together = await chromiumPage(server, `runs=${opt.runs}&images=${opt.images}&variants=${variants.join(",")}`);
+  const out = {};
+  for (const v of variants) {
+    process.stderr.write(`bench: chromium ${v} (peak RSS)\n`);
+    const alone = await chromiumPage(server, `runs=1&images=${opt.images}&variants=${v}`);
+    const row = together.r.rows.find((x) => x.variant === v);
+    out[v] = {
+      engine: `chromium ${together.version}`,
+      variant: v,
       ms: row.ms,
-      engine: "chromium " + (await page.evaluate(() => navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1])),
-      variant,
       medianMs: row.medianMs,
       bytesCopiedPerImage: row.bytesCopied,
       boundaryCrossingsPerImage: row.boundaryCrossings,
       hashes: row.hashes,
-      peakRssBytes: rss.renderer,
-      gpuProcessPeakRssBytes: rss["gpu-process"] ?? 0,
+      peakRssBytes: alone.rss.renderer,
     };
-  } finally {
-    await browser.close();
   }
+  return out;
 }
 
 const MB = (n) => (n / 1e6).toFixed(1);
@@ -89,9 +105,10 @@ async function main() {
       for (const engine of opt.engines) {
         const all = engine === "wasmtime" ? WASM_ONLY_VARIANTS : VARIANTS;
         const variants = all.map((_, i) => all[(i + round) % all.length]); // rotated each round
+        process.stderr.write(`bench: round ${round + 1}/${opt.rounds} ${engine} ${variants.join(" ")}\n`);
+        const inPage = engine === "chromium" ? await chromiumRound(variants, opt, server) : null;
         for (const v of variants) {
-          process.stderr.write(`bench: round ${round + 1}/${opt.rounds} ${engine} ${v}\n`);
-          const r = engine === "wasmtime" ? wasmtime(v, opt) : engine === "node" ? node(v, opt) : await chromium(v, opt, server);
+          const r = engine === "wasmtime" ? wasmtime(v, opt) : engine === "node" ? node(v, opt) : inPage[v];
           const key = `${engine} ${v}`;
           if (!samples.has(key)) samples.set(key, []);
           samples.get(key).push({ ...r, engineName: engine });
