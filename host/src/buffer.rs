@@ -1,34 +1,69 @@
 //! Owned handles: [`Buffer`] (one reference to a ByteBuffer) and
 //! [`TypedList`] (a view `(buffer, offsetInBytes, length, kind)` that owns
-//! one reference to its buffer). Dropping a handle queues its release on the
-//! runtime's [`ReleaseQueue`]; the queue is applied the next time the store
-//! is entered through [`Runtime`](crate::Runtime).
+//! one reference to its buffer), and the state they share with their
+//! runtime ([`Shared`]): the queue of releases their `Drop` could not apply,
+//! and how many references the host's handles hold per buffer, against
+//! which every handle operation checks that its buffer is still its own.
 
 use multimem_abi::Kind;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Addresses whose reference was dropped on the host side and still has to
-/// be given back with `buffer_release`. Shared by a runtime and all of its
-/// handles; `Send + Sync` because externref host data must be.
+/// What a runtime shares with all of its handles. `Send + Sync`, because
+/// externref host data must be.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct ReleaseQueue(pub(crate) Arc<Mutex<Vec<u32>>>);
+pub(crate) struct Shared(Arc<Mutex<State>>);
 
-impl ReleaseQueue {
-    pub(crate) fn push(&self, address: u32) {
-        // A poisoned lock only means another thread panicked while pushing;
-        // the Vec itself is still sound.
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(address);
+#[derive(Debug, Default)]
+struct State {
+    /// `(address, lengthInBytes)` of handles dropped on the host side whose
+    /// reference still has to be given back with `buffer_release`.
+    queue: Vec<(u32, u32)>,
+    /// References held by live handles (and queued releases), per address.
+    held: HashMap<u32, u32>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means another thread panicked while holding
+        // it; the state is updated in single steps and stays sound.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn take(&self) -> Vec<u32> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    /// A new handle's reference to `address`.
+    pub(crate) fn hold(&self, address: u32) {
+        *self.lock().held.entry(address).or_insert(0) += 1;
+    }
+
+    /// A reference that leaves the host (released, or handed to wasm).
+    pub(crate) fn unhold(&self, address: u32) {
+        let mut s = self.lock();
+        if let Some(n) = s.held.get_mut(&address) {
+            *n -= 1;
+            if *n == 0 {
+                s.held.remove(&address);
+            }
+        }
+    }
+
+    /// References the host holds to `address`.
+    pub(crate) fn held(&self, address: u32) -> u32 {
+        self.lock().held.get(&address).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn push(&self, address: u32, length_in_bytes: u32) {
+        self.lock().queue.push((address, length_in_bytes));
+    }
+
+    pub(crate) fn take(&self) -> Vec<(u32, u32)> {
+        std::mem::take(&mut self.lock().queue)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.lock().queue.len()
     }
 
-    pub(crate) fn same(&self, other: &ReleaseQueue) -> bool {
+    pub(crate) fn same(&self, other: &Shared) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
@@ -38,12 +73,14 @@ impl ReleaseQueue {
 /// Dropping it queues one `buffer_release`. Clone it with
 /// [`Runtime::retain`](crate::Runtime::retain) (which adds a reference), give
 /// it to wasm with [`Buffer::into_raw`], or release it now with
-/// [`Runtime::release`](crate::Runtime::release).
+/// [`Runtime::release`](crate::Runtime::release). Every operation through
+/// it first checks that the buffer is still the one it was made for (see
+/// [`StaleHandle`](crate::StaleHandle)).
 #[derive(Debug)]
 pub struct Buffer {
     pub(crate) address: u32,
     pub(crate) length_in_bytes: u32,
-    pub(crate) queue: Option<ReleaseQueue>,
+    pub(crate) shared: Option<Shared>,
 }
 
 impl Buffer {
@@ -61,19 +98,22 @@ impl Buffer {
     /// whoever receives the address (typically wasm code, which must
     /// eventually call `buffer_release`).
     pub fn into_raw(mut self) -> u32 {
-        self.queue = None;
+        if let Some(s) = self.shared.take() {
+            s.unhold(self.address);
+        }
         self.address
     }
 
-    pub(crate) fn queue(&self) -> &ReleaseQueue {
-        self.queue.as_ref().expect("a live handle always has its queue")
+    pub(crate) fn shared(&self) -> &Shared {
+        self.shared.as_ref().expect("a live handle always has its runtime's state")
     }
 }
 
 impl Drop for Buffer {
     fn drop(&mut self) {
-        if let Some(q) = self.queue.take() {
-            q.push(self.address);
+        // Still held until the release is applied (see `Runtime::drain`).
+        if let Some(s) = self.shared.take() {
+            s.push(self.address, self.length_in_bytes);
         }
     }
 }

@@ -103,8 +103,7 @@ impl Options {
     /// An [`Engine`](wasmtime::Engine) built from [`Options::engine_config`].
     pub fn engine() -> crate::Result<wasmtime::Engine> {
         wasmtime::Engine::new(&Self::engine_config())
-            .map_err(anyhow::Error::from)
-            .map_err(|e| e.context("creating a wasmtime engine with GC and multi-memory"))
+            .map_err(|e| crate::Error::from(e).context("creating a wasmtime engine with GC and multi-memory"))
     }
 
     pub(crate) fn runtime_export(&self, name: &str) -> String {

@@ -13,8 +13,7 @@
 //! 4. the runtime's exports are resolved ([`Runtime::new`]) from the linked
 //!    app, or from the runtime instance in unlinked mode.
 
-use crate::{Options, Result, Runtime};
-use anyhow::Context as _;
+use crate::{Error, Options, Result, Runtime};
 use wasmtime::{AsContextMut, Instance, Memory, Module, Store, WasmParams, WasmResults};
 
 /// An instantiated app, its library and its runtime.
@@ -30,8 +29,10 @@ pub struct Instantiated {
 }
 
 impl Instantiated {
-    /// Calls the app's export `name`, applying queued releases first and
-    /// decoding a runtime error code if it traps.
+    /// Calls the app's export `name`, applying queued releases first. If it
+    /// traps, the error carries the runtime's code exactly when the runtime
+    /// recorded it in this call ([`Runtime`], "Which trap is the
+    /// runtime's"): an app's own trap never carries a stale code.
     pub fn call<P: WasmParams, R: WasmResults>(
         &self,
         mut store: impl AsContextMut,
@@ -42,14 +43,13 @@ impl Instantiated {
         let f = self
             .app
             .get_typed_func::<P, R>(store.as_context_mut(), name)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("resolving app export `{name}`"))?;
-        // `last_error` keeps the most recent code; remember it, so a trap
-        // whose code did not change is reported as possibly stale.
-        let before = self.runtime.last_error(&mut store)?;
-        f.call(store.as_context_mut(), args)
-            .map_err(|e| self.runtime.decode_trap(&mut store, name, e, Some(before)))
-            .with_context(|| format!("running app function `{name}`"))
+            .map_err(|e| Error::from(e).context(format!("resolving app export `{name}`")))?;
+        let before = self.runtime.last_error_code(&mut store)?;
+        f.call(store.as_context_mut(), args).map_err(|e| {
+            self.runtime
+                .decode_trap(&mut store, name, e, Some(before))
+                .context(format!("running app function `{name}`"))
+        })
     }
 }
 
@@ -60,18 +60,16 @@ fn wire_library<T: 'static>(
     options: &Options,
 ) -> Result<Option<Memory>> {
     let Some(lib) = library else { return Ok(None) };
-    let memory = lib
-        .get_memory(&mut *store, &options.library_memory_export)
-        .with_context(|| format!("the library instance exports no memory `{}`", options.library_memory_export))?;
-    linker
-        .instance(&mut *store, &options.library_module, lib)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("offering the library's exports as module `{}`", options.library_module))?;
+    let memory = lib.get_memory(&mut *store, &options.library_memory_export).ok_or_else(|| {
+        Error::msg(format!("the library instance exports no memory `{}`", options.library_memory_export))
+    })?;
+    linker.instance(&mut *store, &options.library_module, lib).map_err(|e| {
+        Error::from(e).context(format!("offering the library's exports as module `{}`", options.library_module))
+    })?;
     let (m, f) = &options.external_memory_import;
     linker
         .define(&*store, m, f, memory)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("defining the external memory import `{m}.{f}`"))?;
+        .map_err(|e| Error::from(e).context(format!("defining the external memory import `{m}.{f}`")))?;
     Ok(Some(memory))
 }
 
@@ -88,8 +86,9 @@ pub fn instantiate<T: 'static>(
     linker.allow_shadowing(true);
     let external_memory = wire_library(store, linker, library, options)?;
     let instance =
-        linker.instantiate(&mut *store, app).map_err(anyhow::Error::from).context("instantiating the linked app")?;
-    let runtime = Runtime::new(&mut *store, &instance, options).context("finding the runtime in the linked app")?;
+        linker.instantiate(&mut *store, app).map_err(|e| Error::from(e).context("instantiating the linked app"))?;
+    let runtime = Runtime::new(&mut *store, &instance, options)
+        .map_err(|e| e.context("finding the runtime in the linked app"))?;
     Ok(Instantiated { app: instance, library, external_memory, runtime })
 }
 
@@ -112,14 +111,12 @@ pub fn instantiate_unlinked<T: 'static>(
     crate::intrinsics::define(&mut rt_linker, external_memory)?;
     let rt = rt_linker
         .instantiate(&mut *store, runtime_module)
-        .map_err(anyhow::Error::from)
-        .context("instantiating runtime.wasm with host intrinsics")?;
+        .map_err(|e| Error::from(e).context("instantiating runtime.wasm with host intrinsics"))?;
     linker
         .instance(&mut *store, "multimem", rt)
-        .map_err(anyhow::Error::from)
-        .context("offering the runtime as module `multimem`")?;
+        .map_err(|e| Error::from(e).context("offering the runtime as module `multimem`"))?;
     let instance =
-        linker.instantiate(&mut *store, app).map_err(anyhow::Error::from).context("instantiating the unlinked app")?;
-    let runtime = Runtime::new(&mut *store, &rt, options).context("finding the runtime's exports")?;
+        linker.instantiate(&mut *store, app).map_err(|e| Error::from(e).context("instantiating the unlinked app"))?;
+    let runtime = Runtime::new(&mut *store, &rt, options).map_err(|e| e.context("finding the runtime's exports"))?;
     Ok(Instantiated { app: instance, library, external_memory, runtime })
 }

@@ -7,7 +7,6 @@
 //! [`define`]. The linked form replaces all of this with single
 //! instructions.
 
-use crate::Result;
 use anyhow::Context as _;
 use multimem_abi::INTRINSICS_MODULE as M;
 use wasmtime::{Caller, Extern, Memory, Trap};
@@ -78,7 +77,11 @@ pub const IMPLEMENTED: &[&str] = &[
 /// Defines every intrinsic of `docs/ABI.md` in `linker` under
 /// `multimem:intrinsics`, with `external` as the external memory (calls that
 /// need it trap when it is `None`).
-pub fn define<T: 'static>(linker: &mut wasmtime::Linker<T>, external_memory: Option<Memory>) -> Result<()> {
+///
+/// Unlike the rest of this crate it returns an `anyhow::Error` (callers
+/// convert it with `?` or `wasmtime::Error::from_anyhow`); it will return
+/// [`crate::Error`] once those callers are updated.
+pub fn define<T: 'static>(linker: &mut wasmtime::Linker<T>, external_memory: Option<Memory>) -> anyhow::Result<()> {
     let e = external_memory;
     (|| -> WResult<()> {
         linker.func_wrap(M, "memory_copy_external_own", move |mut c: Caller<'_, T>, d: u32, s: u32, n: u32| {

@@ -18,24 +18,28 @@
 //!   [`Buffer`] / [`TypedList`] handles that release on `Drop`, slices over
 //!   the runtime memory for every [`Kind`](multimem_abi::Kind), externref
 //!   wrapping whose release follows wasmtime's GC, [`Stats`] and decoded
-//!   errors ([`RuntimeError`]);
+//!   errors;
+//! - [`Error`]: every error of this crate, with the runtime's codes
+//!   ([`RuntimeError`], [`error_code`]) and stale handles ([`StaleHandle`])
+//!   as typed causes;
 //! - [`intrinsics`]: host implementations of the `multimem:intrinsics`
 //!   imports, for running `runtime.wasm` unlinked (as `docs/ABI.md` allows).
 //!
 //! # Example
 //!
 //! `runtime.wasm` on its own (host intrinsics, no library); a linked app
-//! goes through [`instantiate`] instead and is used the same way.
+//! goes through [`instantiate`] instead and is used the same way. `?` works
+//! on this crate's, wasmtime's and anyhow's results alike.
 //!
 //! ```
 //! use multimem_host::{Kind, Options, Runtime, intrinsics};
-//! # fn main() -> anyhow::Result<()> {
+//! # fn main() -> wasmtime::Result<()> {
 //! let engine = Options::engine()?;
 //! let mut store = wasmtime::Store::new(&engine, ());
-//! let module = wasmtime::Module::new(&engine, multimem_runtime_wasm::RUNTIME_WASM).map_err(anyhow::Error::from)?;
+//! let module = wasmtime::Module::new(&engine, multimem_runtime_wasm::RUNTIME_WASM)?;
 //! let mut linker = wasmtime::Linker::new(&engine);
-//! intrinsics::define(&mut linker, None)?;
-//! let instance = linker.instantiate(&mut store, &module).map_err(anyhow::Error::from)?;
+//! intrinsics::define(&mut linker, None).map_err(wasmtime::Error::from_anyhow)?;
+//! let instance = linker.instantiate(&mut store, &module)?;
 //! let rt = Runtime::new(&mut store, &instance, &Options::default())?;
 //!
 //! let list = rt.list_new(&mut store, Kind::Float64List, 4)?; // Float64List(4)
@@ -51,15 +55,52 @@
 //! # How `Drop` reaches the store
 //!
 //! A handle cannot call into wasm from `Drop` (it has no store). Every handle
-//! holds an `Arc` of its runtime's *release queue*; `Drop` pushes the buffer
-//! address there. Every [`Runtime`] method that takes the store mutably
-//! drains the queue first (one `buffer_release` per entry), so releases are
-//! applied the next time the embedder enters the store through this API, or
-//! explicitly with [`Runtime::drain`]. An [`ExternRef`](wasmtime::ExternRef)
-//! made by [`Runtime::to_externref`] owns a handle as its host data; when
-//! wasmtime's GC collects the reference, the host data is dropped and the
-//! release is queued the same way (the wasmtime analogue of a JS
-//! `FinalizationRegistry`).
+//! shares its runtime's *release queue*; `Drop` pushes the buffer address
+//! there. Every [`Runtime`] method that takes the store mutably drains the
+//! queue first (one `buffer_release` per entry), so releases are applied
+//! the next time the embedder enters the store through this API, or
+//! explicitly with [`Runtime::drain`].
+//!
+//! # Externrefs
+//!
+//! [`Runtime::to_externref`] wraps a handle in an `externref` and returns it
+//! as an [`OwnedRooted`](wasmtime::OwnedRooted), rooted exactly as long as
+//! the Rust value lives, whether or not a [`RootScope`](wasmtime::RootScope)
+//! is open: the rule is simply that the reference is released once nothing
+//! holds the externref (the host dropped it and no wasm global, table or
+//! GC object refers to it) and wasmtime's GC has run ([`Runtime::collect`],
+//! or any collection wasmtime does on its own) — the wasmtime analogue of a
+//! JS `FinalizationRegistry`. Typed wasm functions take an `OwnedRooted`
+//! directly. Converting it to a [`Rooted`](wasmtime::Rooted) (for a `Val`,
+//! say) makes a LIFO root that lasts until the enclosing `RootScope` ends,
+//! or, outside any scope, until the store is dropped: do that inside a
+//! `RootScope`.
+//!
+//! # Stale handles
+//!
+//! A handle owns one reference, so its buffer stays live, unless someone
+//! else (wasm code, or a raw `buffer_release`) releases the host's
+//! reference. Every operation through a handle therefore first checks that
+//! the buffer is still its own ([`Runtime::check_handle`]: `buffer_check`,
+//! its length, and at least as many references as the host's handles hold)
+//! and otherwise fails with [`StaleHandle`], acting on nothing; a stale
+//! handle's drop releases nothing (the next [`Runtime::drain`] reports it).
+//! The slice methods, which only borrow the store, check the header words
+//! instead of calling `buffer_check`. Not detectable, as `FREED` is not
+//! (`docs/ABI.md`): a block freed and taken again by a buffer at the same
+//! address with the same length and at least as many references.
+//!
+//! # Which trap is the runtime's
+//!
+//! A runtime export that fails records its code and traps. An error carries
+//! that code ([`error_code`]) exactly when the runtime recorded it in the
+//! call that failed: for calls into app code ([`Instantiated::call`]) the
+//! host compares `last_error` before and after, and when it did not change
+//! asks the wasm backtrace whether the trap happened in the runtime's trap
+//! function. An app's own trap (a bounds check, a plain `unreachable`)
+//! never carries an earlier call's code. With wasm backtraces turned off,
+//! such an unchanged code cannot be attributed and is not reported (the
+//! error says so).
 //!
 //! # Slices stay valid across memory growth
 //!
@@ -78,16 +119,15 @@ mod error;
 mod instantiate;
 pub mod intrinsics;
 mod runtime;
+mod trap;
 
 pub use buffer::{Buffer, TypedList};
 pub use config::Options;
 pub use element::Element;
-pub use error::{RuntimeError, error_code};
+pub use error::{Error, ErrorChain, RuntimeError, Stale, StaleHandle, error_code};
 pub use instantiate::{Instantiated, instantiate, instantiate_unlinked};
 pub use multimem_abi::{ErrorCode, Kind};
 pub use runtime::{Runtime, Stats};
 
-/// Results of this crate: `anyhow` errors whose root cause is a
-/// [`RuntimeError`] when the runtime reported one, with context saying what
-/// was being done.
-pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
+/// Results of this crate, with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,17 +5,17 @@
 //!
 //! Every method that takes the store mutably first drains the release queue
 //! (see the crate docs), so handles dropped since the last call are released
-//! before anything else happens.
+//! before anything else happens. Every method that takes a handle first
+//! checks that its buffer is still its own ([`Runtime::check_handle`]).
 
-use crate::buffer::{Buffer, ReleaseQueue, TypedList};
+use crate::buffer::{Buffer, Shared, TypedList};
 use crate::element::{Element, lane_size};
-use crate::error::RuntimeError;
+use crate::error::{Error, RuntimeError, Stale, StaleHandle};
+use crate::trap::{self, TrapSite};
 use crate::{Options, Result};
-use anyhow::{Context as _, anyhow, bail};
-use multimem_abi::{ErrorCode, Kind};
+use multimem_abi::{ErrorCode, FREED_TAG, Kind, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT};
 use wasmtime::{
-    AsContext, AsContextMut, ExternRef, Instance, Memory, Rooted, StoreContext, Trap, TypedFunc, WasmParams,
-    WasmResults,
+    AsContextMut, ExternRef, Instance, Memory, OwnedRooted, RootScope, StoreContext, TypedFunc, WasmParams, WasmResults,
 };
 
 /// Counters exported by the runtime (`stats_*` in `docs/ABI.md`).
@@ -46,12 +46,13 @@ impl std::fmt::Display for Stats {
 #[derive(Debug)]
 struct HeldBuffer(Buffer);
 
-/// The runtime's exports and memory in one instance, plus the release queue
-/// shared with every handle made through it.
+/// The runtime's exports and memory in one instance, plus the state shared
+/// with every handle made through it.
 #[derive(Clone)]
 pub struct Runtime {
     memory: Memory,
-    queue: ReleaseQueue,
+    shared: Shared,
+    trap_site: TrapSite,
     last_error: TypedFunc<(), i32>,
     buffer_new: TypedFunc<i32, i32>,
     buffer_retain: TypedFunc<i32, ()>,
@@ -71,8 +72,16 @@ fn typed<P: WasmParams, R: WasmResults>(
     let full = options.runtime_export(name);
     instance
         .get_typed_func::<P, R>(store.as_context_mut(), &full)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("resolving runtime export `{full}`"))
+        .map_err(|e| Error::from(e).context(format!("resolving runtime export `{full}`")))
+}
+
+/// The little-endian word at `at` of the runtime memory, if it lies inside.
+fn word(data: &[u8], at: u32) -> Option<u32> {
+    Some(u32::from_le_bytes(data.get(at as usize..at as usize + 4)?.try_into().ok()?))
+}
+
+fn stale(address: u32, found: Stale) -> Error {
+    Error::caused(StaleHandle { address, found }, format!("using buffer {address:#x}"))
 }
 
 impl Runtime {
@@ -84,10 +93,11 @@ impl Runtime {
         let memory_name = options.runtime_export(multimem_abi::MEMORY_EXPORT);
         let memory = instance
             .get_memory(s.as_context_mut(), &memory_name)
-            .with_context(|| format!("the instance has no runtime memory export `{memory_name}`"))?;
+            .ok_or_else(|| Error::msg(format!("the instance has no runtime memory export `{memory_name}`")))?;
         let runtime = Runtime {
             memory,
-            queue: ReleaseQueue::default(),
+            shared: Shared::default(),
+            trap_site: TrapSite::default(),
             last_error: typed(s, instance, options, "last_error")?,
             buffer_new: typed(s, instance, options, "buffer_new")?,
             buffer_retain: typed(s, instance, options, "buffer_retain")?,
@@ -104,12 +114,12 @@ impl Runtime {
         };
         if options.check_abi_version {
             let version: TypedFunc<(), i32> = typed(s, instance, options, "abi_version")?;
-            let v = version.call(s.as_context_mut(), ()).map_err(anyhow::Error::from)?;
+            let v = version.call(s.as_context_mut(), ())?;
             if v as u32 != multimem_abi::ABI_VERSION {
-                bail!(
+                return Err(Error::msg(format!(
                     "the runtime reports ABI version {v}, this host implements version {}",
                     multimem_abi::ABI_VERSION
-                );
+                )));
             }
         }
         Ok(runtime)
@@ -120,7 +130,8 @@ impl Runtime {
         self.memory
     }
 
-    /// Calls a runtime export, decoding a trap into a [`RuntimeError`].
+    /// Calls a runtime export; a trap is the runtime's error (see
+    /// `trap.rs`).
     fn call<P: WasmParams, R: WasmResults>(
         &self,
         mut store: impl AsContextMut,
@@ -134,75 +145,155 @@ impl Runtime {
         }
     }
 
-    /// Turns a wasmtime error from a call into an error with the runtime's
-    /// code when the call trapped after recording one. `before` is the code
-    /// `last_error` held before a call into *app* code (`None` for a direct
-    /// call of a runtime export, whose trap is always the runtime's own):
-    /// if the code did not change, the trap may not be the runtime's.
+    /// Turns the error of a failed call into wasm into this crate's error,
+    /// with the runtime's code exactly when the runtime recorded it in this
+    /// call. `before` is `last_error` read before a call into *app* code
+    /// (`None` for a direct call of a runtime export). See `trap.rs`.
     pub(crate) fn decode_trap(
         &self,
         mut store: impl AsContextMut,
         export: &'static str,
         e: wasmtime::Error,
-        before: Option<Option<ErrorCode>>,
-    ) -> anyhow::Error {
-        let trapped = e.downcast_ref::<Trap>().is_some();
-        let e = anyhow::Error::from(e);
-        if trapped
-            && let Ok(code) = self.last_error.call(store.as_context_mut(), ())
-            && let Some(code) = ErrorCode::from_code(code as u32)
-            && code != ErrorCode::Ok
+        before: Option<u32>,
+    ) -> Error {
+        let after = match self.last_error.call(store.as_context_mut(), ()) {
+            Ok(code) => code as u32,
+            Err(read) => {
+                return Error::from(e)
+                    .context(format!("calling `{export}` (reading `last_error` failed too: {read:#})"));
+            }
+        };
+        let verdict = trap::verdict(&e, before, after, || {
+            if !self.trap_site.known() {
+                self.provoke_runtime_trap(&mut store);
+            }
+            self.trap_site.is_runtimes(&e)
+        });
+        if let trap::Verdict::Runtime(_) = verdict
+            && before != Some(after)
         {
-            let maybe_stale = before.is_some_and(|b| b == Some(code));
-            return anyhow::Error::new(RuntimeError { code, export, maybe_stale }).context(format!("{e:#}"));
+            self.trap_site.learn(&e);
         }
-        e.context(format!("calling `{export}`"))
+        trap::report(e, export, verdict)
+    }
+
+    /// Makes the runtime trap once (`buffer_new(0x80000000)` records
+    /// `BAD_LENGTH`), to learn where its trap function is.
+    fn provoke_runtime_trap(&self, mut store: impl AsContextMut) {
+        if let Err(e) = self.buffer_new.call(store.as_context_mut(), i32::MIN) {
+            self.trap_site.learn(&e);
+        }
+    }
+
+    /// `last_error` as its raw value (0 when none yet).
+    pub(crate) fn last_error_code(&self, mut store: impl AsContextMut) -> Result<u32> {
+        Ok(self.last_error.call(store.as_context_mut(), ())? as u32)
     }
 
     /// Reads `last_error`: the code of the most recent trapping error.
-    pub fn last_error(&self, mut store: impl AsContextMut) -> Result<Option<ErrorCode>> {
-        let code = self.last_error.call(store.as_context_mut(), ()).map_err(anyhow::Error::from)?;
-        Ok(ErrorCode::from_code(code as u32).filter(|c| *c != ErrorCode::Ok))
+    pub fn last_error(&self, store: impl AsContextMut) -> Result<Option<ErrorCode>> {
+        let code = self.last_error_code(store)?;
+        Ok(ErrorCode::from_code(code).filter(|c| *c != ErrorCode::Ok))
     }
 
     /// Applies every queued release (handles dropped and externrefs
     /// collected since the last call). Every `&mut`-store method does this
     /// first; call it directly after dropping handles when you want the
     /// stats to reflect them. Returns how many releases were applied.
+    ///
+    /// A dropped handle whose buffer is no longer its own (someone else
+    /// released its reference; see [`StaleHandle`]) releases nothing: after
+    /// applying the others, the first such handle is reported as this
+    /// call's error.
     pub fn drain(&self, mut store: impl AsContextMut) -> Result<usize> {
-        let pending = self.queue.take();
-        let n = pending.len();
-        for (i, address) in pending.iter().enumerate() {
-            if let Err(e) = self.call(store.as_context_mut(), &self.buffer_release, "buffer_release", *address as i32) {
-                // Keep the ones not yet tried, so nothing is lost.
-                for a in &pending[i + 1..] {
-                    self.queue.push(*a);
+        let pending = self.shared.take();
+        let mut first_stale = None;
+        let mut applied = 0;
+        for (address, length) in pending {
+            let r = self.check_address(&mut store, address, length).and_then(|()| {
+                self.call(&mut store, &self.buffer_release, "buffer_release", address as i32).map(|_| ())
+            });
+            // The reference leaves the host either way.
+            self.shared.unhold(address);
+            match r {
+                Ok(()) => applied += 1,
+                Err(e) => {
+                    first_stale.get_or_insert(e.context(format!("applying the dropped handle of buffer {address:#x}")));
                 }
-                return Err(e.context(format!("applying the queued release of buffer {address:#x}")));
             }
         }
-        Ok(n)
+        match first_stale {
+            Some(e) => Err(e),
+            None => Ok(applied),
+        }
     }
 
     /// Number of releases queued and not yet applied.
     pub fn pending_releases(&self) -> usize {
-        self.queue.len()
+        self.shared.len()
     }
 
     /// Runs wasmtime's GC on the store (collecting unreachable externrefs
     /// and so queueing their releases), then applies the queue.
     pub fn collect<T: 'static>(&self, store: &mut wasmtime::Store<T>) -> Result<usize> {
-        store.gc(None).map_err(anyhow::Error::from).context("running wasmtime's GC")?;
+        store.gc(None).map_err(|e| Error::from(e).context("running wasmtime's GC"))?;
         self.drain(store)
     }
 
     fn handle(&self, address: u32, length_in_bytes: u32) -> Buffer {
-        Buffer { address, length_in_bytes, queue: Some(self.queue.clone()) }
+        self.shared.hold(address);
+        Buffer { address, length_in_bytes, shared: Some(self.shared.clone()) }
     }
 
     fn check_mine(&self, buffer: &Buffer) -> Result<()> {
-        if !buffer.queue().same(&self.queue) {
-            bail!("buffer {:#x} belongs to another runtime instance", buffer.address);
+        if !buffer.shared().same(&self.shared) {
+            return Err(Error::msg(format!("buffer {:#x} belongs to another runtime instance", buffer.address)));
+        }
+        Ok(())
+    }
+
+    /// Checks that `buffer` is still the buffer its handle was made for:
+    /// the runtime's `buffer_check` says it is live (exact: `docs/ABI.md`,
+    /// "Which addresses are buffers"), it has the handle's length, and at
+    /// least as many references as the host's handles to it hold. Otherwise
+    /// a [`StaleHandle`] error: its reference was released by someone else,
+    /// and the host must not act on what the address holds now.
+    ///
+    /// What no check can tell (as `FREED` cannot, `docs/ABI.md`): that the
+    /// block was freed and taken again by a buffer of the same address and
+    /// length, which holds at least as many references.
+    pub fn check_handle(&self, mut store: impl AsContextMut, buffer: &Buffer) -> Result<()> {
+        self.check_mine(buffer)?;
+        self.check_address(&mut store, buffer.address, buffer.length_in_bytes)
+    }
+
+    fn check_address(&self, mut store: impl AsContextMut, address: u32, length: u32) -> Result<()> {
+        let code = self.call(&mut store, &self.buffer_check, "buffer_check", address as i32)?;
+        if let Some(code) = ErrorCode::from_code(code as u32).filter(|c| *c != ErrorCode::Ok) {
+            return Err(stale(address, Stale::Code(code)));
+        }
+        self.check_header(self.memory.data(&store), address, length)
+    }
+
+    /// The checks of [`Runtime::check_handle`] that need no call into wasm,
+    /// from the header alone (the slice methods, which only borrow the
+    /// store, use them): a live tag and refcount, the handle's length,
+    /// enough references.
+    fn check_header(&self, data: &[u8], address: u32, length: u32) -> Result<()> {
+        use ErrorCode::{Freed, NotABuffer};
+        let at = |k: u32| word(data, address.wrapping_sub(k));
+        let (Some(tag), Some(len), Some(rc)) = (at(12), at(8), at(4)) else {
+            return Err(stale(address, Stale::Code(NotABuffer)));
+        };
+        if tag != address ^ LIVE_TAG || !(1..=MAX_REFCOUNT).contains(&rc) {
+            return Err(stale(address, Stale::Code(if tag == FREED_TAG { Freed } else { NotABuffer })));
+        }
+        if len != length {
+            return Err(stale(address, Stale::Length { expected: length, found: len }));
+        }
+        let held = self.shared.held(address);
+        if rc < held {
+            return Err(stale(address, Stale::Refcount { held, found: rc }));
         }
         Ok(())
     }
@@ -212,7 +303,7 @@ impl Runtime {
         self.drain(&mut store)?;
         let address = self
             .call(&mut store, &self.buffer_new, "buffer_new", length_in_bytes as i32)
-            .with_context(|| format!("allocating a buffer of {length_in_bytes} bytes"))?;
+            .map_err(|e| e.context(format!("allocating a buffer of {length_in_bytes} bytes")))?;
         Ok(self.handle(address as u32, length_in_bytes))
     }
 
@@ -221,62 +312,60 @@ impl Runtime {
     /// address is validated with `buffer_check` first.
     pub fn adopt(&self, mut store: impl AsContextMut, address: u32) -> Result<Buffer> {
         self.drain(&mut store)?;
+        let what = || format!("adopting buffer {address:#x} handed to the host");
         let check = self.call(&mut store, &self.buffer_check, "buffer_check", address as i32)?;
-        check_result(check, "buffer_check")
-            .with_context(|| format!("adopting buffer {address:#x} handed to the host"))?;
-        let length = self.length_of(&store, address)?;
+        check_result(check, "buffer_check", what)?;
+        let length = word(self.memory.data(&store), address.wrapping_sub(8))
+            .ok_or_else(|| Error::msg("buffer header outside the runtime memory").context(what()))?;
         Ok(self.handle(address, length))
-    }
-
-    /// Reads `lengthInBytes` at `buffer - 8`.
-    fn length_of(&self, store: &impl AsContext, address: u32) -> Result<u32> {
-        let at = address.wrapping_add_signed(multimem_abi::header::LENGTH) as usize;
-        let data = self.memory.data(store.as_context());
-        let bytes = data.get(at..at + 4).context("buffer header outside the runtime memory")?;
-        Ok(u32::from_le_bytes(bytes.try_into().unwrap()))
     }
 
     /// Adds a reference (`buffer_retain`) and returns a second handle.
     pub fn retain(&self, mut store: impl AsContextMut, buffer: &Buffer) -> Result<Buffer> {
         self.drain(&mut store)?;
-        self.check_mine(buffer)?;
+        self.check_handle(&mut store, buffer)?;
         self.call(&mut store, &self.buffer_retain, "buffer_retain", buffer.address as i32)
-            .with_context(|| format!("retaining buffer {:#x}", buffer.address))?;
+            .map_err(|e| e.context(format!("retaining buffer {:#x}", buffer.address)))?;
         Ok(self.handle(buffer.address, buffer.length_in_bytes))
     }
 
     /// Releases the handle now instead of on drop; returns the remaining
-    /// refcount (0 when the buffer was freed).
+    /// refcount (0 when the buffer was freed). A stale handle releases
+    /// nothing and is an error.
     pub fn release(&self, mut store: impl AsContextMut, buffer: Buffer) -> Result<u32> {
         self.drain(&mut store)?;
         self.check_mine(&buffer)?;
-        let address = buffer.into_raw();
+        let (address, length) = (buffer.address, buffer.length_in_bytes);
+        let checked = self.check_address(&mut store, address, length);
+        // The handle's reference leaves the host either way: a stale one is
+        // not released (it is not the host's any more), nor queued.
+        buffer.into_raw();
+        checked?;
         let left = self
             .call(&mut store, &self.buffer_release, "buffer_release", address as i32)
-            .with_context(|| format!("releasing buffer {address:#x}"))?;
+            .map_err(|e| e.context(format!("releasing buffer {address:#x}")))?;
         Ok(left as u32)
     }
 
     /// The buffer's current refcount.
     pub fn refcount(&self, mut store: impl AsContextMut, buffer: &Buffer) -> Result<u32> {
         self.drain(&mut store)?;
-        self.check_mine(buffer)?;
+        self.check_handle(&mut store, buffer)?;
         let n = self
             .call(&mut store, &self.buffer_refcount, "buffer_refcount", buffer.address as i32)
-            .with_context(|| format!("reading the refcount of buffer {:#x}", buffer.address))?;
+            .map_err(|e| e.context(format!("reading the refcount of buffer {:#x}", buffer.address)))?;
         Ok(n as u32)
     }
 
     /// A new zero-filled list of `length` elements of `kind` (Dart's
-    /// `Uint8List(length)` etc.), in a buffer of its own.
+    /// `Uint8List(length)` etc.), in a buffer of its own. More than
+    /// `MAX_LENGTH` bytes is `BAD_LENGTH`, as for `buffer_new`.
     pub fn list_new(&self, mut store: impl AsContextMut, kind: Kind, length: u32) -> Result<TypedList> {
-        let bytes = length
-            .checked_mul(kind.element_size())
-            .filter(|b| *b <= multimem_abi::MAX_LENGTH)
-            .with_context(|| format!("{length} elements of {} exceed the largest buffer", kind.name()))?;
-        let buffer = self
-            .buffer_new(&mut store, bytes)
-            .with_context(|| format!("creating a {} of {length} elements", kind.name()))?;
+        let what = || format!("creating a {} of {length} elements", kind.name());
+        let Some(bytes) = length.checked_mul(kind.element_size()).filter(|b| *b <= MAX_LENGTH) else {
+            return Err(Error::caused(RuntimeError::new(ErrorCode::BadLength, "list_new"), what()));
+        };
+        let buffer = self.buffer_new(&mut store, bytes).map_err(|e| e.context(what()))?;
         Ok(TypedList { buffer, offset_in_bytes: 0, length, kind })
     }
 
@@ -291,7 +380,7 @@ impl Runtime {
         length: u32,
     ) -> Result<TypedList> {
         self.drain(&mut store)?;
-        self.check_mine(buffer)?;
+        self.check_handle(&mut store, buffer)?;
         let what = || {
             format!(
                 "viewing buffer {:#x} as {}(offsetInBytes {offset_in_bytes}, length {length})",
@@ -300,8 +389,8 @@ impl Runtime {
             )
         };
         let args = (kind.code() as i32, buffer.address as i32, offset_in_bytes as i32, length as i32);
-        let check = self.call(&mut store, &self.view_check, "view_check", args).with_context(what)?;
-        check_result(check, "view_check").with_context(what)?;
+        let check = self.call(&mut store, &self.view_check, "view_check", args).map_err(|e| e.context(what()))?;
+        check_result(check, "view_check", what)?;
         let buffer = self.retain(&mut store, buffer)?;
         Ok(TypedList { buffer, offset_in_bytes, length, kind })
     }
@@ -316,28 +405,32 @@ impl Runtime {
         end: u32,
     ) -> Result<TypedList> {
         if start > end || end > list.length {
-            return Err(anyhow::Error::new(RuntimeError {
-                code: ErrorCode::Range,
-                export: "sublistView",
-                maybe_stale: false,
-            })
-            .context(format!(
-                "sublistView({start}, {end}) of a {} of length {}",
-                list.kind.name(),
-                list.length
-            )));
+            return Err(Error::caused(
+                RuntimeError::new(ErrorCode::Range, "sublistView"),
+                format!("sublistView({start}, {end}) of a {} of length {}", list.kind.name(), list.length),
+            ));
         }
         let offset = list.offset_in_bytes + start * list.kind.element_size();
         self.view(&mut store, &list.buffer, list.kind, offset, end - start)
     }
 
+    /// The bytes of `buffer`, from the memory `data`, after the header
+    /// checks of [`Runtime::check_handle`].
+    fn range(&self, data_len: usize, buffer: &Buffer, start: usize, len: usize) -> Result<std::ops::Range<usize>> {
+        let end = start.checked_add(len).filter(|e| *e <= data_len);
+        end.map(|e| start..e)
+            .ok_or_else(|| Error::msg(format!("buffer {:#x} lies outside the runtime memory", buffer.address)))
+    }
+
     /// The buffer's bytes, borrowed from the store: re-derived from the
-    /// memory on every call, so it is valid after any growth.
+    /// memory on every call, so it is valid after any growth. The handle is
+    /// checked from the header first (a live tag and refcount, its length,
+    /// enough references; see [`Runtime::check_handle`]).
     pub fn bytes<'a, T: 'static>(&self, store: impl Into<StoreContext<'a, T>>, buffer: &Buffer) -> Result<&'a [u8]> {
         self.check_mine(buffer)?;
         let data = self.memory.data(store);
-        let (a, n) = (buffer.address as usize, buffer.length_in_bytes as usize);
-        data.get(a..a + n).context("buffer lies outside the runtime memory")
+        self.check_header(data, buffer.address, buffer.length_in_bytes)?;
+        Ok(&data[self.range(data.len(), buffer, buffer.address as usize, buffer.length_in_bytes as usize)?])
     }
 
     /// The buffer's bytes, mutably; see [`Runtime::bytes`].
@@ -348,14 +441,19 @@ impl Runtime {
     ) -> Result<&'a mut [u8]> {
         self.check_mine(buffer)?;
         let data = self.memory.data_mut(store);
-        let (a, n) = (buffer.address as usize, buffer.length_in_bytes as usize);
-        data.get_mut(a..a + n).context("buffer lies outside the runtime memory")
+        self.check_header(data, buffer.address, buffer.length_in_bytes)?;
+        let r = self.range(data.len(), buffer, buffer.address as usize, buffer.length_in_bytes as usize)?;
+        Ok(&mut data[r])
     }
 
     fn list_range<E: Element>(&self, list: &TypedList) -> Result<(usize, usize)> {
         self.check_mine(&list.buffer)?;
         if !E::views(list.kind) {
-            bail!("a {} cannot be viewed as a slice of {}", list.kind.name(), std::any::type_name::<E>());
+            return Err(Error::msg(format!(
+                "a {} cannot be viewed as a slice of {}",
+                list.kind.name(),
+                std::any::type_name::<E>()
+            )));
         }
         debug_assert_eq!(lane_size(list.kind) as usize, std::mem::size_of::<E>());
         let start = list.buffer.address as usize + list.offset_in_bytes as usize;
@@ -364,9 +462,9 @@ impl Runtime {
     }
 
     /// The list's elements (lanes for the SIMD kinds) as a slice, borrowed
-    /// from the store and re-derived from the memory on every call.
-    /// ByteData is viewed as `u8` or `i8` (use `from_be_bytes` for its
-    /// big-endian accessors).
+    /// from the store and re-derived from the memory on every call, after
+    /// the header checks of [`Runtime::bytes`]. ByteData is viewed as `u8`
+    /// or `i8` (use `from_be_bytes` for its big-endian accessors).
     pub fn elements<'a, E: Element, T: 'static>(
         &self,
         store: impl Into<StoreContext<'a, T>>,
@@ -374,14 +472,13 @@ impl Runtime {
     ) -> Result<&'a [E]> {
         let (start, lanes) = self.list_range::<E>(list)?;
         let data = self.memory.data(store);
-        let bytes = data
-            .get(start..start + lanes * std::mem::size_of::<E>())
-            .context("list lies outside the runtime memory")?;
+        self.check_header(data, list.buffer.address, list.buffer.length_in_bytes)?;
+        let bytes = &data[self.range(data.len(), &list.buffer, start, lanes * std::mem::size_of::<E>())?];
         // SAFETY: `E` is a plain scalar of this size (Element's contract);
         // align_to only yields the middle part when it is aligned.
         let (pre, mid, _) = unsafe { bytes.align_to::<E>() };
         if !pre.is_empty() || mid.len() != lanes {
-            bail!("list at {start:#x} is not aligned for {}", std::any::type_name::<E>());
+            return Err(Error::msg(format!("list at {start:#x} is not aligned for {}", std::any::type_name::<E>())));
         }
         Ok(mid)
     }
@@ -394,41 +491,50 @@ impl Runtime {
     ) -> Result<&'a mut [E]> {
         let (start, lanes) = self.list_range::<E>(list)?;
         let data = self.memory.data_mut(store);
-        let bytes = data
-            .get_mut(start..start + lanes * std::mem::size_of::<E>())
-            .context("list lies outside the runtime memory")?;
+        self.check_header(data, list.buffer.address, list.buffer.length_in_bytes)?;
+        let r = self.range(data.len(), &list.buffer, start, lanes * std::mem::size_of::<E>())?;
         // SAFETY: as in `elements`.
-        let (pre, mid, _) = unsafe { bytes.align_to_mut::<E>() };
+        let (pre, mid, _) = unsafe { data[r].align_to_mut::<E>() };
         if !pre.is_empty() || mid.len() != lanes {
-            bail!("list at {start:#x} is not aligned for {}", std::any::type_name::<E>());
+            return Err(Error::msg(format!("list at {start:#x} is not aligned for {}", std::any::type_name::<E>())));
         }
         Ok(mid)
     }
 
-    /// Hands the buffer to wasm as an `externref` that owns the reference:
-    /// when wasmtime's GC collects it, the release is queued and applied on
-    /// the next entry (or by [`Runtime::collect`]).
-    pub fn to_externref(&self, mut store: impl AsContextMut, buffer: Buffer) -> Result<Rooted<ExternRef>> {
+    /// Hands the buffer to wasm as an `externref` that owns the reference.
+    ///
+    /// The result is an [`OwnedRooted`]: it roots the externref until you
+    /// drop it, whether or not a [`RootScope`] is open, and typed wasm
+    /// functions take it as an argument directly. Once neither the host nor
+    /// wasm holds it, wasmtime's next GC collects it and its release is
+    /// queued (applied on the next entry, or by [`Runtime::collect`]). See
+    /// the crate docs, "Externrefs".
+    pub fn to_externref(&self, mut store: impl AsContextMut, buffer: Buffer) -> Result<OwnedRooted<ExternRef>> {
         self.drain(&mut store)?;
-        self.check_mine(&buffer)?;
+        self.check_handle(&mut store, &buffer)?;
         let address = buffer.address;
-        ExternRef::new(store.as_context_mut(), HeldBuffer(buffer))
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("wrapping buffer {address:#x} in an externref"))
+        let what = || format!("wrapping buffer {address:#x} in an externref");
+        // The LIFO root `ExternRef::new` makes ends with this scope; only
+        // the owned root leaves it.
+        let mut scope = RootScope::new(&mut store);
+        let r = ExternRef::new(&mut scope, HeldBuffer(buffer)).map_err(|e| Error::from(e).context(what()))?;
+        r.to_owned_rooted(&mut scope).map_err(|e| Error::from(e).context(what()))
     }
 
     /// The buffer held by an externref made with [`Runtime::to_externref`],
     /// as a new handle (adds a reference). `None` for other externrefs.
-    pub fn from_externref(&self, mut store: impl AsContextMut, r: &Rooted<ExternRef>) -> Result<Option<Buffer>> {
+    /// Takes a [`Rooted`](wasmtime::Rooted) or an [`OwnedRooted`] (both
+    /// dereference to [`ExternRef`]).
+    pub fn from_externref(&self, mut store: impl AsContextMut, r: &ExternRef) -> Result<Option<Buffer>> {
         self.drain(&mut store)?;
         let held = r
             .data(store.as_context())
-            .map_err(anyhow::Error::from)
-            .context("reading an externref's host data")?
+            .map_err(|e| Error::from(e).context("reading an externref's host data"))?
             .and_then(|d| d.downcast_ref::<HeldBuffer>())
-            .map(|h| (h.0.address, h.0.length_in_bytes, h.0.queue().same(&self.queue)));
+            .map(|h| (h.0.address, h.0.length_in_bytes, h.0.shared().same(&self.shared)));
         match held {
             Some((address, length, true)) => {
+                self.check_address(&mut store, address, length)?;
                 // Add the reference the new handle owns, then make the
                 // handle: one made first would, on a failed retain, queue
                 // a release of a reference nobody took.
@@ -444,7 +550,7 @@ impl Runtime {
         self.drain(&mut store)?;
         let mut v = [0u32; 4];
         for (slot, f) in v.iter_mut().zip(&self.stats) {
-            *slot = f.call(store.as_context_mut(), ()).map_err(anyhow::Error::from).context("reading stats")? as u32;
+            *slot = f.call(store.as_context_mut(), ()).map_err(|e| Error::from(e).context("reading stats"))? as u32;
         }
         Ok(Stats { live_buffers: v[0], live_bytes: v[1], heap_bytes: v[2], pages: v[3] })
     }
@@ -454,18 +560,24 @@ impl Runtime {
     pub fn check_no_leaks(&self, store: impl AsContextMut) -> Result<Stats> {
         let stats = self.stats(store)?;
         if stats.live_buffers != 0 || stats.live_bytes != 0 {
-            bail!("leak: {} buffer(s) holding {} bytes are still live at exit", stats.live_buffers, stats.live_bytes);
+            return Err(Error::msg(format!(
+                "leak: {} buffer(s) holding {} bytes are still live at exit",
+                stats.live_buffers, stats.live_bytes
+            )));
         }
         Ok(stats)
     }
 }
 
 /// The result of a check export (`buffer_check`, `view_check`) that
-/// returns an error code: 0 is `Ok`, anything else its [`RuntimeError`].
-fn check_result(check: i32, export: &'static str) -> Result<()> {
+/// returns an error code: 0 is `Ok`, anything else its [`RuntimeError`],
+/// with `what` the host was doing.
+fn check_result(check: i32, export: &'static str, what: impl FnOnce() -> String) -> Result<()> {
     if check == 0 {
         return Ok(());
     }
-    let code = ErrorCode::from_code(check as u32).ok_or_else(|| anyhow!("`{export}` returned unknown code {check}"))?;
-    Err(anyhow::Error::new(RuntimeError { code, export, maybe_stale: false }))
+    match ErrorCode::from_code(check as u32) {
+        Some(code) => Err(Error::caused(RuntimeError::new(code, export), what())),
+        None => Err(Error::msg(format!("`{export}` returned unknown code {check}")).context(what())),
+    }
 }

@@ -225,20 +225,18 @@ fn language_semantics() {
 }
 
 #[test]
-fn stale_runtime_codes_are_flagged() {
+fn an_apps_own_trap_never_carries_an_earlier_runtime_code() {
     // An app that traps on its own bounds check (no runtime error involved).
     let app = compile("var a = Uint8List(2); print(a[5]);", &Options::default()).unwrap();
     let mut p = multimem_compiler::run::prepare(&app, Mode::Linked).unwrap();
-    let runtime_error =
-        |e: &anyhow::Error| e.chain().find_map(|c| c.downcast_ref::<multimem_host::RuntimeError>()).copied();
     let e = p.instance.call::<(), ()>(&mut p.store, "main", ()).unwrap_err();
-    assert_eq!(runtime_error(&e), None, "no runtime code recorded yet: {e:#}");
-    // A real runtime error, fresh.
+    assert_eq!(multimem_host::error_code(&e), None, "no runtime code recorded yet: {e:#}");
+    // A real runtime error.
     let e = p.instance.runtime.buffer_new(&mut p.store, 0x8000_0000).unwrap_err();
-    assert_eq!(runtime_error(&e).map(|r| (r.code, r.maybe_stale)), Some((ErrorCode::BadLength, false)));
-    // The app's own trap again: last_error still says BAD_LENGTH, flagged as possibly stale.
+    assert_eq!(multimem_host::error_code(&e), Some(ErrorCode::BadLength), "{e:#}");
+    // The app's own trap again: last_error still says BAD_LENGTH, but the
+    // trap is the app's (multimem-host tells them apart), so no code.
     let e = p.instance.call::<(), ()>(&mut p.store, "main", ()).unwrap_err();
-    let r = runtime_error(&e).unwrap();
-    assert!(r.code == ErrorCode::BadLength && r.maybe_stale, "{e:#}");
-    assert!(format!("{e:#}").contains("may be stale"), "{e:#}");
+    assert_eq!(multimem_host::error_code(&e), None, "{e:#}");
+    assert_eq!(p.instance.runtime.last_error(&mut p.store).unwrap(), Some(ErrorCode::BadLength));
 }

@@ -3,8 +3,8 @@
 //! externref release through GC, stats and decoded errors.
 
 use multimem_abi::{ErrorCode, Kind, Number};
-use multimem_host::{Options, Runtime, error_code, intrinsics};
-use wasmtime::{AsContextMut, Instance, Module, Store, TypedFunc};
+use multimem_host::{Options, Runtime, Stale, StaleHandle, error_code, intrinsics};
+use wasmtime::{AsContextMut, ExternRef, Instance, Module, OwnedRooted, RootScope, Rooted, Store, TypedFunc};
 
 struct Env {
     store: Store<()>,
@@ -201,51 +201,196 @@ fn leak_check_fails_while_a_handle_is_live() {
     rt.check_no_leaks(&mut store).unwrap();
 }
 
-#[test]
-fn externref_release_follows_gc() {
-    let Env { mut store, rt, .. } = env();
-    let engine = store.engine().clone();
-    let holder = Module::new(
-        &engine,
+/// A module that keeps one externref in a global: `hold` takes an
+/// `OwnedRooted` (as typed functions can), `hold_rooted` a LIFO `Rooted`.
+struct Holder {
+    hold: TypedFunc<Option<OwnedRooted<ExternRef>>, ()>,
+    hold_rooted: TypedFunc<Option<Rooted<ExternRef>>, ()>,
+    forget: TypedFunc<(), ()>,
+}
+
+fn holder(store: &mut Store<()>) -> Holder {
+    let module = Module::new(
+        store.engine(),
         r#"(module
             (global $g (mut externref) (ref.null extern))
             (func (export "hold") (param externref) local.get 0 global.set $g)
             (func (export "forget") ref.null extern global.set $g))"#,
     )
     .unwrap();
-    let holder = Instance::new(&mut store, &holder, &[]).unwrap();
-    let hold = holder.get_typed_func::<Option<wasmtime::Rooted<wasmtime::ExternRef>>, ()>(&mut store, "hold").unwrap();
-    let forget = holder.get_typed_func::<(), ()>(&mut store, "forget").unwrap();
-
-    // 1. An externref only the host roots: released after its scope ends and GC runs.
-    {
-        let mut scope = wasmtime::RootScope::new(&mut store);
-        let b = rt.buffer_new(&mut scope, 1000).unwrap();
-        let r = rt.to_externref(&mut scope, b).unwrap();
-        let back = rt.from_externref(&mut scope, &r).unwrap().expect("our externref");
-        assert_eq!(rt.refcount(&mut scope, &back).unwrap(), 2);
-        drop(back);
-        scope.as_context_mut().gc(None).unwrap();
-        // Still rooted here: nothing released.
-        assert_eq!(rt.stats(&mut scope).unwrap().live_buffers, 1);
+    let instance = Instance::new(&mut *store, &module, &[]).unwrap();
+    Holder {
+        hold: instance.get_typed_func(&mut *store, "hold").unwrap(),
+        hold_rooted: instance.get_typed_func(&mut *store, "hold").unwrap(),
+        forget: instance.get_typed_func(&mut *store, "forget").unwrap(),
     }
-    rt.collect(&mut store).unwrap();
-    assert_eq!(rt.stats(&mut store).unwrap().live_buffers, 0);
+}
 
-    // 2. Handed to wasm, which keeps it in a global: live until wasm drops it.
-    {
-        let mut scope = wasmtime::RootScope::new(&mut store);
-        let b = rt.buffer_new(&mut scope, 500).unwrap();
-        let r = rt.to_externref(&mut scope, b).unwrap();
-        hold.call(&mut scope, Some(r)).unwrap();
-    }
+fn live(rt: &Runtime, store: &mut Store<()>) -> u32 {
+    rt.stats(store).unwrap().live_buffers
+}
+
+/// Issue 13, item 5: no `RootScope` anywhere, and every externref's
+/// reference is released once nothing holds it and the GC has run.
+#[test]
+fn externrefs_made_outside_a_root_scope_are_released_by_gc() {
+    let Env { mut store, rt, .. } = env();
+    let h = holder(&mut store);
+    // Held by the host only.
+    let b = rt.buffer_new(&mut store, 1000).unwrap();
+    let r = rt.to_externref(&mut store, b).unwrap();
+    let back = rt.from_externref(&mut store, &r).unwrap().expect("our externref");
+    assert_eq!(rt.refcount(&mut store, &back).unwrap(), 2);
+    drop(back);
     rt.collect(&mut store).unwrap();
-    assert_eq!(rt.stats(&mut store).unwrap().live_buffers, 1, "the wasm global still holds it");
-    forget.call(&mut store, ()).unwrap();
+    assert_eq!(live(&rt, &mut store), 1, "the host still holds the externref");
+    drop(r);
+    rt.collect(&mut store).unwrap();
+    assert_eq!(live(&rt, &mut store), 0, "collected once the host dropped it");
+    // Handed to wasm, which keeps it in a global: live until wasm drops it.
+    let b = rt.buffer_new(&mut store, 500).unwrap();
+    let r = rt.to_externref(&mut store, b).unwrap();
+    h.hold.call(&mut store, Some(r)).unwrap();
+    rt.collect(&mut store).unwrap();
+    assert_eq!(live(&rt, &mut store), 1, "the wasm global still holds it");
+    h.forget.call(&mut store, ()).unwrap();
     store.gc(None).unwrap();
-    assert!(rt.pending_releases() == 1, "GC queued the release");
+    assert_eq!(rt.pending_releases(), 1, "GC queued the release");
     // Any entry point applies it.
-    assert_eq!(rt.stats(&mut store).unwrap().live_buffers, 0);
+    assert_eq!(live(&rt, &mut store), 0);
+    rt.check_no_leaks(&mut store).unwrap();
+}
+
+/// A LIFO `Rooted` made inside a `RootScope` roots the externref until the
+/// scope ends; then the GC collects it.
+#[test]
+fn externrefs_rooted_in_a_root_scope_are_released_after_it() {
+    let Env { mut store, rt, .. } = env();
+    let h = holder(&mut store);
+    {
+        let mut scope = RootScope::new(&mut store);
+        let b = rt.buffer_new(&mut scope, 100).unwrap();
+        let r = rt.to_externref(&mut scope, b).unwrap();
+        let rooted = r.to_rooted(&mut scope);
+        drop(r);
+        h.hold_rooted.call(&mut scope, Some(rooted)).unwrap();
+        h.forget.call(&mut scope, ()).unwrap();
+        scope.as_context_mut().gc(None).unwrap();
+        assert_eq!(rt.stats(&mut scope).unwrap().live_buffers, 1, "still rooted by the scope");
+        assert!(rt.from_externref(&mut scope, &rooted).unwrap().is_some());
+    }
+    rt.collect(&mut store).unwrap();
+    assert_eq!(live(&rt, &mut store), 0);
+}
+
+/// Issue 13, item 7: a handle whose reference someone else released is
+/// refused by every operation, and its drop releases nothing, whatever now
+/// lies at its address.
+#[test]
+fn a_stale_handle_is_refused_and_releases_nothing() {
+    let Env { mut store, rt, instance } = env();
+    let raw_release = instance.get_typed_func::<u32, u32>(&mut store, "buffer_release").unwrap();
+    let raw_new = instance.get_typed_func::<u32, u32>(&mut store, "buffer_new").unwrap();
+    let raw_refcount = instance.get_typed_func::<u32, u32>(&mut store, "buffer_refcount").unwrap();
+    let stale_of = |e: &multimem_host::Error| e.downcast_ref::<StaleHandle>().cloned();
+
+    // 1. Released behind the host's back: the buffer is freed.
+    let b = rt.buffer_new(&mut store, 64).unwrap();
+    let address = b.address();
+    raw_release.call(&mut store, address).unwrap();
+    let freed = Some(StaleHandle { address, found: Stale::Code(ErrorCode::Freed) });
+    assert_eq!(stale_of(&rt.bytes(&store, &b).unwrap_err()), freed);
+    assert_eq!(stale_of(&rt.bytes_mut(&mut store, &b).unwrap_err()), freed);
+    assert_eq!(stale_of(&rt.refcount(&mut store, &b).unwrap_err()), freed);
+    assert_eq!(stale_of(&rt.retain(&mut store, &b).unwrap_err()), freed);
+    let e = rt.view(&mut store, &b, Kind::Uint8List, 0, 4).unwrap_err();
+    assert_eq!(stale_of(&e), freed);
+    assert!(format!("{e:#}").contains(&format!("the handle of buffer {address:#x} is stale")), "{e:#}");
+
+    // 2. The block now holds another owner's buffer (of another length):
+    // refused, and dropping the stale handle does not release it.
+    let other = raw_new.call(&mut store, 60).unwrap();
+    assert_eq!(other, address, "the freed block was reused");
+    let e = rt.bytes(&store, &b).unwrap_err();
+    assert_eq!(stale_of(&e), Some(StaleHandle { address, found: Stale::Length { expected: 64, found: 60 } }));
+    drop(b);
+    let e = rt.drain(&mut store).unwrap_err();
+    assert!(stale_of(&e).is_some(), "{e:#}");
+    assert_eq!(raw_refcount.call(&mut store, other).unwrap(), 1, "the other owner's reference is intact");
+    assert_eq!(rt.pending_releases(), 0);
+    assert_eq!(raw_release.call(&mut store, other).unwrap(), 0);
+
+    // 3. Two host handles, one reference taken away: fewer references than
+    // the host holds. A release through either is refused until the counts
+    // agree again.
+    let b = rt.buffer_new(&mut store, 32).unwrap();
+    let c = rt.retain(&mut store, &b).unwrap();
+    raw_release.call(&mut store, b.address()).unwrap();
+    let e = rt.refcount(&mut store, &b).unwrap_err();
+    assert_eq!(stale_of(&e).map(|s| s.found), Some(Stale::Refcount { held: 2, found: 1 }));
+    let e = rt.release(&mut store, c).unwrap_err();
+    assert!(stale_of(&e).is_some(), "{e:#}");
+    assert_eq!(rt.refcount(&mut store, &b).unwrap(), 1, "the refused release released nothing");
+    assert_eq!(rt.release(&mut store, b).unwrap(), 0);
+    rt.check_no_leaks(&mut store).unwrap();
+}
+
+/// Issue 13, item 8: a list whose bytes exceed MAX_LENGTH is BAD_LENGTH, as
+/// `buffer_new` says it.
+#[test]
+fn list_new_with_an_oversized_length_is_bad_length() {
+    let Env { mut store, rt, .. } = env();
+    for (kind, length) in
+        [(Kind::Float64List, 0x1000_0000), (Kind::Uint8List, 0x8000_0000), (Kind::Int32x4List, u32::MAX)]
+    {
+        let e = rt.list_new(&mut store, kind, length).unwrap_err();
+        assert_eq!(error_code(&e), Some(ErrorCode::BadLength), "{e:#}");
+        assert!(format!("{e:#}").contains(&format!("creating a {} of {length} elements", kind.name())), "{e:#}");
+    }
+    rt.check_no_leaks(&mut store).unwrap();
+}
+
+fn fails_in_wasmtime_fn(rt: &Runtime, store: &mut Store<()>) -> wasmtime::Result<()> {
+    let engine = store.engine().clone();
+    let _ = Module::new(&engine, "(module)")?;
+    rt.buffer_new(&mut *store, 0x8000_0000)?;
+    Ok(())
+}
+
+fn fails_in_anyhow_fn(rt: &Runtime, store: &mut Store<()>) -> anyhow::Result<()> {
+    let engine = store.engine().clone();
+    let _ = Module::new(&engine, "(module)")?;
+    rt.buffer_new(&mut *store, 0x8000_0000)?;
+    Ok(())
+}
+
+fn fails_in_host_fn(rt: &Runtime, store: &mut Store<()>, wasm: &str) -> multimem_host::Result<u32> {
+    let engine = store.engine().clone();
+    let _ = Module::new(&engine, wasm)?;
+    let n: u32 = "12".parse::<u32>().map_err(anyhow::Error::from)?;
+    Ok(rt.buffer_new(&mut *store, n)?.length_in_bytes())
+}
+
+/// Issue 13, item 9: `?` turns this crate's errors into wasmtime's and
+/// anyhow's, and theirs into this crate's, without `map_err`; the runtime
+/// code and the context survive the conversion.
+#[test]
+fn errors_convert_with_the_question_mark() {
+    fn std_error<E: std::error::Error + Send + Sync + 'static>() {}
+    std_error::<multimem_host::Error>();
+    let Env { mut store, rt, .. } = env();
+    let e = fails_in_wasmtime_fn(&rt, &mut store).unwrap_err();
+    assert_eq!(error_code(&e), Some(ErrorCode::BadLength), "{e:#}");
+    assert!(format!("{e:#}").contains("allocating a buffer of 2147483648 bytes"), "{e:#}");
+    let e = fails_in_anyhow_fn(&rt, &mut store).unwrap_err();
+    assert_eq!(error_code(&e), Some(ErrorCode::BadLength), "{e:#}");
+    assert!(format!("{e:#}").contains("BAD_LENGTH"), "{e:#}");
+    assert!(e.downcast_ref::<multimem_host::Error>().is_some());
+    // wasmtime's error inside this crate's: its cause stays reachable.
+    let e = fails_in_host_fn(&rt, &mut store, "(module (func (result i32)))").unwrap_err();
+    assert_eq!(error_code(&e), None);
+    assert!(format!("{e:#}").contains("type mismatch"), "{e:#}");
+    assert_eq!(fails_in_host_fn(&rt, &mut store, "(module)").unwrap(), 12);
     rt.check_no_leaks(&mut store).unwrap();
 }
 

@@ -4,7 +4,7 @@
 //! library's memory by the lowered `external_copy_in`, and a leaking export
 //! caught by the stats check.
 
-use multimem_host::{Kind, Options, instantiate};
+use multimem_host::{ErrorCode, Kind, Options, error_code, instantiate, instantiate_unlinked};
 use wasmtime::{Instance, Module, Store};
 
 const APP: &str = r#"(module
@@ -29,22 +29,38 @@ const APP: &str = r#"(module
     (call $copy_in (local.get $b) (i32.const 0) (local.get $addr) (local.get $n))
     (local.get $b))
   ;; Allocates and forgets: a leak.
-  (func (export "leak") (drop (call $new (i32.const 40)))))"#;
+  (func (export "leak") (drop (call $new (i32.const 40))))
+  ;; The app's own trap, no runtime call involved.
+  (func (export "fail") unreachable)
+  ;; A runtime error: buffer_new(-1) is BAD_LENGTH.
+  (func (export "bad_new") (result i32) (call $new (i32.const -1))))"#;
 
-fn setup() -> (Store<()>, multimem_host::Instantiated) {
+/// The app linked with runtime.wasm (`linked`), or importing it as a
+/// separate instance with host intrinsics, in an engine with the given
+/// config.
+fn setup_with(config: &wasmtime::Config, linked: bool) -> (Store<()>, multimem_host::Instantiated) {
     let app = wat::parse_str(APP).unwrap();
-    let mut l = multimem_linker::Linker::new(multimem_linker::Config::default());
-    l.add_module("app", &app).unwrap();
-    l.add_module("multimem", multimem_runtime_wasm::RUNTIME_WASM).unwrap();
-    let linked = l.link().unwrap();
-    let engine = Options::engine().unwrap();
+    let engine = wasmtime::Engine::new(config).unwrap();
     let mut store = Store::new(&engine, ());
     let lib = Module::new(&engine, multimem_compiler::EXTLIB_WASM).unwrap();
     let lib = Instance::new(&mut store, &lib, &[]).unwrap();
-    let module = Module::new(&engine, &linked.wasm).unwrap();
     let mut linker = wasmtime::Linker::new(&engine);
-    let inst = instantiate(&mut store, &mut linker, &module, Some(lib), &Options::default()).unwrap();
+    let inst = if linked {
+        let mut l = multimem_linker::Linker::new(multimem_linker::Config::default());
+        l.add_module("app", &app).unwrap();
+        l.add_module("multimem", multimem_runtime_wasm::RUNTIME_WASM).unwrap();
+        let module = Module::new(&engine, &l.link().unwrap().wasm).unwrap();
+        instantiate(&mut store, &mut linker, &module, Some(lib), &Options::default()).unwrap()
+    } else {
+        let module = Module::new(&engine, &app).unwrap();
+        let runtime = Module::new(&engine, multimem_runtime_wasm::RUNTIME_WASM).unwrap();
+        instantiate_unlinked(&mut store, &mut linker, &module, &runtime, Some(lib), &Options::default()).unwrap()
+    };
     (store, inst)
+}
+
+fn setup() -> (Store<()>, multimem_host::Instantiated) {
+    setup_with(&Options::engine_config(), true)
 }
 
 #[test]
@@ -91,4 +107,60 @@ fn a_leaking_export_is_caught_by_the_stats_check() {
     inst.call::<(), ()>(&mut store, "leak", ()).unwrap();
     let e = inst.runtime.check_no_leaks(&mut store).unwrap_err();
     assert!(format!("{e}").contains("1 buffer(s) holding 40 bytes"), "{e}");
+}
+
+/// Issue 13, item 6: a call into the app carries the runtime's code exactly
+/// when the runtime recorded it in that call: an app's own trap never
+/// carries an earlier call's code, and the same runtime error twice in a
+/// row is reported twice. Linked and unlinked.
+#[test]
+fn error_codes_of_app_calls_are_exact() {
+    for linked in [true, false] {
+        let (mut store, inst) = setup_with(&Options::engine_config(), linked);
+        let e = inst.call::<(), ()>(&mut store, "fail", ()).unwrap_err();
+        assert_eq!(error_code(&e), None, "[linked {linked}] {e:#}");
+        for _ in 0..2 {
+            let e = inst.call::<(), i32>(&mut store, "bad_new", ()).unwrap_err();
+            assert_eq!(error_code(&e), Some(ErrorCode::BadLength), "[linked {linked}] {e:#}");
+        }
+        // `last_error` still says BAD_LENGTH; this trap is the app's.
+        let e = inst.call::<(), ()>(&mut store, "fail", ()).unwrap_err();
+        assert_eq!(error_code(&e), None, "[linked {linked}] {e:#}");
+        assert_eq!(e.downcast_ref::<wasmtime::Trap>(), Some(&wasmtime::Trap::UnreachableCodeReached));
+        assert_eq!(inst.runtime.last_error(&mut store).unwrap(), Some(ErrorCode::BadLength));
+        let e = inst.call::<(), i32>(&mut store, "bad_new", ()).unwrap_err();
+        assert_eq!(error_code(&e), Some(ErrorCode::BadLength), "[linked {linked}] {e:#}");
+    }
+}
+
+/// The runtime's trap function is learned when first needed: here the only
+/// runtime error so far came from a call the host did not make.
+#[test]
+fn the_runtimes_trap_function_is_learned_when_first_needed() {
+    let (mut store, inst) = setup();
+    let raw_new = inst.app.get_typed_func::<u32, u32>(&mut store, "buffer_new").unwrap();
+    assert!(raw_new.call(&mut store, 0x8000_0000).is_err());
+    let e = inst.call::<(), ()>(&mut store, "fail", ()).unwrap_err();
+    assert_eq!(error_code(&e), None, "{e:#}");
+    let e = inst.call::<(), i32>(&mut store, "bad_new", ()).unwrap_err();
+    assert_eq!(error_code(&e), Some(ErrorCode::BadLength), "{e:#}");
+}
+
+/// Without wasm backtraces an unchanged code cannot be attributed: it is
+/// not reported, and the error says why. A changed one still is.
+#[test]
+fn without_backtraces_an_unchanged_code_is_not_reported() {
+    let mut config = Options::engine_config();
+    config.wasm_backtrace_max_frames(None);
+    let (mut store, inst) = setup_with(&config, true);
+    let e = inst.call::<(), i32>(&mut store, "bad_new", ()).unwrap_err();
+    assert_eq!(error_code(&e), Some(ErrorCode::BadLength), "{e:#}");
+    let errors = [
+        inst.call::<(), ()>(&mut store, "fail", ()).unwrap_err(),
+        inst.call::<(), i32>(&mut store, "bad_new", ()).unwrap_err(),
+    ];
+    for e in errors {
+        assert_eq!(error_code(&e), None, "{e:#}");
+        assert!(format!("{e:#}").contains("cannot be told apart"), "{e:#}");
+    }
 }

@@ -103,7 +103,7 @@ pub fn run(app: &[u8], mode: Mode) -> Result<Outcome> {
     let Prepared { mut store, instance: inst, module_bytes, warnings } = prepare(app, mode)?;
     inst.call::<(), ()>(&mut store, "main", ())?;
     let stats = inst.runtime.stats(&mut store)?;
-    let leak_check = inst.runtime.check_no_leaks(&mut store).map(|_| ());
+    let leak_check = inst.runtime.check_no_leaks(&mut store).map(|_| ()).map_err(anyhow::Error::from);
     let printed = std::mem::take(store.data_mut());
     Ok(Outcome { printed, stats, leak_check, module_bytes, warnings })
 }
