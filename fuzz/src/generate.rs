@@ -15,6 +15,11 @@
 //! - `u`: no imports at all; mode 2 links it first, to shift every index
 //!   space of the others.
 //!
+//! Half the pairs are linked as `b`, `a` (the importer first, so its
+//! imports are forward references), unless the order could change what
+//! the segments leave behind ([`writes_imports`]). Half the exports, drawn
+//! per case, are the explicit export list of mode `gc-some-exports`.
+//!
 //! Export names are prefixed with the module's name (`a.`, `b.`, `u.`),
 //! rewriting only the export section, so that linking all inputs with every
 //! export kept never meets a name conflict, and an export's name says which
@@ -45,10 +50,31 @@ pub struct Input {
 /// What one fuzz input generates.
 #[derive(Clone, Debug)]
 pub struct Case {
-    /// `a`, then `b` when the case is a pair.
+    /// `a`, then `b` when the case is a pair: the order they instantiate
+    /// in unlinked.
     pub modules: Vec<Input>,
     /// `u`: linked first in mode 2; shares nothing with the others.
     pub unrelated: Input,
+    /// Whether the pair is linked as `b`, `a`: `b`'s imports are then
+    /// forward references (a global initialiser of `b` reads a global
+    /// that `a`, a later input, defines). Only when `b` has no active
+    /// segment writing to an imported memory or table, whose result would
+    /// otherwise depend on the order (see [`writes_imports`]).
+    pub importer_first: bool,
+    /// The exports `gc-some-exports` keeps, as `(module, name)`: each
+    /// export of the case with probability 1/2.
+    pub some_exports: Vec<(&'static str, String)>,
+}
+
+impl Case {
+    /// The case's modules in the order they are linked.
+    pub fn link_order(&self) -> Vec<&Input> {
+        let mut order: Vec<&Input> = self.modules.iter().collect();
+        if self.importer_first {
+            order.reverse();
+        }
+        order
+    }
 }
 
 /// The role a module plays in its case, which decides its imports.
@@ -175,7 +201,69 @@ pub fn generate_case(u: &mut Unstructured<'_>) -> Result<Case> {
         modules.push(b);
     }
     let unrelated = generate_valid_module(u, "u", Role::Unrelated, None)?;
-    Ok(Case { modules, unrelated })
+    let importer_first = pair && u.arbitrary()? && !writes_imports(&modules[1].wasm);
+    let mut some_exports = Vec::new();
+    for m in &modules {
+        for name in export_names(&m.wasm) {
+            if u.arbitrary()? {
+                some_exports.push((m.name, name));
+            }
+        }
+    }
+    Ok(Case { modules, unrelated, importer_first, some_exports })
+}
+
+/// The names of `wasm`'s exports, in order.
+pub fn export_names(wasm: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm).flatten() {
+        if let Payload::ExportSection(reader) = payload {
+            names.extend(reader.into_iter().flatten().map(|e| e.name.to_string()));
+        }
+    }
+    names
+}
+
+/// Whether `wasm` has an active data or element segment that writes to an
+/// imported memory or table. Linked, the inputs' segments are applied in
+/// link order; unlinked, in instantiation order. When a later module's
+/// segments write to something an earlier one shares, the two orders may
+/// leave different bytes behind, so such a pair is never linked in reverse.
+pub fn writes_imports(wasm: &[u8]) -> bool {
+    let (mut memories, mut tables) = (0, 0);
+    for payload in Parser::new(0).parse_all(wasm).flatten() {
+        match payload {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports().flatten() {
+                    match import.ty {
+                        TypeRef::Memory(_) => memories += 1,
+                        TypeRef::Table(_) => tables += 1,
+                        _ => {}
+                    }
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader.into_iter().flatten() {
+                    if let wasmparser::DataKind::Active { memory_index, .. } = data.kind
+                        && memory_index < memories
+                    {
+                        return true;
+                    }
+                }
+            }
+            Payload::ElementSection(reader) => {
+                for elem in reader.into_iter().flatten() {
+                    if let wasmparser::ElementKind::Active { table_index, .. } = elem.kind
+                        && table_index.unwrap_or(0) < tables
+                    {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// `wasm` with every export renamed to `prefix.name`, and every tag

@@ -44,7 +44,7 @@ pub use link_modes::Mode;
 pub use oracle::{Inconclusive, Verdict};
 
 use arbitrary::Unstructured;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wasmtime::{Engine, Module};
 
 /// How many bytes of input a seed expands to: more than the largest case
@@ -89,7 +89,8 @@ impl ModeOutcome {
     }
 }
 
-/// Where a case's time went (wall time on its thread).
+/// Where a case's time went: CPU time of its thread, so that the figures
+/// hold on a machine shared with other work.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Times {
     /// Generating and checking the inputs.
@@ -155,15 +156,36 @@ fn check_inputs(case: &Case) -> Result<(), String> {
     Ok(())
 }
 
+/// The CPU time of the calling thread since [`CpuClock::start`].
+struct CpuClock(Duration);
+
+impl CpuClock {
+    fn now() -> Duration {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid timespec for the call to write.
+        let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+        if ok { Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32) } else { Duration::ZERO }
+    }
+
+    fn start() -> CpuClock {
+        CpuClock(CpuClock::now())
+    }
+
+    fn elapsed(&self) -> Duration {
+        CpuClock::now().saturating_sub(self.0)
+    }
+}
+
 /// Runs one fuzz input through every mode (the phases in the crate docs).
 pub fn run_case(engine: &Engine, data: &[u8]) -> CaseReport {
-    let clock = Instant::now();
+    let clock = CpuClock::start();
     let case = match generate(data) {
         Ok(c) => c,
         Err(why) => return CaseReport::skipped(None, why),
     };
+    let generated = clock.elapsed();
     let mut report = check_case(engine, case, &Mode::ALL);
-    report.times.generate += clock.elapsed();
+    report.times.generate += generated;
     report
 }
 
@@ -171,18 +193,18 @@ pub fn run_case(engine: &Engine, data: &[u8]) -> CaseReport {
 /// from files (`fuzz-link --files`), and the rest of [`run_case`].
 pub fn check_case(engine: &Engine, case: Case, modes: &[Mode]) -> CaseReport {
     let mut times = Times::default();
-    let clock = Instant::now();
+    let clock = CpuClock::start();
     if let Err(why) = check_inputs(&case) {
         return CaseReport::skipped(Some(case), why);
     }
     times.generate = clock.elapsed();
-    let clock = Instant::now();
+    let clock = CpuClock::start();
     let originals = compile_originals(engine, &case);
     times.compile += clock.elapsed();
-    let mut reference = [None, None];
+    let mut reference = References::default();
     let mut outcomes = Vec::new();
     for &mode in modes {
-        let clock = Instant::now();
+        let clock = CpuClock::start();
         let linked = link_modes::link(mode, &case);
         times.link += clock.elapsed();
         let outcome = match linked {
@@ -190,13 +212,10 @@ pub fn check_case(engine: &Engine, case: Case, modes: &[Mode]) -> CaseReport {
             Ok(linked) => match &originals {
                 Err(why) => ModeOutcome::NotRun(why.clone()),
                 Ok(originals) => {
-                    let slot = &mut reference[usize::from(mode.with_unrelated())];
-                    if slot.is_none() {
-                        let clock = Instant::now();
-                        *slot = Some(run_originals(engine, &case, originals, mode));
-                        times.run += clock.elapsed();
-                    }
-                    run_linked(engine, &linked, slot.as_ref().expect("just run"), &mut times)
+                    let clock = CpuClock::start();
+                    let original = reference.get(engine, &case, originals, mode);
+                    times.run += clock.elapsed();
+                    run_linked(engine, &linked, original, &mut times)
                 }
             },
         };
@@ -214,24 +233,48 @@ pub fn check(data: &[u8]) {
     assert!(failures.is_empty(), "the linker failed on this case:\n{}", failures.join("\n"));
 }
 
-fn run_originals(engine: &Engine, case: &Case, originals: &Originals, mode: Mode) -> execute::Run {
-    let mut modules: Vec<(&str, &Module)> = Vec::new();
-    if mode.with_unrelated() {
-        modules.push((case.unrelated.name, &originals.unrelated));
+/// The runs of the originals the modes compare with, each made once: the
+/// case; `u` and the case; the case calling only the kept exports.
+#[derive(Default)]
+struct References {
+    case: Option<execute::Run>,
+    with_unrelated: Option<execute::Run>,
+    some_exports: Option<execute::Run>,
+}
+
+impl References {
+    fn get(&mut self, engine: &Engine, case: &Case, originals: &Originals, mode: Mode) -> &execute::Run {
+        let mut modules: Vec<(&str, &Module)> = Vec::new();
+        if mode.with_unrelated() {
+            modules.push((case.unrelated.name, &originals.unrelated));
+        }
+        modules.extend(case.modules.iter().map(|m| m.name).zip(&originals.modules));
+        if mode.with_unrelated() {
+            return self.with_unrelated.get_or_insert_with(|| execute::run(engine, &modules, None));
+        }
+        let full = self.case.get_or_insert_with(|| execute::run(engine, &modules, None));
+        if !mode.some_exports() || case.some_exports.is_empty() {
+            return full;
+        }
+        let kept: Vec<_> = full
+            .plan
+            .iter()
+            .filter(|(name, _)| case.some_exports.iter().any(|(_, kept)| kept == name))
+            .cloned()
+            .collect();
+        self.some_exports.get_or_insert_with(|| execute::run(engine, &modules, Some(&kept)))
     }
-    modules.extend(case.modules.iter().map(|m| m.name).zip(&originals.modules));
-    execute::run(engine, &modules, None)
 }
 
 fn run_linked(engine: &Engine, linked: &[u8], original: &execute::Run, times: &mut Times) -> ModeOutcome {
-    let clock = Instant::now();
+    let clock = CpuClock::start();
     let module = Module::new(engine, linked);
     times.compile += clock.elapsed();
     let module = match module {
         Ok(m) => m,
         Err(e) => return ModeOutcome::Divergence(format!("wasmtime rejects the linked module: {e:#}")),
     };
-    let clock = Instant::now();
+    let clock = CpuClock::start();
     let run = execute::run(engine, &[("linked", &module)], Some(&original.plan));
     times.run += clock.elapsed();
     match oracle::compare(original, &run) {

@@ -8,6 +8,11 @@
 //! | `after-unrelated` | `u`, the case | default | `u`, the case |
 //! | `with-runtime` | the case, `multimem` = runtime.wasm | default | the case |
 //! | `gc` | the case | `gc(true)`, every export kept | the case |
+//! | `gc-some-exports` | the case | `gc(true)`, `export(..)` for half the exports | the case, calling only those |
+//!
+//! "The case" is its modules in link order ([`Case::link_order`]): `a`,
+//! `b`, or for half the pairs `b`, `a`. The originals always instantiate
+//! as `a`, `b` (`b` imports from `a`).
 //!
 //! `with-runtime` compares only the case's exports: the runtime cannot run
 //! unlinked (it imports the intrinsics), and its own behaviour is tested by
@@ -34,11 +39,14 @@ pub enum Mode {
     WithRuntime,
     /// With dead-code removal, every export kept.
     Gc,
+    /// With dead-code removal and an explicit export list (half the
+    /// exports, [`Case::some_exports`]).
+    GcSomeExports,
 }
 
 impl Mode {
     /// Every mode, in the order they run.
-    pub const ALL: [Mode; 4] = [Mode::Alone, Mode::AfterUnrelated, Mode::WithRuntime, Mode::Gc];
+    pub const ALL: [Mode; 5] = [Mode::Alone, Mode::AfterUnrelated, Mode::WithRuntime, Mode::Gc, Mode::GcSomeExports];
 
     /// The mode's name in reports and on the command line.
     pub fn name(self) -> &'static str {
@@ -47,6 +55,7 @@ impl Mode {
             Mode::AfterUnrelated => "after-unrelated",
             Mode::WithRuntime => "with-runtime",
             Mode::Gc => "gc",
+            Mode::GcSomeExports => "gc-some-exports",
         }
     }
 
@@ -55,9 +64,23 @@ impl Mode {
         Mode::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    /// The linker configuration.
-    pub fn config(self) -> Config {
-        Config::default().threads(1).gc(self == Mode::Gc)
+    /// The linker configuration for `case`.
+    pub fn config(self, case: &Case) -> Config {
+        let mut config = Config::default().threads(1).gc(matches!(self, Mode::Gc | Mode::GcSomeExports));
+        if self == Mode::GcSomeExports {
+            // With an empty list nothing is called, and every export is
+            // kept: the mode is then `gc`.
+            for (module, name) in &case.some_exports {
+                config = config.export(module, name, None);
+            }
+        }
+        config
+    }
+
+    /// Whether this mode links an explicit export list, so the originals
+    /// are compared on those exports only.
+    pub fn some_exports(self) -> bool {
+        self == Mode::GcSomeExports
     }
 
     /// Whether the unrelated module `u` is linked (and so run) first.
@@ -71,7 +94,7 @@ impl Mode {
         if self.with_unrelated() {
             inputs.push((case.unrelated.name, &case.unrelated.wasm));
         }
-        inputs.extend(case.modules.iter().map(|m| (m.name, &m.wasm[..])));
+        inputs.extend(case.link_order().into_iter().map(|m| (m.name, &m.wasm[..])));
         if self == Mode::WithRuntime {
             inputs.push((multimem_linker::RUNTIME_MODULE, multimem_runtime_wasm::RUNTIME_WASM));
         }
@@ -89,8 +112,13 @@ impl Mode {
                 cmd.push_str(&format!(" {name}={name}.wasm"));
             }
         }
-        if self == Mode::Gc {
+        if matches!(self, Mode::Gc | Mode::GcSomeExports) {
             cmd.push_str(" --gc");
+        }
+        if self.some_exports() {
+            for (module, name) in &case.some_exports {
+                cmd.push_str(&format!(" --export '{module}.{name}'"));
+            }
         }
         cmd.push_str(" -o linked.wasm");
         cmd
@@ -101,7 +129,7 @@ impl Mode {
 /// message.
 pub fn link(mode: Mode, case: &Case) -> Result<Vec<u8>, String> {
     let linked = std::panic::catch_unwind(|| {
-        let mut linker = Linker::new(mode.config());
+        let mut linker = Linker::new(mode.config(case));
         for (name, wasm) in mode.inputs(case) {
             linker.add_module(name, wasm)?;
         }

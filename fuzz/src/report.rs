@@ -154,7 +154,7 @@ impl Summary {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3 / self.cases.max(1) as f64;
         let _ = writeln!(
             s,
-            "time per case (thread time): generate {:.1} ms, link {:.1} ms, compile {:.1} ms, run {:.1} ms",
+            "CPU time per case: generate {:.1} ms, link {:.1} ms, compile {:.1} ms, run {:.1} ms",
             ms(self.times.generate),
             ms(self.times.link),
             ms(self.times.compile),
@@ -202,8 +202,9 @@ impl Summary {
 }
 
 /// Writes a failing case to `dir/<label>/`: each input as `.wasm` and
-/// `.wat`, and `README.txt` with every failing mode, its message, the
-/// equivalent `multimem-link` command and `replay`. Returns the directory.
+/// `.wat`, the link order and kept exports in `case.txt`, and `README.txt`
+/// with every failing mode, its message, the equivalent `multimem-link`
+/// command and `replay`. Returns the directory.
 pub fn write_failure(dir: &Path, label: &str, report: &CaseReport, replay: &str) -> std::io::Result<PathBuf> {
     let case_dir = dir.join(label.replace(' ', "-"));
     std::fs::create_dir_all(&case_dir)?;
@@ -220,6 +221,7 @@ pub fn write_failure(dir: &Path, label: &str, report: &CaseReport, replay: &str)
 }
 
 fn write_inputs(dir: &Path, case: &Case) -> std::io::Result<()> {
+    std::fs::write(dir.join(CASE_FILE), write_settings(case))?;
     for input in case.modules.iter().chain([&case.unrelated]) {
         std::fs::write(dir.join(format!("{}.wasm", input.name)), &input.wasm)?;
         let text = wasmprinter::print_bytes(&input.wasm).unwrap_or_else(|e| format!(";; cannot print: {e}\n"));
@@ -230,7 +232,8 @@ fn write_inputs(dir: &Path, case: &Case) -> std::io::Result<()> {
 
 /// Reads a case back from `dir`, as [`write_failure`] writes it or as
 /// written by hand while minimising: `a.wasm` (or `a.wat`), `b` if present,
-/// `u` if present (else an empty module).
+/// `u` if present (else an empty module), `case.txt` if present (else the
+/// order `a b` and no explicit exports).
 pub fn read_case(dir: &Path) -> Result<Case, String> {
     let read = |name: &'static str| -> Result<Option<Input>, String> {
         let bin = dir.join(format!("{name}.wasm"));
@@ -248,5 +251,49 @@ pub fn read_case(dir: &Path) -> Result<Case, String> {
     let mut modules = vec![a];
     modules.extend(read("b")?);
     let unrelated = read("u")?.unwrap_or(Input { name: "u", wasm: wat::parse_str("(module)").expect("empty module") });
-    Ok(Case { modules, unrelated })
+    let mut case = Case { modules, unrelated, importer_first: false, some_exports: Vec::new() };
+    let settings = dir.join(CASE_FILE);
+    if settings.exists() {
+        let text = std::fs::read_to_string(&settings).map_err(|e| format!("{}: {e}", settings.display()))?;
+        read_settings(&mut case, &text).map_err(|e| format!("{}: {e}", settings.display()))?;
+    }
+    Ok(case)
+}
+
+/// The file beside the inputs that holds the rest of a case: the link
+/// order and the kept exports (by index, as names may be any string).
+const CASE_FILE: &str = "case.txt";
+
+fn write_settings(case: &Case) -> String {
+    let mut text = format!("link order: {}\n", case.link_order().iter().map(|m| m.name).collect::<Vec<_>>().join(" "));
+    for m in &case.modules {
+        let names = crate::generate::export_names(&m.wasm);
+        for (i, name) in names.iter().enumerate() {
+            if case.some_exports.iter().any(|(module, kept)| *module == m.name && kept == name) {
+                let _ = writeln!(text, "keep export: {} {i}", m.name);
+            }
+        }
+    }
+    text
+}
+
+fn read_settings(case: &mut Case, text: &str) -> Result<(), String> {
+    for line in text.lines() {
+        if let Some(order) = line.strip_prefix("link order: ") {
+            case.importer_first = order.trim() == "b a";
+        } else if let Some(keep) = line.strip_prefix("keep export: ") {
+            let (module, index) = keep.split_once(' ').ok_or_else(|| format!("bad line `{line}`"))?;
+            let index: usize = index.trim().parse().map_err(|e| format!("bad line `{line}`: {e}"))?;
+            let input =
+                case.modules.iter().find(|m| m.name == module).ok_or_else(|| format!("no module `{module}`"))?;
+            let name = crate::generate::export_names(&input.wasm)
+                .into_iter()
+                .nth(index)
+                .ok_or_else(|| format!("`{module}` has no export {index}"))?;
+            case.some_exports.push((input.name, name));
+        } else if !line.trim().is_empty() {
+            return Err(format!("unknown line `{line}`"));
+        }
+    }
+    Ok(())
 }

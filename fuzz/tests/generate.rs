@@ -134,3 +134,54 @@ fn an_unrelated_module_imports_nothing() {
         assert_eq!(imports, 0, "seed {seed}");
     }
 }
+
+#[test]
+fn a_pair_is_linked_importer_first_only_when_order_cannot_matter() {
+    let writes = wat::parse_str(r#"(module (import "a" "m" (memory 1)) (data (i32.const 0) "x"))"#).unwrap();
+    let writes_table =
+        wat::parse_str(r#"(module (import "a" "t" (table 1 funcref)) (func $f) (elem (i32.const 0) $f))"#).unwrap();
+    let own = wat::parse_str(r#"(module (import "a" "m" (memory 1)) (memory 1) (data (memory 1) (i32.const 0) "x"))"#)
+        .unwrap();
+    assert!(generate::writes_imports(&writes));
+    assert!(generate::writes_imports(&writes_table));
+    assert!(!generate::writes_imports(&own));
+    let mut reversed = 0;
+    for seed in 0..200 {
+        let case = multimem_fuzz::generate(&multimem_fuzz::seed_input(seed)).unwrap();
+        if case.importer_first {
+            reversed += 1;
+            assert!(!generate::writes_imports(&case.modules[1].wasm), "seed {seed}");
+            assert_eq!(case.link_order().iter().map(|m| m.name).collect::<Vec<_>>(), ["b", "a"]);
+        }
+    }
+    assert!(reversed >= 10, "only {reversed} of 200 cases link the importer first");
+}
+
+#[test]
+fn a_failure_directory_reads_back_as_the_same_case() {
+    let dir = std::env::temp_dir().join(format!("multimem-fuzz-test-{}", std::process::id()));
+    let mut checked = 0;
+    for seed in 0..40 {
+        let case = multimem_fuzz::generate(&multimem_fuzz::seed_input(seed)).unwrap();
+        if !case.importer_first || case.some_exports.is_empty() {
+            continue;
+        }
+        let report = multimem_fuzz::CaseReport {
+            case: Some(case.clone()),
+            skipped: None,
+            modes: Vec::new(),
+            times: Default::default(),
+        };
+        let written = multimem_fuzz::report::write_failure(&dir, &format!("seed {seed}"), &report, "replay").unwrap();
+        let back = multimem_fuzz::report::read_case(&written).unwrap();
+        for (x, y) in case.modules.iter().zip(&back.modules) {
+            assert_eq!((x.name, &x.wasm), (y.name, &y.wasm));
+        }
+        assert_eq!(case.unrelated.wasm, back.unrelated.wasm);
+        assert_eq!(case.importer_first, back.importer_first);
+        assert_eq!(case.some_exports, back.some_exports);
+        checked += 1;
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(checked > 0);
+}
