@@ -118,6 +118,7 @@ mod element;
 mod error;
 mod instantiate;
 pub mod intrinsics;
+pub mod lowered;
 mod runtime;
 mod trap;
 

@@ -16,6 +16,11 @@ pub(crate) struct Assembled {
 }
 
 impl Assembled {
+    /// A module already in one buffer.
+    pub(crate) fn whole(module: Vec<u8>) -> Assembled {
+        Assembled { head: module, helper_bufs: Vec::new(), helper_code: Vec::new(), rest: Default::default() }
+    }
+
     /// The parts, in output order.
     pub(crate) fn parts(&self) -> Vec<&[u8]> {
         let mut parts = vec![&self.head[..]];

@@ -69,6 +69,9 @@ pub struct Config {
     pub(crate) keep_dwarf: bool,
     pub(crate) threads: usize,
     pub(crate) validate_inputs: bool,
+    pub(crate) single_memory: bool,
+    /// `None`: the default rule of [`Config::native_memory`].
+    pub(crate) native_memory: Option<(String, String)>,
 }
 
 impl Default for Config {
@@ -84,6 +87,8 @@ impl Default for Config {
             keep_dwarf: false,
             threads: 0,
             validate_inputs: false,
+            single_memory: false,
+            native_memory: None,
         }
     }
 }
@@ -221,6 +226,34 @@ impl Config {
     /// `ref.func` of a function only another input declares.
     pub fn validate_inputs(mut self, on: bool) -> Config {
         self.validate_inputs = on;
+        self
+    }
+
+    /// Whether the output is the single-memory build (docs/ABI.md,
+    /// "Single-memory build"). Default: off (a multi-memory module). When
+    /// on, the output has exactly one memory, the native one
+    /// ([`Config::native_memory`]); every instruction on another memory is
+    /// a call to an import from `multimem:memory`, which the loader
+    /// implements over the real memory (js-glue and multimem-host do). It
+    /// validates with multi-memory disabled and behaves the same. Use it
+    /// for engines without multi-memory (Safari 26 and every iOS browser).
+    /// What cannot be lowered (a 64-bit or custom-page memory, an
+    /// instruction the reserved module lacks) is an
+    /// [`crate::ErrorKind::Unsupported`] error naming it.
+    pub fn single_memory(mut self, on: bool) -> Config {
+        self.single_memory = on;
+        self
+    }
+
+    /// The memory that stays native in the single-memory build: input
+    /// `module`'s memory export `field`. Default: the `own` memory (the
+    /// runtime's heap, [`Config::own_memory`]'s rule), else memory 0. Only
+    /// the native memory keeps full speed; pick the one the hot code uses
+    /// (an app whose own memory is hot, say, when the runtime is rarely
+    /// used). Naming a module that is not an input, or an export that is
+    /// missing or not a memory, is an error.
+    pub fn native_memory(mut self, module: &str, field: &str) -> Config {
+        self.native_memory = Some((module.to_string(), field.to_string()));
         self
     }
 

@@ -228,6 +228,7 @@ mod remap;
 mod resolve;
 mod roles;
 mod sections;
+mod single_memory;
 mod types;
 mod validate;
 

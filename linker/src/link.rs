@@ -14,10 +14,12 @@
 //! 8. write the module ([`emit`]): the sections before the code
 //!    (`sections.rs`), the code section (`code_section.rs`, `code.rs`),
 //!    the data section (`data.rs`), the custom sections (`custom.rs`),
-//!    validating as it goes (`validate.rs`, phase 9 of the crate docs).
+//!    validating as it goes (`validate.rs`, phase 9 of the crate docs);
+//! 9. with [`Config::single_memory`], lower every memory but the native
+//!    one into calls (`single_memory.rs`, phase 10 of the crate docs).
 //!
 //! Phases 1-7 only read the inputs and build tables; phase 8 is where the
-//! output's bytes are written, once.
+//! output's bytes are written, once (and again by phase 9, when asked).
 
 use crate::assemble::Assembled;
 use crate::config::Config;
@@ -100,6 +102,8 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     let live = liveness(config, &parsed, &mut resolver, &exports)?;
     timer.mark("gc");
     let roles = crate::roles::resolve(config, &parsed, &mut resolver, &live, &mut warnings)?;
+    let native =
+        if config.single_memory { Some(crate::roles::native_memory(config, &parsed, &mut resolver)?) } else { None };
     let resolution = resolver.finish();
     let layout = crate::layout::assign(&parsed, &mut types, &resolution, &live, &roles, &exports)?;
     timer.mark("indices");
@@ -120,7 +124,27 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
         func_import_names,
     };
     let assembled = emit(&plan, inputs.iter().map(|(_, b)| b.len()).sum(), &mut warnings)?;
-    Ok((assembled, warnings))
+    let Some(native) = native else { return Ok((assembled, warnings)) };
+    let native = native.map_or(0, |t| layout.index(Kind::Memory, t));
+    let names = memory_names(&parsed, &resolution, &layout);
+    let lowered = crate::single_memory::lower(&assembled.into_vec(), native, &names)?;
+    timer.mark("single-memory lowering");
+    Ok((Assembled::whole(lowered), warnings))
+}
+
+/// What each output memory is, by output index, for messages.
+fn memory_names(parsed: &[Parsed<'_>], resolution: &Resolution, layout: &Layout) -> Vec<String> {
+    let mut names: Vec<String> = resolution.externals[Kind::Memory as usize]
+        .iter()
+        .map(|x| format!("the import `{}.{}`", x.module, x.name))
+        .collect();
+    for &(m, d) in &layout.memories {
+        names.push(format!("memory {} of module `{}`", d + parsed[m].num_imported(Kind::Memory), parsed[m].name));
+    }
+    if layout.private_memory {
+        names.push("the private empty external memory".to_string());
+    }
+    names
 }
 
 /// Phase 2: one merged type space for all inputs.

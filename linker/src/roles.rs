@@ -83,6 +83,39 @@ pub(crate) fn resolve(
     Ok(Roles { own, external })
 }
 
+/// The native memory of the single-memory build ([`Config::native_memory`]):
+/// the configured input's memory export, else the `own` memory, else
+/// `None` (memory 0 then).
+pub(crate) fn native_memory(
+    config: &Config,
+    parsed: &[Parsed<'_>],
+    resolver: &mut Resolver<'_, '_>,
+) -> Result<Option<Target>, Error> {
+    let Some((module, field)) = &config.native_memory else {
+        return own_memory(config, parsed, resolver);
+    };
+    let m = resolver.input_named(module).ok_or_else(|| {
+        err(
+            ErrorKind::UnknownExport,
+            format!("the native memory is `{module}.{field}`, but there is no input named `{module}`"),
+        )
+    })?;
+    match parsed[m].exports.iter().find(|e| e.name == field.as_str()) {
+        Some(ex) if Kind::of_export(ex.kind) == Kind::Memory => Ok(Some(resolver.item(m, Kind::Memory, ex.index)?)),
+        None => Err(err(
+            ErrorKind::UnknownExport,
+            format!("the native memory is `{module}.{field}`, but module `{module}` has no export named `{field}`"),
+        )),
+        Some(ex) => Err(err(
+            ErrorKind::KindMismatch,
+            format!(
+                "the native memory is `{module}.{field}`, but module `{module}` exports `{field}` as a {}",
+                Kind::of_export(ex.kind).name()
+            ),
+        )),
+    }
+}
+
 /// The `external` memory for the live callers `callers` (see the module docs).
 fn external_memory(
     config: &Config,

@@ -48,6 +48,14 @@ OPTIONS:
                                to: input M's memory export F. Default:
                                multimem.memory (the runtime's memory), else
                                the calling input's own defined memory 0.
+        --single-memory        Write the single-memory build: one memory (the
+                               native one); every other memory's instructions
+                               become calls to imports from multimem:memory,
+                               which js-glue and multimem-host provide. For
+                               engines without multi-memory (Safari).
+        --native-memory M.F    The memory --single-memory keeps native: input
+                               M's memory export F. Default: the runtime's
+                               memory (as --own-memory), else memory 0.
         --gc                   Remove functions, globals, tags and segments
                                unreachable from the exports, start functions
                                and active segments (tables and array-allocating
@@ -119,7 +127,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "-o" | "--output" => a.output = Some(val(&mut it)?),
             "-t" | "--wat" => a.wat = true,
             "--with-runtime" => {
-                a.runtime.get_or_insert_with(|| "default".to_string());
+                a.runtime.get_or_insert_with(|| runtime::DEFAULT.to_string());
             }
             "--runtime-variant" => {
                 let v = val(&mut it)?;
@@ -128,6 +136,11 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             }
             "-q" | "--quiet" => a.quiet = true,
             "--gc" => a.config = a.config.gc(true),
+            "--single-memory" => a.config = a.config.single_memory(true),
+            "--native-memory" => {
+                let (m, f) = split_dot(&val(&mut it)?, "--native-memory")?;
+                a.config = a.config.native_memory(&m, &f);
+            }
             "--strip-names" => a.config = a.config.keep_names(false),
             "--keep-dwarf" => a.config = a.config.keep_dwarf(true),
             "--validate-inputs" => a.config = a.config.validate_inputs(true),
@@ -216,6 +229,9 @@ fn read_input(path: &str) -> Result<FileBytes, String> {
 /// The runtime builds `--with-runtime` can add.
 #[cfg(feature = "with-runtime")]
 mod runtime {
+    /// The build `--with-runtime` adds.
+    pub const DEFAULT: &str = multimem_runtime_wasm::DEFAULT_VARIANT;
+
     /// The variants' names, in the order docs/ABI.md lists the builds.
     pub fn names() -> Vec<&'static str> {
         multimem_runtime_wasm::VARIANTS.iter().map(|(n, _)| *n).collect()
@@ -232,6 +248,8 @@ mod runtime {
 /// says how to get them.
 #[cfg(not(feature = "with-runtime"))]
 mod runtime {
+    pub const DEFAULT: &str = "";
+
     pub fn names() -> Vec<&'static str> {
         Vec::new()
     }

@@ -23,11 +23,14 @@
 //!   equal `<fixture>.stderr` (`MULTIMEM_BLESS=1` rewrites it)
 //!
 //! Every fixture that links is linked a second time with `--gc` toggled
-//! (added when `RUN:` lacks it, removed when it has it), and its
-//! behaviour directives (`INVOKE`, `TRAP`, `INSTANTIATE-FAILS`) must hold
-//! for that output too: dead-code removal never changes what the exports
-//! do. The text, import, export and warning checks apply to the first link
-//! only.
+//! (added when `RUN:` lacks it, removed when it has it), and a third time
+//! with `--single-memory`, run in an engine with multi-memory off (the
+//! reserved module from multimem-host); the behaviour directives
+//! (`INVOKE`, `TRAP`, `INSTANTIATE-FAILS`) must hold for those outputs too:
+//! dead-code removal and the single-memory build never change what the
+//! exports do. The text, import, export and warning checks apply to the
+//! first link only. `;; NO-SINGLE-MEMORY: why` skips the third link (for a
+//! fixture whose layout the single-memory build refuses, with the reason).
 //!
 //! `MULTIMEM_LINK_BIN=path` runs the fixtures against another build of
 //! `multimem-link` (each fix's fixture must fail with the build before it).
@@ -38,6 +41,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use multimem_host::lowered::LoweredMemories;
 use wasmtime::{Engine, Extern, ExternType, Instance, Module, Store, Val, ValType};
 
 struct Fixture {
@@ -115,7 +119,13 @@ fn load(path: &Path) -> Fixture {
     Fixture { path: path.to_path_buf(), flags, modules, directives }
 }
 
+/// The engine outputs run in: multi-memory, GC, threads, exceptions,
+/// SIMD, memory64, tail calls.
 pub fn engine() -> Engine {
+    Engine::new(&config()).unwrap()
+}
+
+fn config() -> wasmtime::Config {
     let mut c = wasmtime::Config::new();
     c.wasm_multi_memory(true)
         .wasm_gc(true)
@@ -127,7 +137,7 @@ pub fn engine() -> Engine {
         .wasm_memory64(true)
         .wasm_tail_call(true)
         .shared_memory(true);
-    Engine::new(&c).unwrap()
+    c
 }
 
 fn parse_val(s: &str) -> Result<Val, String> {
@@ -174,50 +184,76 @@ fn parse_call(s: &str) -> Result<(String, Vec<Val>, Vec<Val>), String> {
     Ok((name.trim().to_string(), args, results))
 }
 
+/// A fresh value for an import the harness provides.
+fn fresh(store: &mut Store<()>, ty: ExternType) -> Result<Extern, String> {
+    let engine = store.engine().clone();
+    Ok(match ty {
+        ExternType::Memory(m) => {
+            if m.is_shared() {
+                wasmtime::SharedMemory::new(&engine, m).map_err(|e| e.to_string())?.into()
+            } else {
+                wasmtime::Memory::new(&mut *store, m).map_err(|e| e.to_string())?.into()
+            }
+        }
+        ExternType::Global(g) => {
+            let v = match g.content() {
+                ValType::I32 => Val::I32(0),
+                ValType::I64 => Val::I64(0),
+                ValType::F32 => Val::F32(0),
+                ValType::F64 => Val::F64(0),
+                ValType::Ref(r) => Val::null_ref(r.heap_type()),
+                ValType::V128 => Val::V128(0u128.into()),
+            };
+            wasmtime::Global::new(&mut *store, g, v).map_err(|e| e.to_string())?.into()
+        }
+        ExternType::Table(t) => {
+            let init = wasmtime::Ref::null(t.element().heap_type());
+            wasmtime::Table::new(&mut *store, t, init).map_err(|e| e.to_string())?.into()
+        }
+        ExternType::Func(f) => {
+            let results: Vec<ValType> = f.results().collect();
+            wasmtime::Func::new(&mut *store, f, move |_, _, out| {
+                for (o, t) in out.iter_mut().zip(&results) {
+                    *o = Val::default_for_ty(t).unwrap_or(Val::I32(0));
+                }
+                Ok(())
+            })
+            .into()
+        }
+        other => return Err(format!("harness cannot provide import {:?}", other)),
+    })
+}
+
+/// Instantiates `wasm` with a fresh value for every import. A
+/// single-memory build gets its lowered memories and the reserved module
+/// from multimem-host (its imported lowered memories fresh, too).
 fn instantiate(engine: &Engine, wasm: &[u8]) -> Result<(Store<()>, Instance), String> {
     let module = Module::new(engine, wasm).map_err(|e| format!("wasmtime rejects the output: {e:?}"))?;
     let mut store = Store::new(engine, ());
-    let mut imports = Vec::new();
+    let mut linker = wasmtime::Linker::new(engine);
     for imp in module.imports() {
-        let ext: Extern = match imp.ty() {
-            ExternType::Memory(m) => {
-                if m.is_shared() {
-                    wasmtime::SharedMemory::new(engine, m).map_err(|e| e.to_string())?.into()
-                } else {
-                    wasmtime::Memory::new(&mut store, m).map_err(|e| e.to_string())?.into()
-                }
-            }
-            ExternType::Global(g) => {
-                let v = match g.content() {
-                    ValType::I32 => Val::I32(0),
-                    ValType::I64 => Val::I64(0),
-                    ValType::F32 => Val::F32(0),
-                    ValType::F64 => Val::F64(0),
-                    ValType::Ref(r) => Val::null_ref(r.heap_type()),
-                    ValType::V128 => Val::V128(0u128.into()),
-                };
-                wasmtime::Global::new(&mut store, g, v).map_err(|e| e.to_string())?.into()
-            }
-            ExternType::Table(t) => {
-                let init = wasmtime::Ref::null(t.element().heap_type());
-                wasmtime::Table::new(&mut store, t, init).map_err(|e| e.to_string())?.into()
-            }
-            ExternType::Func(f) => {
-                let results: Vec<ValType> = f.results().collect();
-                wasmtime::Func::new(&mut store, f, move |_, _, out| {
-                    for (o, t) in out.iter_mut().zip(&results) {
-                        *o = Val::default_for_ty(t).unwrap_or(Val::I32(0));
-                    }
-                    Ok(())
-                })
-                .into()
-            }
-            other => return Err(format!("harness cannot provide import {:?}", other)),
-        };
-        imports.push(ext);
+        if imp.module() == multimem_abi::LOWERED_MODULE {
+            continue;
+        }
+        let ext = fresh(&mut store, imp.ty())?;
+        linker.define(&store, imp.module(), imp.name(), ext).map_err(|e| e.to_string())?;
     }
-    let inst = Instance::new(&mut store, &module, &imports).map_err(|e| format!("instantiation failed: {e:?}"))?;
+    if LoweredMemories::is_single_memory(wasm) {
+        for (m, n, ty) in LoweredMemories::imported(wasm).map_err(|e| e.to_string())? {
+            let ext = fresh(&mut store, ExternType::Memory(ty))?;
+            linker.define(&store, &m, &n, ext).map_err(|e| e.to_string())?;
+        }
+        LoweredMemories::define(&mut store, &mut linker, wasm, &module).map_err(|e| format!("{e:?}"))?;
+    }
+    let inst = linker.instantiate(&mut store, &module).map_err(|e| format!("instantiation failed: {e:?}"))?;
     Ok((store, inst))
+}
+
+/// The engine for single-memory builds: as [`engine`], multi-memory off.
+pub fn single_memory_engine() -> Engine {
+    let mut c = config();
+    c.wasm_multi_memory(false);
+    Engine::new(&c).unwrap()
 }
 
 /// The linker under test: this package's binary, or `MULTIMEM_LINK_BIN`
@@ -283,7 +319,15 @@ fn run_fixture(engine: &Engine, f: &Fixture) -> Result<(), String> {
     };
     let (code, wasm, stderr) = link(f, &toggled, "gc-toggled")?;
     let wasm = wasm.ok_or_else(|| format!("with flags {toggled:?}: link failed ({code:?}):\n{stderr}"))?;
-    check(engine, f, &wasm, &stderr, false).map_err(|e| format!("with flags {toggled:?}: {e}"))
+    check(engine, f, &wasm, &stderr, false).map_err(|e| format!("with flags {toggled:?}: {e}"))?;
+    // The single-memory build behaves the same, with multi-memory off.
+    if f.directives.iter().any(|d| d.0 == "NO-SINGLE-MEMORY") {
+        return Ok(());
+    }
+    let single: Vec<String> = f.flags.iter().cloned().chain(std::iter::once("--single-memory".to_string())).collect();
+    let (code, wasm, stderr) = link(f, &single, "single-memory")?;
+    let wasm = wasm.ok_or_else(|| format!("with flags {single:?}: link failed ({code:?}):\n{stderr}"))?;
+    check(&single_memory_engine(), f, &wasm, &stderr, false).map_err(|e| format!("with flags {single:?}: {e}"))
 }
 
 /// Checks the directives against the linked `wasm`: all of them, or with
@@ -377,7 +421,7 @@ fn check(engine: &Engine, f: &Fixture, wasm: &[u8], stderr: &str, all: bool) -> 
                     }
                 }
             }
-            "ERROR" => {}
+            "ERROR" | "NO-SINGLE-MEMORY" => {}
             other => return Err(format!("unknown directive `{other}`")),
         }
     }
