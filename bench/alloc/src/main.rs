@@ -1,29 +1,40 @@
 //! The runtime allocator benchmark: multimem's allocator against talc (v5)
 //! and Rust's dlmalloc, all three built into the same wasm harness
-//! (`bench/alloc/harness`) and run in wasmtime in one process.
+//! (`bench/alloc/harness`) and run in wasmtime in one process; and the
+//! shipped `runtime.wasm` (opt-level z, simd128) called through its exports
+//! next to talc and dlmalloc exporting the same interface.
 //!
 //! Phases:
 //! 1. build the harness once per allocator (`cargo build --release
 //!    --target wasm32-unknown-unknown --features <allocator>`, simd128, a
-//!    64 KiB stack), each into its own target subdirectory;
+//!    64 KiB stack), each into its own target subdirectory, and the talc
+//!    and dlmalloc harnesses once more with runtime.wasm's settings
+//!    (`--profile shipped`: opt-level z), whose `buffer_new`,
+//!    `buffer_retain` and `buffer_release` exports stand next to the
+//!    shipped runtime.wasm's (`multimem_runtime_wasm::RUNTIME_WASM`);
 //! 2. for each workload and run, for each allocator in turn (interleaved,
 //!    so machine noise hits all three alike): a fresh instance, an untimed
 //!    call that sets up the live blocks, then the timed call;
-//! 3. print the medians, ratios, module bytes and pages grown, and write
+//! 3. the same for the export workloads, whose loop runs in the host and
+//!    calls one export per operation;
+//! 4. print the medians, ratios, module bytes and pages grown, and write
 //!    them into BENCHMARKS.md between the `bench-alloc` markers.
 //!
 //! Usage: `bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT]
-//! [--only EXPORT,..] [--extra NAME=PATH]..`. `--only` runs a subset of
-//! the workloads (no BENCHMARKS.md then); `--extra` adds a saved harness
-//! build (say, the multimem harness before a change) to the interleaved
-//! runs, for A/B comparisons under the same noise; its medians are printed,
-//! not written.
+//! [--only EXPORT,..] [--extra NAME=PATH].. [--extra-exports NAME=PATH]..`.
+//! `--only` runs a subset of the workloads (no BENCHMARKS.md then; export
+//! workloads are named `exports_small`, `exports_mixed`, `exports_retain`,
+//! `exports_call`);
+//! `--extra` adds a saved harness build (say, the multimem harness before a
+//! change) to the interleaved runs, and `--extra-exports` a saved
+//! runtime.wasm to the export runs, for A/B comparisons under the same
+//! noise; their medians are printed, not written.
 //! Not a test: it asserts nothing about speed; it reports.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-use wasmtime::{Config, Engine, Instance, Module, Store};
+use wasmtime::{Config, Engine, Instance, Linker, Module, Store, TypedFunc};
 
 const ALLOCATORS: &[&str] = &["multimem", "talc", "dlmalloc"];
 
@@ -48,6 +59,17 @@ const MIXED: usize = 1;
 const SMALL_RAW: usize = 5;
 const MIXED_RAW: usize = 6;
 
+/// The export workloads: (name, ops per run, description). The loop runs in
+/// the host, one export call per allocation, release or retain.
+const EXPORT_WORKLOADS: &[(&str, u32, &str)] = &[
+    ("exports_small", 300_000, "alloc+release pairs, 16-256 B (1024 blocks live)"),
+    ("exports_mixed", 50_000, "mixed 16 B-64 KiB, 1024 blocks live (release one, alloc one)"),
+    ("exports_retain", 300_000, "retain+release pairs on 1024 live blocks"),
+    ("exports_call", 300_000, "two calls of an export that only reads the memory size (the call cost alone, baseline)"),
+];
+/// Blocks kept live by the export workloads (as the harness's `LIVE`).
+const LIVE: usize = 1024;
+
 /// What the table measures (fixed text; the figures above it are computed).
 const NOTES: &str = "
 How to read it: every allocation of all three returns zero-filled,
@@ -68,13 +90,20 @@ without the buffer header and counters). The ratio column is the median of
 the per-run ratios (runs are interleaved, so noise shared by a run
 cancels). For retain+release, talc and dlmalloc keep an `Rc`-style count
 word in the block (one load, add and store each way, no validation);
-multimem's `retain`/`release` also validate the address (alignment,
-bounds, tag). Pages grown are counted from the module's initial size,
-after the run. The harness links the runtime as a Rust library at
-opt-level 3 (as talc and dlmalloc), so it measures the allocator, not the
-host-to-wasm call of each `buffer_new` export; runtime.wasm itself is
-built for size (opt-level z). The machine is a shared 2-core VM with other
-builds running: expect +-20% between runs of the script.
+multimem's `retain`/`release` also validate the address: alignment,
+bounds, its bit in the map of buffer starts (one load; docs/ABI.md, \"Which
+addresses are buffers\"), the tag and the refcount range. Every
+`buffer::new` sets that bit (a load and a store). multimem's pages include
+the map (1/128 of the memory, at its end), and multimem grows the memory by
+at least 1/64 of its size at a time (so that moving the map stays cheap),
+which can leave up to that much unused at the end of a run. Pages grown
+are counted from the module's initial size, after the run. The harness
+rows link the runtime as a Rust library at opt-level 3 (as talc and
+dlmalloc), so they measure the allocator without a host-to-wasm call per
+operation; the export rows measure what a host gets from the shipped
+runtime.wasm, where that call dominates (see their baseline row). The
+machine is a shared 2-core VM with other builds running: expect +-20%
+between runs of the script.
 ";
 
 const BEGIN: &str = "<!-- bench-alloc:begin -->";
@@ -86,6 +115,7 @@ fn main() -> wasmtime::Result<()> {
     let mut command = "bench/alloc/run.sh".to_string();
     let mut only: Option<Vec<String>> = None;
     let mut extra: Vec<(String, PathBuf)> = vec![];
+    let mut extra_exports: Vec<(String, PathBuf)> = vec![];
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -93,13 +123,14 @@ fn main() -> wasmtime::Result<()> {
             "--benchmarks-md" => md = Some(args.next().expect("--benchmarks-md PATH").into()),
             "--command" => command = args.next().expect("--command TEXT"),
             "--only" => only = Some(args.next().expect("--only EXPORT,..").split(',').map(String::from).collect()),
-            "--extra" => {
-                let v = args.next().expect("--extra NAME=PATH");
-                let (n, p) = v.split_once('=').expect("--extra NAME=PATH");
-                extra.push((n.to_string(), p.into()));
+            "--extra" | "--extra-exports" => {
+                let v = args.next().unwrap_or_default();
+                let (n, p) = v.split_once('=').ok_or_else(|| wasmtime::format_err!("{a} NAME=PATH"))?;
+                let list = if a == "--extra" { &mut extra } else { &mut extra_exports };
+                list.push((n.to_string(), p.into()));
             }
             other => wasmtime::bail!(
-                "unknown argument `{other}` (usage: bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT] [--only EXPORT,..] [--extra NAME=PATH]..)"
+                "unknown argument `{other}` (usage: bench-alloc [--runs N] [--benchmarks-md PATH] [--command TEXT] [--only EXPORT,..] [--extra NAME=PATH].. [--extra-exports NAME=PATH]..)"
             ),
         }
     }
@@ -110,7 +141,7 @@ fn main() -> wasmtime::Result<()> {
     let engine = Engine::new(&Config::new())?;
     let mut modules = vec![];
     for name in ALLOCATORS {
-        let wasm = build_harness(&root, &target, name)?;
+        let wasm = build_harness(&root, &target, name, "release")?;
         println!("harness ({name}): {} bytes", wasm.len());
         modules.push((name.to_string(), wasm.len(), Module::new(&engine, &wasm)?));
     }
@@ -118,6 +149,22 @@ fn main() -> wasmtime::Result<()> {
         let wasm = std::fs::read(path).map_err(|e| wasmtime::format_err!("reading {}: {e}", path.display()))?;
         println!("harness ({name}, extra): {} bytes", wasm.len());
         modules.push((name.clone(), wasm.len(), Module::new(&engine, &wasm)?));
+    }
+    // The export modules: the shipped runtime.wasm, talc and dlmalloc with its settings.
+    let mut export_modules = vec![("multimem".to_string(), multimem_runtime_wasm::RUNTIME_WASM.to_vec())];
+    for name in &ALLOCATORS[1..] {
+        export_modules.push((name.to_string(), build_harness(&root, &target, name, "shipped")?));
+    }
+    for (name, path) in &extra_exports {
+        let wasm = std::fs::read(path).map_err(|e| wasmtime::format_err!("reading {}: {e}", path.display()))?;
+        export_modules.push((name.clone(), wasm));
+    }
+    let export_modules: Vec<(String, usize, Module)> = export_modules
+        .into_iter()
+        .map(|(n, w)| Ok((n, w.len(), Module::new(&engine, &w)?)))
+        .collect::<wasmtime::Result<_>>()?;
+    for (n, size, _) in &export_modules {
+        println!("export module ({n}): {size} bytes");
     }
     let selected = |export: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == export));
 
@@ -151,8 +198,25 @@ fn main() -> wasmtime::Result<()> {
         eprintln!("run {}/{runs} done", run + 1);
     }
 
-    // Phase 3: report.
-    if only.is_some() || !extra.is_empty() {
+    // Phase 3: the export workloads, interleaved the same way.
+    // export_results[workload][module] = (ns/op per run, pages grown per run)
+    let mut export_results = vec![vec![(Vec::new(), Vec::new()); export_modules.len()]; EXPORT_WORKLOADS.len()];
+    for run in 0..runs {
+        for (w, (name, ops, _)) in EXPORT_WORKLOADS.iter().enumerate() {
+            if !selected(name) {
+                continue;
+            }
+            for (m, (_, _, module)) in export_modules.iter().enumerate() {
+                let (ns, grown) = run_exports(&engine, module, w, *ops, run as u32)?;
+                export_results[w][m].0.push(ns);
+                export_results[w][m].1.push(grown as f64);
+            }
+        }
+        eprintln!("export run {}/{runs} done", run + 1);
+    }
+
+    // Phase 4: report.
+    if only.is_some() || !extra.is_empty() || !extra_exports.is_empty() {
         for (w, (export, ..)) in WORKLOADS.iter().enumerate() {
             if selected(export) {
                 let meds: Vec<String> = modules
@@ -173,6 +237,22 @@ fn main() -> wasmtime::Result<()> {
                     })
                     .collect();
                 println!("{export}: median per-run ratio to talc: {}", ratios.join(", "));
+            }
+        }
+        for (w, (name, ..)) in EXPORT_WORKLOADS.iter().enumerate() {
+            if selected(name) {
+                let meds: Vec<String> = export_modules
+                    .iter()
+                    .enumerate()
+                    .map(|(m, (n, ..))| {
+                        format!(
+                            "{n} {:.2} ({} pages)",
+                            median(&export_results[w][m].0),
+                            median(&export_results[w][m].1)
+                        )
+                    })
+                    .collect();
+                println!("{name}: median ns/op: {}", meds.join(", "));
             }
         }
         if only.is_some() {
@@ -251,6 +331,31 @@ fn main() -> wasmtime::Result<()> {
         range(MIXED, 2),
         range(MIXED, 1),
     ));
+    table.push_str(&format!(
+        "\nThrough the exports of the shipped builds: the host runs the loop and calls one export per operation \
+         (`buffer_new`, `buffer_release`, `buffer_retain`), into runtime.wasm as it ships \
+         (`multimem_runtime_wasm::RUNTIME_WASM`, {} bytes: opt-level z, simd128) and into talc and dlmalloc \
+         modules exporting the same three functions, built with the same settings ({} and {} bytes). \
+         Median of {runs} runs, ns per operation (one op = one pair), the host-to-wasm calls included.\n\n",
+        export_modules[0].1, export_modules[1].1, export_modules[2].1
+    ));
+    table.push_str(
+        "| workload, through exports | runtime.wasm ns/op | talc ns/op | dlmalloc ns/op | runtime.wasm / talc | pages grown (runtime.wasm / talc / dlmalloc) |\n",
+    );
+    table.push_str("|---|---|---|---|---|---|\n");
+    for (w, (_, _, desc)) in EXPORT_WORKLOADS.iter().enumerate() {
+        let r = &export_results[w];
+        let ratio: Vec<f64> = r[0].0.iter().zip(&r[1].0).map(|(m, t)| m / t).collect();
+        let pages: Vec<String> = r.iter().take(3).map(|(_, p)| median(p).to_string()).collect();
+        table.push_str(&format!(
+            "| {desc} | {:.1} | {:.1} | {:.1} | {:.2}x | {} |\n",
+            median(&r[0].0),
+            median(&r[1].0),
+            median(&r[2].0),
+            median(&ratio),
+            pages.join(" / ")
+        ));
+    }
     table.push_str(NOTES);
     table.push_str("\nHarness module bytes (same driver code, allocator linked in): ");
     let sizes: Vec<String> = modules.iter().take(ALLOCATORS.len()).map(|(n, s, _)| format!("{n} {s}")).collect();
@@ -270,12 +375,14 @@ fn median(v: &[f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Builds the harness with one allocator feature; returns the module bytes.
-fn build_harness(root: &Path, target: &Path, allocator: &str) -> wasmtime::Result<Vec<u8>> {
+/// Builds the harness with one allocator feature and a profile of
+/// `bench/alloc/harness/Cargo.toml` (`release` or `shipped`); returns the
+/// module bytes.
+fn build_harness(root: &Path, target: &Path, allocator: &str, profile: &str) -> wasmtime::Result<Vec<u8>> {
     let dir = target.join("bench-alloc").join(allocator);
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root.join("bench/alloc/harness"))
-        .args(["build", "-q", "--release", "--target", "wasm32-unknown-unknown", "--features", allocator])
+        .args(["build", "-q", "--profile", profile, "--target", "wasm32-unknown-unknown", "--features", allocator])
         .arg("--target-dir")
         .arg(&dir);
     for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"] {
@@ -289,7 +396,7 @@ fn build_harness(root: &Path, target: &Path, allocator: &str) -> wasmtime::Resul
     if !status.success() {
         wasmtime::bail!("building the {allocator} harness failed: {status}");
     }
-    let wasm = dir.join("wasm32-unknown-unknown/release/multimem_bench_alloc_harness.wasm");
+    let wasm = dir.join(format!("wasm32-unknown-unknown/{profile}/multimem_bench_alloc_harness.wasm"));
     Ok(std::fs::read(&wasm).map_err(|e| wasmtime::format_err!("reading {}: {e}", wasm.display()))?)
 }
 
@@ -305,4 +412,97 @@ fn write_section(md: &Path, command: &str, table: &str) -> wasmtime::Result<()> 
     };
     std::fs::write(md, new)?;
     Ok(())
+}
+
+/// The harness's random sequence (`Rng` in `harness/src/lib.rs`), so the
+/// export workloads see the same sizes and slots as the harness ones.
+struct Rng(u32);
+
+impl Rng {
+    fn new(stream: u32, seed: u32) -> Rng {
+        Rng(stream ^ seed.wrapping_mul(0x9E37_79B9))
+    }
+    fn next(&mut self) -> u32 {
+        self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        self.0 >> 8
+    }
+    fn below(&mut self, n: u32) -> u32 {
+        ((self.next() as u64 * n as u64) >> 24) as u32
+    }
+    /// Log-uniform from 16 B to 64 KiB (the harness's `mixed_len`).
+    fn mixed_len(&mut self) -> u32 {
+        let base = 16u32 << self.below(13);
+        base + self.below(base) / 2
+    }
+}
+
+/// The three exports of a module with runtime.wasm's buffer interface.
+struct Exports {
+    new: TypedFunc<u32, u32>,
+    retain: TypedFunc<u32, ()>,
+    release: TypedFunc<u32, u32>,
+    /// `stats_pages` (runtime.wasm) or `pages` (the harness): a call that
+    /// does next to nothing.
+    pages: TypedFunc<(), u32>,
+}
+
+/// One run of export workload `w` (an index in EXPORT_WORKLOADS) on a fresh
+/// instance of `module`: sets up LIVE blocks (untimed, each written in full,
+/// as the harness does), then times `ops` operations. Returns ns per
+/// operation and pages grown.
+fn run_exports(engine: &Engine, module: &Module, w: usize, ops: u32, seed: u32) -> wasmtime::Result<(f64, u32)> {
+    let mut store = Store::new(engine, ());
+    let mut linker = Linker::new(engine);
+    // runtime.wasm imports its intrinsics (never called here); the talc and
+    // dlmalloc modules import nothing.
+    multimem_host::intrinsics::define(&mut linker, None).map_err(wasmtime::Error::from_anyhow)?;
+    let instance = linker.instantiate(&mut store, module)?;
+    let memory = instance.get_memory(&mut store, "memory").ok_or_else(|| wasmtime::format_err!("no memory export"))?;
+    let f = Exports {
+        new: instance.get_typed_func(&mut store, "buffer_new")?,
+        retain: instance.get_typed_func(&mut store, "buffer_retain")?,
+        release: instance.get_typed_func(&mut store, "buffer_release")?,
+        pages: match instance.get_typed_func(&mut store, "stats_pages") {
+            Ok(f) => f,
+            Err(_) => instance.get_typed_func(&mut store, "pages")?,
+        },
+    };
+    let p0 = memory.size(&store);
+    // Streams 1, 2 and 3, as run_small, run_mixed and run_retain.
+    let mut rng = Rng::new([1, 2, 3, 3][w], seed);
+    let mut live = Vec::with_capacity(LIVE);
+    for _ in 0..LIVE {
+        let len = if w == 1 { rng.mixed_len() } else { 16 + rng.below(241) };
+        let b = f.new.call(&mut store, len)?;
+        memory.data_mut(&mut store)[b as usize..(b + len) as usize].fill(0x5A);
+        live.push(b);
+    }
+    let t = Instant::now();
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        match w {
+            0 => {
+                let b = f.new.call(&mut store, 16 + rng.below(241))?;
+                sum = sum.wrapping_add(f.release.call(&mut store, b)?);
+            }
+            1 => {
+                let i = rng.below(LIVE as u32) as usize;
+                f.release.call(&mut store, live[i])?;
+                live[i] = f.new.call(&mut store, rng.mixed_len())?;
+            }
+            2 => {
+                let b = live[rng.below(LIVE as u32) as usize];
+                f.retain.call(&mut store, b)?;
+                sum = sum.wrapping_add(f.release.call(&mut store, b)?);
+            }
+            _ => {
+                let b = live[rng.below(LIVE as u32) as usize];
+                sum = sum.wrapping_add(f.pages.call(&mut store, ())? ^ b);
+                sum = sum.wrapping_add(f.pages.call(&mut store, ())?);
+            }
+        }
+    }
+    let ns = t.elapsed().as_nanos() as f64 / ops as f64;
+    std::hint::black_box(sum);
+    Ok((ns, (memory.size(&store) - p0) as u32))
 }

@@ -10,7 +10,10 @@
 //!
 //! Exports: `run_small(ops)`, `run_mixed(ops)`, `run_retain(ops)` (each
 //! returns a checksum so nothing is optimised away), the diagnostics
-//! `run_fill`, `run_small_fill`, `run_small_raw` and `run_mixed_raw`, and `pages()`.
+//! `run_fill`, `run_small_fill`, `run_small_raw` and `run_mixed_raw`, and `pages()`;
+//! and, in the talc and dlmalloc builds, runtime.wasm's `buffer_new`,
+//! `buffer_retain` and `buffer_release` (module `exports`), which the
+//! runner calls from the host next to the shipped runtime.wasm's.
 #![no_std]
 
 #[cfg(not(any(feature = "multimem", feature = "talc", feature = "dlmalloc")))]
@@ -426,4 +429,58 @@ pub extern "C" fn run_retain(ops: u32) -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn pages() -> u32 {
     core::arch::wasm32::memory_size(0) as u32
+}
+
+/// The buffer interface of runtime.wasm (`buffer_new`, `buffer_retain`,
+/// `buffer_release`) over talc or dlmalloc, for the rows of the benchmark
+/// that call every operation through an export, as hosts call the shipped
+/// runtime.wasm. Same work as the runtime's: a zero-filled, 16-aligned
+/// block behind a 16-byte header holding `lengthInBytes` and a refcount;
+/// retain checks for overflow and release frees at zero. No address
+/// validation (the runtime's exports validate).
+#[cfg(not(feature = "multimem"))]
+mod exports {
+    /// The header words before the data: length at -8, refcount at -4.
+    const HEADER: u32 = 16;
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn buffer_new(len: u32) -> u32 {
+        if len > 0x7FFF_FFF0 {
+            core::arch::wasm32::unreachable()
+        }
+        // `heap::alloc` also writes a count word after the data (for the
+        // harness's own rows); here it lies past the buffer, unused.
+        let b = super::heap::alloc(len + HEADER) + HEADER;
+        unsafe {
+            ((b - 8) as *mut u32).write(len);
+            ((b - 4) as *mut u32).write(1);
+        }
+        b
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn buffer_retain(b: u32) {
+        let rc = (b - 4) as *mut u32;
+        unsafe {
+            let c = rc.read();
+            if c >= 0x7FFF_FFFF {
+                core::arch::wasm32::unreachable()
+            }
+            rc.write(c + 1);
+        }
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn buffer_release(b: u32) -> u32 {
+        let rc = (b - 4) as *mut u32;
+        unsafe {
+            let c = rc.read() - 1;
+            rc.write(c);
+            if c == 0 {
+                let len = ((b - 8) as *const u32).read();
+                super::heap::free(b - HEADER, len + HEADER);
+            }
+            c
+        }
+    }
 }
