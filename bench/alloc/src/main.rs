@@ -278,7 +278,7 @@ fn main() -> wasmtime::Result<()> {
             Some(t) => format!("<= {t}x talc: {}", if ratio <= *t { "met" } else { "missed" }),
             None => "-".into(),
         };
-        let pages: Vec<String> = results[w].iter().map(|(_, p)| median(p).to_string()).collect();
+        let pages: Vec<String> = results[w].iter().take(3).map(|(_, p)| median(p).to_string()).collect();
         table.push_str(&format!(
             "| {desc} | {:.1} | {:.1} | {:.1} | {ratio:.2}x | {target} | {} |\n",
             med[0],
