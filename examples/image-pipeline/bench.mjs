@@ -12,7 +12,9 @@
 //             variants do)
 // The machine is shared and noisy, so the work is split into `--rounds`
 // rounds; each round runs every (engine, variant) once, in a rotated order,
-// with `--runs` timed runs per image after one warm-up. The time is the
+// with `--runs` timed runs per image after `--warmup` untimed ones (2: V8
+// tiers wasm up while it runs, and one run leaves some code in its baseline
+// tier). The time is the
 // median over all rounds, images and runs; the peak RSS the median over
 // rounds. Prints a Markdown table and
 // the ratios the issue targets: b / c (target <= 1.15) and a / b in Node
@@ -20,7 +22,7 @@
 // (run-node.mjs --mode copy), which say why a-loop stays close to b.
 //
 // Usage (after build.sh and `cargo build -p multimem-example-image-pipeline`):
-//   node examples/image-pipeline/bench.mjs [--rounds 3] [--runs 2] [--images 3] [--engines wasmtime,node,chromium]
+//   node examples/image-pipeline/bench.mjs [--rounds 3] [--runs 2] [--warmup 2] [--images 3] [--engines wasmtime,node,chromium]
 //   examples/image-pipeline/bench.sh runs the builds first.
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -34,7 +36,7 @@ const here = resolve(import.meta.dirname);
 const BUILD = defaultBuildDir();
 
 function parseArgs(argv) {
-  const opt = { rounds: 3, runs: 2, images: 3, engines: "wasmtime,node,chromium" };
+  const opt = { rounds: 3, runs: 2, warmup: 2, images: 3, engines: "wasmtime,node,chromium" };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]?.replace(/^--/, "");
     if (!(key in opt) || argv[i + 1] === undefined) throw new Error(`bench: unknown or incomplete argument ${argv[i]}`);
@@ -46,12 +48,12 @@ function parseArgs(argv) {
 
 function wasmtime(variant, opt) {
   const bin = process.env.MULTIMEM_IMAGE_PIPELINE_WASMTIME ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/multimem/target"), "debug/image-pipeline-wasmtime");
-  const out = execFileSync(bin, ["--build", BUILD, "--variant", variant, "--images", String(opt.images), "--runs", String(opt.runs), "--warmup", "1"], { encoding: "utf8" });
+  const out = execFileSync(bin, ["--build", BUILD, "--variant", variant, "--images", String(opt.images), "--runs", String(opt.runs), "--warmup", String(opt.warmup)], { encoding: "utf8" });
   return JSON.parse(out.trim());
 }
 
 function node(variant, opt) {
-  const out = execFileSync(process.execPath, [join(here, "run-node.mjs"), "--build", BUILD, "--variant", variant, "--images", String(opt.images), "--runs", String(opt.runs), "--warmup", "1"], { encoding: "utf8" });
+  const out = execFileSync(process.execPath, [join(here, "run-node.mjs"), "--build", BUILD, "--variant", variant, "--images", String(opt.images), "--runs", String(opt.runs), "--warmup", String(opt.warmup)], { encoding: "utf8" });
   return JSON.parse(out.trim());
 }
 
@@ -72,7 +74,7 @@ async function chromiumPage(server, query) {
 
 /** One round in Chromium: every variant in one page (times), then one fresh browser per variant (peak RSS). */
 async function chromiumRound(variants, opt, server) {
-  const together = await chromiumPage(server, `runs=${opt.runs}&images=${opt.images}&variants=${variants.join(",")}`);
+  const together = await chromiumPage(server, `runs=${opt.runs}&warmup=${opt.warmup}&images=${opt.images}&variants=${variants.join(",")}`);
   const out = {};
   for (const v of variants) {
     process.stderr.write(`bench: chromium ${v} (peak RSS)\n`);
@@ -165,7 +167,7 @@ async function main() {
     console.log(`copies alone, Node, thread CPU (${opt.rounds} fresh processes x 5 runs): one image's raw bytes to the codec and back (2 x 12,582,912 B): ` +
       `a-loop element loop ${loop.toFixed(1)} ms, b memory.copy ${mc.toFixed(1)} ms (${(loop / mc).toFixed(1)}x)\n`);
   }
-  console.log(`images: ${opt.images} x 2048x1536 JPEG (12,582,912 B raw each); ${opt.rounds} rounds x ${opt.runs} timed runs per image after 1 warm-up, fresh process per round; all outputs identical (fnv1a ${ref})`);
+  console.log(`images: ${opt.images} x 2048x1536 JPEG (12,582,912 B raw each); ${opt.rounds} rounds x ${opt.runs} timed runs per image after ${opt.warmup} warm-up runs, fresh process per round; all outputs identical (fnv1a ${ref})`);
 }
 
 main().catch((e) => {

@@ -40,13 +40,14 @@ export async function loadPipeline(build = defaultBuildDir()) {
   const glueUrl = pathToFileURL(join(build, "codec/codec.js")).href;
   const codec = await import(`${glueUrl}?instance=codec`);
   const codecLinked = await import(`${glueUrl}?instance=linked`);
+  const codecLoop = await import(`${glueUrl}?instance=loop`);
   const wasm = {
     codec: readFileSync(join(build, "codec/codec_bg.wasm")),
     gcArray: readFileSync(join(build, "gc-array.wasm")),
     multimem: readFileSync(join(build, "multimem.wasm")),
     rustApp: readFileSync(join(build, "rust-app.wasm")),
   };
-  return { ...(await createPipeline({ glue, codec, codecLinked, wasm })), codec, codecLinked };
+  return { ...(await createPipeline({ glue, codec, codecLinked, codecLoop, wasm })), codec, codecLinked };
 }
 
 /** CPU time of this thread in ms (Node >= 23.9). */

@@ -77,6 +77,7 @@ test("bytes copied per image: each data path's count", () => {
 test("nothing is left: runtime buffers and codec blocks", () => {
   assert.equal(pipeline.runtime.stats().liveBuffers, 0);
   assert.equal(pipeline.codecExports.codec_live_blocks(), 0);
+  assert.equal(pipeline.loopCodecExports.codec_live_blocks(), 0);
   assert.equal(pipeline.linkedExports.codec_live_blocks(), 0);
 });
 
@@ -108,7 +109,7 @@ test("bad input: the codec's status, no trap, nothing leaked", () => {
   assert.equal(pipeline.linkedExports.status(), 2, "DECODE_ERROR");
   assert.equal(pipeline.runtime.stats().liveBuffers, 0);
   assert.equal(pipeline.linkedExports.codec_live_blocks(), 0);
-  assert.equal(pipeline.codecExports.codec_live_blocks(), 0);
+  assert.equal(pipeline.loopCodecExports.codec_live_blocks(), 0);
 });
 
 test("wasmtime (multimem-host) writes the same JPEG and copies the same bytes", () => {

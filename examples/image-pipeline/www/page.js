@@ -2,7 +2,7 @@
 // first generated image, checks that they produce the same JPEG, and shows
 // time per image (a bar chart), bytes copied and the memories' sizes.
 // `?runs=N` sets the timed runs per variant and image (default 3, after 1
-// warm-up); `?images=K` runs the first K images (default 1); `?variants=b,c`
+// warm-up, `?warmup=W`); `?images=K` runs the first K images (default 1); `?variants=b,c`
 // runs only those (the benchmark runs one variant per fresh browser).
 // Results are left in `window.pipelineResult` for the Chromium test.
 import * as glue from "@multimem/js-glue";
@@ -44,6 +44,7 @@ function drawChart(rows) {
 async function main() {
   const params = new URLSearchParams(location.search);
   const runs = Number(params.get("runs") ?? 3);
+  const warmup = Number(params.get("warmup") ?? 1);
   const count = Number(params.get("images") ?? 1);
   const names = params.get("variants")?.split(",") ?? VARIANTS;
   const fetchBytes = async (path) => {
@@ -57,18 +58,19 @@ async function main() {
   // Two module instances of the codec's glue: one per wasm instance it drives.
   const codec = await import("/build/codec/codec.js?instance=codec");
   const codecLinked = await import("/build/codec/codec.js?instance=linked");
+  const codecLoop = await import("/build/codec/codec.js?instance=loop");
   const wasm = {
     codec: await WebAssembly.compile(await fetchBytes("/build/codec/codec_bg.wasm")),
     gcArray: await WebAssembly.compile(await fetchBytes("/build/gc-array.wasm")),
     multimem: await WebAssembly.compile(await fetchBytes("/build/multimem.wasm")),
     rustApp: await WebAssembly.compile(await fetchBytes("/build/rust-app.wasm")),
   };
-  const pipeline = await createPipeline({ glue, codec, codecLinked, wasm });
+  const pipeline = await createPipeline({ glue, codec, codecLinked, codecLoop, wasm });
   const rows = [];
   for (const name of names) {
     status(`running ${name}…`);
     await new Promise((r) => setTimeout(r, 0)); // let the status paint
-    const per = jpegs.map((jpeg) => measure(pipeline.variants[name], jpeg, { runs, warmup: 1 }));
+    const per = jpegs.map((jpeg) => measure(pipeline.variants[name], jpeg, { runs, warmup }));
     const ms = per.flatMap((r) => r.ms);
     const r = per[0];
     rows.push({ variant: name, medianMs: median(ms), ms, bytesCopied: r.bytesCopied, boundaryCrossings: r.boundaryCrossings, hash: fnv1a(r.output), hashes: per.map((x) => fnv1a(x.output)), outputBytes: r.output.length });
@@ -98,7 +100,7 @@ async function main() {
   window.pipelineResult = {
     rows, memories, same, manifest,
     liveBuffers: pipeline.runtime.stats().liveBuffers,
-    codecLiveBlocks: pipeline.codecExports.codec_live_blocks(),
+    codecLiveBlocks: pipeline.codecExports.codec_live_blocks() + pipeline.loopCodecExports.codec_live_blocks(),
     linkedCodecLiveBlocks: pipeline.linkedExports.codec_live_blocks(),
   };
   if (!same) throw new Error(`the variants' outputs differ: ${rows.map((r) => `${r.variant} ${r.hash}`).join(", ")}`);

@@ -58,26 +58,32 @@ export function runtimeExports(exports) {
  *   codec       the codec's wasm-bindgen glue (codec.js), for the codec alone;
  *   codecLinked a second instance of codec.js (import it under another URL),
  *               initialised on the linked module multimem.wasm;
+ *   codecLoop   optional third instance of codec.js for variant a-loop, so that
+ *               no two variants share compiled codec code whose tier-up one
+ *               variant's runs would pay for the other (default: `codec`);
  *   wasm        { codec, gcArray, multimem, rustApp }: module bytes or WebAssembly.Module.
  * Returns `{ variants: { name: Variant }, codecExports, linkedExports, runtime }`.
  */
-export async function createPipeline({ glue, codec, codecLinked, wasm }) {
+export async function createPipeline({ glue, codec, codecLinked, codecLoop = null, wasm }) {
   const compile = (x) => (x instanceof WebAssembly.Module ? x : new WebAssembly.Module(x));
-  // The codec alone, through its own glue: variant a's library.
+  // The codec alone, through its own glue: variant a's library (a-js uses the
+  // glue's JS API, a-loop the address API of its own instance if given one).
   const codecExports = codec.initSync({ module: compile(wasm.codec) });
+  const loopCodec = codecLoop ? codecLoop.initSync({ module: compile(wasm.codec) }) : codecExports;
   const gcArray = new WebAssembly.Instance(compile(wasm.gcArray), { codec: codecExports }).exports;
+  const gcArrayLoop = codecLoop ? new WebAssembly.Instance(compile(wasm.gcArray), { codec: loopCodec }).exports : gcArray;
   // The one-module link, through a second copy of the same glue: the codec's
   // exports keep their names there, so the glue works on it unchanged.
   const linkedExports = codecLinked.initSync({ module: compile(wasm.multimem) });
   const runtime = new glue.Runtime(runtimeExports(linkedExports));
   const rustApp = new WebAssembly.Instance(compile(wasm.rustApp), {}).exports;
   const variants = {
-    "a-loop": aLoop(gcArray),
+    "a-loop": aLoop(gcArrayLoop),
     "a-js": aJs(gcArray, codec),
     b: multimem(linkedExports, runtime, glue),
     c: rust(rustApp),
   };
-  return { variants, codecExports, linkedExports, runtime };
+  return { variants, codecExports, loopCodecExports: loopCodec, linkedExports, runtime };
 }
 
 function check(cond, message) {
