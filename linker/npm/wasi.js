@@ -7,7 +7,7 @@
 // else, and the guest's working directory is always `/` (so relative paths
 // are made absolute by the caller); wasm32-wasip1 has no threads, so the
 // linker runs single-threaded (its output is the same for any thread count).
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 
 let compiled = null;
 
@@ -28,7 +28,30 @@ export function runLinker(args, { preopens, stdout = 1, stderr = 2, env = {} }) 
     return new WASI({ version: "preview1", args: ["multimem-link", ...args], env, preopens, stdout, stderr, returnOnExit: true });
   });
   const instance = new WebAssembly.Instance(linkerModule(), { wasi_snapshot_preview1: wasi.wasiImport });
-  return wasi.start(instance);
+  try {
+    return wasi.start(instance);
+  } catch (e) {
+    // A panic aborts (wasm32 has no unwinding, so the CLI cannot catch it as
+    // natively): say what the native CLI says for a panic, not a JS stack.
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    writeSync(stderr, `error: internal linker error (wasm trap: ${e.message}); please report this with the inputs\n`);
+    return 1;
+  }
+}
+
+/**
+ * `args` with every `--threads N` (N a number) made `--threads 1`:
+ * wasm32-wasip1 has no threads (a spawn panics), and the linker's output is
+ * the same for any thread count. A value that is not a number is left for
+ * the linker to refuse with its own message.
+ */
+export function singleThreaded(args) {
+  const out = [...args];
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === "--threads" && i + 1 < out.length && /^\d+$/.test(out[i + 1])) out[++i] = "1";
+    else if (/^--threads=\d+$/.test(out[i])) out[i] = "--threads=1";
+  }
+  return out;
 }
 
 // node:wasi prints "ExperimentalWarning: WASI is an experimental feature"

@@ -7,10 +7,11 @@
 // file arguments (NAME=FILE inputs and -o/--output FILE) are made absolute
 // here and `/` is preopened; the linker's messages name the paths as given
 // (each absolute path is replaced back by the argument the user typed).
+// wasm32-wasip1 has no threads: `--threads N` runs with one (same output).
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { runLinker } from "../wasi.js";
+import { runLinker, singleThreaded } from "../wasi.js";
 
 // The CLI's flags that take a value (linker/cli/src/main.rs).
 const VALUE_FLAGS = new Set([
@@ -47,7 +48,7 @@ function absolutePaths(args) {
   return { args: out, undo };
 }
 
-const { args, undo } = absolutePaths(process.argv.slice(2));
+const { args, undo } = absolutePaths(singleThreaded(process.argv.slice(2)));
 const dir = mkdtempSync(join(tmpdir(), "multimem-link-"));
 let code;
 let stderr;

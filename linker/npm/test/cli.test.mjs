@@ -136,3 +136,44 @@ test("JS API: the linker's refusals are LinkErrors with its message; bad options
   assert.throws(() => link({ app: "(module)" }, { gc: "yes" }), { name: "TypeError", message: /^options\.gc: / });
   assert.throws(() => link(null), { name: "TypeError", message: /^inputs: / });
 });
+
+/** A valid module with `n` functions of `k` (i32.const 0, drop) pairs: about n * 3k bytes of code. */
+function bigModule(n, k) {
+  const leb = (v) => {
+    const out = [];
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v) b |= 0x80;
+      out.push(b);
+    } while (v);
+    return out;
+  };
+  const section = (id, body) => [id, ...leb(body.length), ...body];
+  const body = [0, ...Array(k).fill([0x41, 0, 0x1a]).flat(), 0x0b];
+  const code = [...leb(n)];
+  for (let i = 0; i < n; i++) code.push(...leb(body.length), ...body);
+  return new Uint8Array([
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [1, 0x60, 0, 0]),
+    ...section(3, [...leb(n), ...Array(n).fill(0)]),
+    ...section(7, [1, 1, 0x66, 0, 0]), // export "f" = function 0
+    ...section(10, code),
+  ]);
+}
+
+test("--threads N on an input large enough for threads: the native output, on one thread", () => {
+  const big = bigModule(2000, 200); // 1.2 MB of code: the linker splits work above 1 MiB
+  assert.ok(big.length > (1 << 20));
+  writeFileSync(join(work, "big.wasm"), big);
+  const args = ["app=big.wasm", "--with-runtime", "--threads", "2", "-o", "OUT"];
+  const native = run("native", args, "big.wasm");
+  const npm = run("npm", args, "big.wasm");
+  assert.equal(native.status, 0, native.stderr);
+  assert.equal(npm.status, 0, npm.stderr);
+  assert.ok(Buffer.compare(native.bytes, npm.bytes) === 0, "identical bytes");
+  const inline = run("npm", ["app=big.wasm", "--with-runtime", "--threads=4", "-o", "OUT"], "big4.wasm");
+  assert.equal(inline.status, 0, inline.stderr);
+  assert.ok(Buffer.compare(native.bytes, inline.bytes) === 0);
+  assert.ok(Buffer.compare(native.bytes, link({ app: big }, { withRuntime: true, threads: 3 })) === 0, "JS API");
+});
