@@ -383,6 +383,8 @@ export class Runtime {
     this._streamCopies = 0;
     this._streamBytes = 0;
     this._streamGrowths = 0;
+    // Where the runtime traps (its innermost wasm frame), once known.
+    this._site = null;
   }
 
   /** The ArrayBuffer currently backing the own memory. */
@@ -409,7 +411,10 @@ export class Runtime {
    * codes"), so last_error is this call's code.
    */
   _trap(e, what) {
-    if (e instanceof WebAssembly.RuntimeError) throw new MultimemError(this.exports.last_error(), what, e);
+    if (e instanceof WebAssembly.RuntimeError) {
+      this._site ??= trapSite(e);
+      throw new MultimemError(this.exports.last_error(), what, e);
+    }
     throw e;
   }
 
@@ -426,16 +431,40 @@ export class Runtime {
   /**
    * The error to throw for `e`, thrown by app code (`what`) that may have
    * trapped inside a runtime export. `before` is last_error() read before
-   * the call. The code is reported only if it was recorded during the call:
-   * last_error keeps the code of the most recent trap, and the ABI has no
-   * way to clear it, so an unchanged non-zero code may be an earlier call's
-   * (then `e` is left as it is, with a note, rather than blame a stale code).
+   * the call. The code is reported only if the runtime recorded it during
+   * this call (the same rule as the host's, host/src/trap.rs):
+   *   - 0, or not a wasm trap: the app's own error, left as it is;
+   *   - a code that changed: the runtime's (it records right before it traps);
+   *   - the same non-zero code as before (last_error keeps the most recent
+   *     code and the ABI cannot clear it): the runtime's only if the trap's
+   *     innermost wasm frame is the runtime's trap site, learned from a trap
+   *     the glue knows is the runtime's (provoked once if needed). Without a
+   *     stack trace that cannot be told and `e` is left as it is: a stale
+   *     code is never reported.
    */
   _appError(e, what, before) {
     if (!(e instanceof WebAssembly.RuntimeError)) return e;
     const code = this.exports.last_error();
-    if (code !== 0 && code !== before) return new MultimemError(code, what, e);
+    if (code === 0) return e;
+    if (code !== before) {
+      this._site ??= trapSite(e);
+      return new MultimemError(code, what, e);
+    }
+    const site = trapSite(e);
+    if (site !== null && site === this._runtimeSite()) return new MultimemError(code, what, e);
     return e;
+  }
+
+  /** The runtime's trap site (see _appError), provoking one trap to learn it if not known yet. */
+  _runtimeSite() {
+    if (this._site === null) {
+      try {
+        this.exports.buffer_new(-0x80000000); // negative as i32: BAD_LENGTH, recorded then trapped
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) this._site = trapSite(e);
+      }
+    }
+    return this._site;
   }
 
   /** The export name of `fn` in this instance (for messages), else its own name. */
@@ -745,6 +774,17 @@ export class Runtime {
       streamGrowths: this._streamGrowths,
     };
   }
+}
+
+/**
+ * Where a wasm trap happened: its innermost wasm frame (module, function
+ * index and byte offset) as the error's stack prints it. V8, SpiderMonkey
+ * and JavaScriptCore all print `wasm-function[i]` for wasm frames, innermost
+ * first. null without a stack.
+ */
+function trapSite(e) {
+  const m = /([^\s(@]*wasm-function\[\d+\](?::0x[0-9a-f]+)?)/i.exec(String(e?.stack ?? ""));
+  return m ? m[1] : null;
 }
 
 function bytesOf(name, v) {

@@ -44,6 +44,32 @@ test("the app's own trap stays a RuntimeError, never blamed on an earlier call's
   throwsCode(() => rt.call(app.sum, KIND.Uint8List, list, 0, 5), ERROR.RANGE, "sum");
 });
 
+test("the same code twice in a row is still reported: the trap's innermost frame is the runtime's", async () => {
+  // A fresh runtime, so the glue has not seen a runtime trap yet and learns where it traps.
+  const { runtime: fresh, app: a } = await loadApp();
+  using list = Uint8List.create(fresh, 4);
+  for (let i = 0; i < 3; i++) throwsCode(() => fresh.call(a.sum, 99, list, 0, 4), ERROR.BAD_KIND, "sum");
+  assert.throws(() => fresh.call(a.fail), (e) => !(e instanceof MultimemError), "then the app's own trap");
+  throwsCode(() => fresh.call(a.sum, 99, list, 0, 4), ERROR.BAD_KIND, "sum");
+  // A runtime that never decoded a trap provokes one to learn the site (BAD_LENGTH), then decides.
+  const other = await loadApp();
+  using l2 = Uint8List.create(other.runtime, 4);
+  assert.throws(() => other.app.sum(99, l2.address, 0, 4)); // BAD_KIND recorded behind the glue's back
+  throwsCode(() => other.runtime.call(other.app.sum, 99, l2, 0, 4), ERROR.BAD_KIND, "sum");
+  assert.throws(() => other.runtime.call(other.app.fail), (e) => !(e instanceof MultimemError));
+  // Without a stack trace a repeated code cannot be told apart, and the glue
+  // says nothing rather than risk a stale code (a changed code still is reported).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    assert.equal(other.runtime.exports.last_error(), ERROR.BAD_LENGTH, "learning the site provoked BAD_LENGTH");
+    throwsCode(() => other.runtime.call(other.app.sum, 99, l2, 0, 4), ERROR.BAD_KIND, "sum");
+    assert.throws(() => other.runtime.call(other.app.sum, 99, l2, 0, 4), (e) => e instanceof WebAssembly.RuntimeError && !(e instanceof MultimemError));
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+});
+
 test("wrapExports: every app export throws MultimemError for runtime traps and takes wrappers", () => {
   const x = rt.wrapExports();
   assert.ok(Object.isFrozen(x));
