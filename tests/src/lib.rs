@@ -1,3 +1,4 @@
 //! Shared helpers for multimem's cross-part engine tests (see `tests/tests/`).
 
 pub mod wast_link;
+pub mod wast_run;
