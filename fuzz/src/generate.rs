@@ -64,6 +64,13 @@ pub struct Case {
     /// The exports `gc-some-exports` keeps, as `(module, name)`: each
     /// export of the case with probability 1/2.
     pub some_exports: Vec<(&'static str, String)>,
+    /// Whether `with-runtime` links the runtime before the case (shifting
+    /// every index of the case) rather than after it.
+    pub runtime_first: bool,
+    /// Whether `with-runtime` runs its linked module (a quarter of the
+    /// cases) or only links it: compiling the runtime's code is half the
+    /// time of a case, and the case does not call the runtime.
+    pub run_with_runtime: bool,
 }
 
 impl Case {
@@ -210,7 +217,9 @@ pub fn generate_case(u: &mut Unstructured<'_>) -> Result<Case> {
             }
         }
     }
-    Ok(Case { modules, unrelated, importer_first, some_exports })
+    let runtime_first = u.arbitrary()?;
+    let run_with_runtime = u.ratio(1, 4)?;
+    Ok(Case { modules, unrelated, importer_first, some_exports, runtime_first, run_with_runtime })
 }
 
 /// The names of `wasm`'s exports, in order.

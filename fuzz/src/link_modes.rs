@@ -1,4 +1,4 @@
-//! The four ways each case is linked, through the `multimem-linker`
+//! The ways each case is linked, through the `multimem-linker`
 //! library API (`Linker`, `Config`), and which original inputs each one is
 //! compared with.
 //!
@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | `alone` | the case | default | the case |
 //! | `after-unrelated` | `u`, the case | default | `u`, the case |
-//! | `with-runtime` | the case, `multimem` = runtime.wasm | default | the case |
+//! | `with-runtime` | the case and `multimem` = runtime.wasm, last or first | default | the case (run in 1 case of 4) |
 //! | `gc` | the case | `gc(true)`, every export kept | the case |
 //! | `gc-some-exports` | the case | `gc(true)`, `export(..)` for half the exports | the case, calling only those |
 //!
@@ -17,7 +17,11 @@
 //! `with-runtime` compares only the case's exports: the runtime cannot run
 //! unlinked (it imports the intrinsics), and its own behaviour is tested by
 //! the runtime and linker suites. It puts the runtime last, as
-//! `multimem-link --with-runtime` does. Every mode keeps every export
+//! `multimem-link --with-runtime` does, or, in half the cases, first, so
+//! that every index of the case moves. It links in every case but runs
+//! the linked module in a quarter of them ([`Case::run_with_runtime`]):
+//! compiling the runtime's 57 functions would otherwise be half the
+//! fuzzer's time, for a module whose case part does not call them. Every mode keeps every export
 //! (generated names are prefixed per input, so none conflict) and links
 //! on one thread (the fuzzer runs cases in parallel instead; the output is
 //! the same for any thread count).
@@ -27,6 +31,17 @@
 
 use crate::generate::Case;
 use multimem_linker::{Config, Linker};
+
+/// A run of the original inputs that modes are compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reference {
+    /// The case, every export called.
+    Case,
+    /// `u`, then the case.
+    WithUnrelated,
+    /// The case, calling only [`Case::some_exports`].
+    SomeExports,
+}
 
 /// One way of linking a case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,6 +98,15 @@ impl Mode {
         self == Mode::GcSomeExports
     }
 
+    /// Which run of the originals this mode is compared with.
+    pub fn reference(self) -> Reference {
+        match self {
+            Mode::AfterUnrelated => Reference::WithUnrelated,
+            Mode::GcSomeExports => Reference::SomeExports,
+            Mode::Alone | Mode::WithRuntime | Mode::Gc => Reference::Case,
+        }
+    }
+
     /// Whether the unrelated module `u` is linked (and so run) first.
     pub fn with_unrelated(self) -> bool {
         self == Mode::AfterUnrelated
@@ -94,9 +118,13 @@ impl Mode {
         if self.with_unrelated() {
             inputs.push((case.unrelated.name, &case.unrelated.wasm));
         }
+        let runtime = (multimem_linker::RUNTIME_MODULE, multimem_runtime_wasm::RUNTIME_WASM);
+        if self == Mode::WithRuntime && case.runtime_first {
+            inputs.push(runtime);
+        }
         inputs.extend(case.link_order().into_iter().map(|m| (m.name, &m.wasm[..])));
-        if self == Mode::WithRuntime {
-            inputs.push((multimem_linker::RUNTIME_MODULE, multimem_runtime_wasm::RUNTIME_WASM));
+        if self == Mode::WithRuntime && !case.runtime_first {
+            inputs.push(runtime);
         }
         inputs
     }
@@ -107,7 +135,8 @@ impl Mode {
         let mut cmd = String::from("multimem-link");
         for (name, _) in self.inputs(case) {
             if name == multimem_linker::RUNTIME_MODULE {
-                cmd.push_str(" --with-runtime");
+                // runtime.wasm: `cargo run -p multimem-runtime-wasm -- runtime.wasm`
+                cmd.push_str(" multimem=runtime.wasm");
             } else {
                 cmd.push_str(&format!(" {name}={name}.wasm"));
             }

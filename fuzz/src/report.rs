@@ -54,6 +54,8 @@ pub struct ModeCounts {
     pub inconclusive: BTreeMap<Inconclusive, u64>,
     /// Linked, but the originals could not run in wasmtime.
     pub not_run: u64,
+    /// Linked and not run, by design (`with-runtime` in 3 cases of 4).
+    pub linked_only: u64,
     /// Link failures.
     pub link_failures: u64,
     /// Divergences.
@@ -120,6 +122,11 @@ impl Summary {
                     counts.not_run += 1;
                     None
                 }
+                ModeOutcome::LinkedOnly => {
+                    counts.linked += 1;
+                    counts.linked_only += 1;
+                    None
+                }
                 ModeOutcome::LinkFailure(m) => {
                     counts.link_failures += 1;
                     Some(("link failure", m))
@@ -177,7 +184,7 @@ impl Summary {
                 c.linked,
                 c.same,
                 inconclusive,
-                c.not_run,
+                c.not_run + c.linked_only,
                 c.link_failures,
                 c.divergences
             );
@@ -233,7 +240,8 @@ fn write_inputs(dir: &Path, case: &Case) -> std::io::Result<()> {
 /// Reads a case back from `dir`, as [`write_failure`] writes it or as
 /// written by hand while minimising: `a.wasm` (or `a.wat`), `b` if present,
 /// `u` if present (else an empty module), `case.txt` if present (else the
-/// order `a b` and no explicit exports).
+/// order `a b`, no explicit exports, the runtime last). A case read back
+/// always runs its `with-runtime` link.
 pub fn read_case(dir: &Path) -> Result<Case, String> {
     let read = |name: &'static str| -> Result<Option<Input>, String> {
         let bin = dir.join(format!("{name}.wasm"));
@@ -251,7 +259,14 @@ pub fn read_case(dir: &Path) -> Result<Case, String> {
     let mut modules = vec![a];
     modules.extend(read("b")?);
     let unrelated = read("u")?.unwrap_or(Input { name: "u", wasm: wat::parse_str("(module)").expect("empty module") });
-    let mut case = Case { modules, unrelated, importer_first: false, some_exports: Vec::new() };
+    let mut case = Case {
+        modules,
+        unrelated,
+        importer_first: false,
+        some_exports: Vec::new(),
+        runtime_first: false,
+        run_with_runtime: true,
+    };
     let settings = dir.join(CASE_FILE);
     if settings.exists() {
         let text = std::fs::read_to_string(&settings).map_err(|e| format!("{}: {e}", settings.display()))?;
@@ -266,6 +281,7 @@ const CASE_FILE: &str = "case.txt";
 
 fn write_settings(case: &Case) -> String {
     let mut text = format!("link order: {}\n", case.link_order().iter().map(|m| m.name).collect::<Vec<_>>().join(" "));
+    let _ = writeln!(text, "runtime: {}", if case.runtime_first { "first" } else { "last" });
     for m in &case.modules {
         let names = crate::generate::export_names(&m.wasm);
         for (i, name) in names.iter().enumerate() {
@@ -281,6 +297,8 @@ fn read_settings(case: &mut Case, text: &str) -> Result<(), String> {
     for line in text.lines() {
         if let Some(order) = line.strip_prefix("link order: ") {
             case.importer_first = order.trim() == "b a";
+        } else if let Some(place) = line.strip_prefix("runtime: ") {
+            case.runtime_first = place.trim() == "first";
         } else if let Some(keep) = line.strip_prefix("keep export: ") {
             let (module, index) = keep.split_once(' ').ok_or_else(|| format!("bad line `{line}`"))?;
             let index: usize = index.trim().parse().map_err(|e| format!("bad line `{line}`: {e}"))?;

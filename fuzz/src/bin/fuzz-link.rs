@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Each seed expands to a fuzz input (`multimem_fuzz::seed_input`), which
-//! `multimem_fuzz::run_case` links in four modes and checks. A failure
+//! `multimem_fuzz::run_case` links in five modes and checks. A failure
 //! prints the seed, the mode, the message and the replay command, and
 //! writes the inputs (`.wasm`, `.wat`) to the failures directory. At the
 //! end a summary: cases, links per mode, divergences, link failures by
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "\
-usage: fuzz-link [--seeds A..B] [--jobs N] [--time SECS] [--failures DIR] [--quiet]
+usage: fuzz-link [--seeds A..B] [--jobs N] [--time SECS] [--mode M] [--failures DIR] [--quiet]
        fuzz-link --seed N
        fuzz-link --input FILE
        fuzz-link --stats [--seeds A..B]
@@ -41,8 +41,8 @@ usage: fuzz-link [--seeds A..B] [--jobs N] [--time SECS] [--failures DIR] [--qui
   --stats         only generate the seeds' cases and print what they contain
   --files DIR     check the case in DIR (a.wasm or a.wat, b and u if present),
                   as written to the failures directory or minimised by hand
-  --mode M        with --files: only this mode (alone, after-unrelated,
-                  with-runtime, gc)
+  --mode M        only this mode (alone, after-unrelated, with-runtime, gc,
+                  gc-some-exports); repeat for several
   --interesting TEXT
                   with --files: exit 0 if and only if a failure's message
                   contains TEXT (a predicate for `wasm-tools shrink`)
@@ -63,6 +63,13 @@ struct Args {
     files: Option<PathBuf>,
     modes: Vec<Mode>,
     interesting: Option<String>,
+}
+
+impl Args {
+    /// The modes to run: those given with `--mode`, or all.
+    fn modes(&self) -> Vec<Mode> {
+        if self.modes.is_empty() { Mode::ALL.to_vec() } else { self.modes.clone() }
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -124,8 +131,8 @@ fn replay_command(seed: u64) -> String {
 
 /// Runs one input, turning a panic outside the linker (the generator,
 /// wasmtime or this harness) into a skipped case whose reason says so.
-fn run_one(engine: &wasmtime::Engine, data: &[u8]) -> CaseReport {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| multimem_fuzz::run_case(engine, data))) {
+fn run_one(engine: &wasmtime::Engine, data: &[u8], modes: &[Mode]) -> CaseReport {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| multimem_fuzz::run_case_in(engine, data, modes))) {
         Ok(r) => r,
         Err(p) => CaseReport {
             case: multimem_fuzz::generate(data).ok(),
@@ -141,7 +148,7 @@ fn is_harness_panic(r: &CaseReport) -> bool {
 }
 
 fn replay(engine: &wasmtime::Engine, label: &str, data: &[u8], args: &Args, replay: &str) -> bool {
-    let report = run_one(engine, data);
+    let report = run_one(engine, data, &args.modes());
     if let Some(case) = &report.case {
         let sizes: Vec<String> = case
             .modules
@@ -218,8 +225,7 @@ fn check_files(engine: &wasmtime::Engine, dir: &std::path::Path, args: &Args) ->
             return 2;
         }
     };
-    let modes = if args.modes.is_empty() { Mode::ALL.to_vec() } else { args.modes.clone() };
-    let report = multimem_fuzz::check_case(engine, case, &modes);
+    let report = multimem_fuzz::check_case(engine, case, &args.modes());
     if let Some(why) = &report.skipped {
         println!("skipped: {why}");
     }
@@ -253,6 +259,7 @@ fn fuzz(engine: &wasmtime::Engine, args: &Args) -> bool {
     for w in 0..args.jobs {
         let (engine, next, running, tx, end) =
             (engine.clone(), next.clone(), running.clone(), tx.clone(), args.seeds.end);
+        let modes = args.modes();
         workers.push(std::thread::spawn(move || {
             loop {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -263,7 +270,7 @@ fn fuzz(engine: &wasmtime::Engine, args: &Args) -> bool {
                     break;
                 }
                 running.lock().unwrap()[w] = Some((seed, Instant::now()));
-                let report = run_one(&engine, &multimem_fuzz::seed_input(seed));
+                let report = run_one(&engine, &multimem_fuzz::seed_input(seed), &modes);
                 running.lock().unwrap()[w] = None;
                 if tx.send((seed, report)).is_err() {
                     break;
