@@ -285,7 +285,7 @@ impl Script<'_, '_> {
             WastDirective::Module(mut wat) => {
                 let name = wat.name().map(|id| id.name().to_string());
                 let result = self.prepare(&mut wat).map_err(InstError::Prepare).and_then(|def| self.instantiate(&def));
-                (Directive::Module, result.map(|inst| self.set_current(name, inst)).map_err(InstError::message))
+                (Directive::Module, self.set_current(name, result.map_err(InstError::message)))
             }
             WastDirective::ModuleDefinition(mut wat) => {
                 let name = wat.name().map(|id| id.name().to_string());
@@ -298,10 +298,10 @@ impl Script<'_, '_> {
                 let key = module.map(|id| id.name().to_string());
                 let result = match self.definitions.get(&key).cloned() {
                     None => Err(format!("no module definition named {key:?}")),
-                    Some(def) => self
-                        .instantiate(&def)
-                        .map(|inst| self.set_current(instance.map(|id| id.name().to_string()), inst))
-                        .map_err(InstError::message),
+                    Some(def) => {
+                        let result = self.instantiate(&def).map_err(InstError::message);
+                        self.set_current(instance.map(|id| id.name().to_string()), result)
+                    }
                 };
                 (Directive::ModuleInstance, result)
             }
@@ -338,12 +338,18 @@ impl Script<'_, '_> {
         }
     }
 
-    /// Makes `inst` the current instance (and `$name`'s).
-    fn set_current(&mut self, name: Option<String>, inst: Inst) {
+    /// Makes the new instance the current one (and `$name`'s). When the
+    /// module failed there is none, so that the directives meant for it
+    /// fail too instead of running against an older instance.
+    fn set_current(&mut self, name: Option<String>, inst: Result<Inst, String>) -> Result<(), String> {
         if let Some(name) = name {
-            self.instances.insert(name, inst.clone());
+            match &inst {
+                Ok(inst) => self.instances.insert(name, inst.clone()),
+                Err(_) => self.instances.remove(&name),
+            };
         }
-        self.current = Some(inst);
+        self.current = inst.as_ref().ok().cloned();
+        inst.map(drop)
     }
 
     /// The instance `$id`, or the current one.
@@ -871,6 +877,9 @@ mod tests {
 (assert_return (get $a "g") (i32.const 9))
 (assert_return (invoke $i "get") (i32.const 9))
 (assert_return (invoke $nope "get") (i32.const 9))
+(module $i (func (result i32)))
+(assert_return (invoke "get") (i32.const 9))
+(assert_return (invoke $i "get") (i32.const 9))
 (thread $t (module))
 "#,
         );
@@ -878,8 +887,10 @@ mod tests {
         let expect =
             [(1, true), (2, true), (3, true), (4, true), (5, true), (6, true), (7, true), (8, true), (9, false)];
         assert_eq!(passed[..9], expect, "{report:#?}");
-        assert_eq!(report.records[9].directive, Directive::Unsupported);
-        assert!(report.records[9].outcome.is_err());
+        // A module that fails leaves no current instance, and takes its name.
+        assert_eq!(passed[9..12], [(10, false), (11, false), (12, false)], "{report:#?}");
+        assert_eq!(report.records[12].directive, Directive::Unsupported);
+        assert!(report.records[12].outcome.is_err());
     }
 
     #[test]
