@@ -67,6 +67,25 @@ impl LoweredMemory {
         }
     }
 
+    fn maximum(&self, cx: impl AsContext) -> Option<u64> {
+        match self {
+            LoweredMemory::Plain(m) => m.ty(&cx).maximum(),
+            LoweredMemory::Shared(m) => m.ty().maximum(),
+        }
+    }
+
+    /// Whether this memory can satisfy an import of `want`'s type (the
+    /// spec's import matching: at least the minimum now, a maximum within
+    /// the import's, the same sharedness).
+    fn matches(&self, cx: impl AsContext, want: &MemoryDesc) -> bool {
+        let shared = matches!(self, LoweredMemory::Shared(_));
+        let max_ok = match want.maximum {
+            None => true,
+            Some(w) => self.maximum(&cx).is_some_and(|h| h <= w),
+        };
+        shared == want.shared && self.pages(&cx) >= want.initial && max_ok
+    }
+
     fn grow(&self, cx: impl AsContextMut, delta: u64) -> Option<u64> {
         match self {
             LoweredMemory::Plain(m) => m.grow(cx, delta).ok(),
@@ -143,9 +162,23 @@ impl LoweredMemories {
                             m.index
                         ))
                     })?;
-                    LoweredMemory::of_extern(e).ok_or_else(|| {
+                    let memory = LoweredMemory::of_extern(e).ok_or_else(|| {
                         Error::msg(format!("`{module_name}.{name}` is defined in the linker, but not as a memory"))
-                    })?
+                    })?;
+                    // As instantiation would check the import's type.
+                    if !memory.matches(&*store, m) {
+                        return Err(Error::msg(format!(
+                            "incompatible import type for `{module_name}.{name}`: memory {} of the single-memory build wants (memory {}{}{}), the linker defines (memory {}{}{})",
+                            m.index,
+                            m.initial,
+                            m.maximum.map(|x| format!(" {x}")).unwrap_or_default(),
+                            if m.shared { " shared" } else { "" },
+                            memory.pages(&*store),
+                            memory.maximum(&*store).map(|x| format!(" {x}")).unwrap_or_default(),
+                            if matches!(memory, LoweredMemory::Shared(_)) { " shared" } else { "" },
+                        )));
+                    }
+                    memory
                 }
                 None => {
                     let ty = if m.shared {
@@ -533,16 +566,16 @@ impl Op {
         // racy plain accesses, as in native code.
         let at = unsafe { ptr.add(ea) };
         match self.kind {
-            LoweredKind::AtomicLoad => r[0] = self.from_bits(unsafe { atomic_load(at, self.width) }),
+            LoweredKind::AtomicLoad => r[0] = self.old_value(unsafe { atomic_load(at, self.width) }),
             LoweredKind::AtomicStore => {
                 // SAFETY: as above.
                 unsafe { atomic_rmw(at, self.width, Rmw::Xchg, bits(&p[1])) };
             }
             LoweredKind::AtomicRmw => {
-                r[0] = self.from_bits(unsafe { atomic_rmw(at, self.width, self.rmw, bits(&p[1])) });
+                r[0] = self.old_value(unsafe { atomic_rmw(at, self.width, self.rmw, bits(&p[1])) });
             }
             LoweredKind::AtomicCmpxchg => {
-                r[0] = self.from_bits(unsafe { atomic_cmpxchg(at, self.width, bits(&p[1]), bits(&p[2])) });
+                r[0] = self.old_value(unsafe { atomic_cmpxchg(at, self.width, bits(&p[1]), bits(&p[2])) });
             }
             LoweredKind::AtomicNotify => {
                 let count = p[1].unwrap_i32() as u32;
@@ -572,7 +605,7 @@ impl Op {
     }
 
     /// The old value of an atomic, zero-extended to this op's type.
-    fn from_bits(&self, v: u64) -> Val {
+    fn old_value(&self, v: u64) -> Val {
         match self.num {
             Num::I64 => Val::I64(v as i64),
             _ => Val::I32(v as i32),

@@ -775,10 +775,16 @@ fn write(module: &Module<'_>, native: u32, needs: &Needs) -> Result<Vec<u8>, Err
 
     let mut s = wasm_encoder::ImportSection::new();
     if let Some(r) = reader(2) {
+        // Memory imports are memories 0.. in import order; only the
+        // native one stays (by position: two imports may share a name).
+        let mut memory = 0u32;
         for imp in wasmparser::ImportSectionReader::new(r).map_err(bad)?.into_imports() {
             let imp = imp.map_err(bad)?;
-            if matches!(imp.ty, TypeRef::Memory(_)) && !is_native_import(module, native, &imp) {
-                continue;
+            if matches!(imp.ty, TypeRef::Memory(_)) {
+                memory += 1;
+                if memory - 1 != native {
+                    continue;
+                }
             }
             s.import(imp.module, imp.name, shift.entity_type(imp.ty)?);
         }
@@ -903,13 +909,8 @@ fn write(module: &Module<'_>, native: u32, needs: &Needs) -> Result<Vec<u8>, Err
     Ok(out)
 }
 
-/// Whether import `imp` (a memory) is the native memory.
-fn is_native_import(module: &Module<'_>, native: u32, imp: &wasmparser::Import<'_>) -> bool {
-    module.memories.get(native as usize).and_then(|m| m.import).is_some_and(|(a, b)| a == imp.module && b == imp.name)
-}
-
 /// Appends section `s` unless it is empty.
-fn section(out: &mut Vec<u8>, s: &(impl wasm_encoder::Section + Encode)) {
+fn section<S: wasm_encoder::Section>(out: &mut Vec<u8>, s: &S) {
     let mut body = Vec::new();
     s.encode(&mut body);
     // An empty section encodes as its size, 1, and its count, 0; the
