@@ -70,6 +70,8 @@ pub struct Config {
     pub(crate) threads: usize,
     pub(crate) validate_inputs: bool,
     pub(crate) single_memory: bool,
+    /// `Some(max pages)`: [`Config::import_shared_memory`].
+    pub(crate) import_shared_memory: Option<Option<u64>>,
     /// `None`: the default rule of [`Config::native_memory`].
     pub(crate) native_memory: Option<(String, String)>,
 }
@@ -88,6 +90,7 @@ impl Default for Config {
             threads: 0,
             validate_inputs: false,
             single_memory: false,
+            import_shared_memory: None,
             native_memory: None,
         }
     }
@@ -254,6 +257,21 @@ impl Config {
     /// missing or not a memory, is an error.
     pub fn native_memory(mut self, module: &str, field: &str) -> Config {
         self.native_memory = Some((module.to_string(), field.to_string()));
+        self
+    }
+
+    /// Makes the `own` memory (the runtime's heap, [`Config::own_memory`])
+    /// an import of the output, `multimem.memory`, shared, with
+    /// `max_pages` as its maximum (`None`: the maximum the runtime
+    /// declares, which is all 4 GiB), so that several workers instantiate
+    /// the same module over the same heap. Mirrors dart2wasm's
+    /// `--import-shared-memory` and `--shared-memory-max-pages`. Default:
+    /// off. The memory must be defined by an input (or already be that
+    /// import) and have no active data segments, which every instance
+    /// would apply again: link the runtime's shared build, whose segments
+    /// are passive and applied once. Anything else is an error.
+    pub fn import_shared_memory(mut self, max_pages: Option<u64>) -> Config {
+        self.import_shared_memory = Some(max_pages);
         self
     }
 

@@ -79,6 +79,8 @@ fn err(kind: ErrorKind, msg: impl Into<String>) -> Error {
 }
 
 /// Assigns every output index (see the module docs).
+/// `imported`: a defined memory that became an output import
+/// ([`crate::Config::import_shared_memory`]), and that import's number.
 pub(crate) fn assign(
     parsed: &[Parsed<'_>],
     types: &mut MergedTypes,
@@ -86,6 +88,7 @@ pub(crate) fn assign(
     live: &Live,
     roles: &Roles,
     exports: &[ChosenExport<'_>],
+    imported: Option<(Target, u32)>,
 ) -> Result<Layout, Error> {
     let n_ext: [u32; 5] = KINDS.map(|k| resolution.externals[k as usize].len() as u32);
     let mut maps: Vec<Maps> = parsed
@@ -112,7 +115,12 @@ pub(crate) fn assign(
             }
         }
     }
-    let memories = memory_order(parsed, resolution);
+    let mut memories = memory_order(parsed, resolution);
+    if let Some((Target::Defined { module, index }, n)) = imported {
+        let d = index - parsed[module].num_imported(Kind::Memory);
+        memories.retain(|&x| x != (module, d));
+        maps[module].items[Kind::Memory as usize][index as usize] = n;
+    }
     for &(m, d) in &memories {
         let nimp = parsed[m].num_imported(Kind::Memory);
         maps[m].items[Kind::Memory as usize][(nimp + d) as usize] = next[Kind::Memory as usize];

@@ -104,8 +104,12 @@ pub(crate) fn link(config: &Config, inputs: &[(&str, &[u8])]) -> Result<(Assembl
     let roles = crate::roles::resolve(config, &parsed, &mut resolver, &live, &mut warnings)?;
     let native =
         if config.single_memory { Some(crate::roles::native_memory(config, &parsed, &mut resolver)?) } else { None };
+    let imported = match config.import_shared_memory {
+        Some(max) => Some(crate::roles::import_own_memory(config, &parsed, &mut resolver, max)?),
+        None => None,
+    };
     let resolution = resolver.finish();
-    let layout = crate::layout::assign(&parsed, &mut types, &resolution, &live, &roles, &exports)?;
+    let layout = crate::layout::assign(&parsed, &mut types, &resolution, &live, &roles, &exports, imported)?;
     timer.mark("indices");
     let lowered = crate::lower::intrinsics(&parsed, &resolution, &layout, &live)?;
     let func_import_names = parsed

@@ -83,6 +83,72 @@ pub(crate) fn resolve(
     Ok(Roles { own, external })
 }
 
+/// The shared import the `own` memory becomes with
+/// [`Config::import_shared_memory`]: the defined memory it replaces, and
+/// the output import's number. The import is added here.
+pub(crate) fn import_own_memory(
+    config: &Config,
+    parsed: &[Parsed<'_>],
+    resolver: &mut Resolver<'_, '_>,
+    max_pages: Option<u64>,
+) -> Result<(Target, u32), Error> {
+    let own = own_memory(config, parsed, resolver)?.ok_or_else(|| {
+        err(
+            ErrorKind::UnknownExport,
+            format!(
+                "--import-shared-memory makes the own memory an import, but no input named `{}` exports `{}` (pass --own-memory MODULE.FIELD)",
+                crate::config::RUNTIME_MODULE,
+                multimem_abi::MEMORY_EXPORT
+            ),
+        )
+    })?;
+    let Target::Defined { module, index } = own else {
+        return Err(err(
+            ErrorKind::Unsupported,
+            "--import-shared-memory: the own memory is already an import of the output; import it shared in its input instead",
+        ));
+    };
+    let p = &parsed[module];
+    let ty = p.memory_type(index);
+    if ty.memory64 {
+        return Err(err(
+            ErrorKind::Unsupported,
+            format!("--import-shared-memory: memory {index} of module `{}` is 64-bit", p.name),
+        ));
+    }
+    let d = index - p.num_imported(Kind::Memory);
+    for (k, data) in p.datas().enumerate() {
+        if let wasmparser::DataKind::Active { memory_index, .. } = data?.kind
+            && memory_index == index
+        {
+            return Err(err(
+                ErrorKind::Unsupported,
+                format!(
+                    "--import-shared-memory: data segment {k} of module `{}` is active in memory {index}, so every instance would write it again into the shared memory; link a build whose segments are passive and applied once (the runtime's shared build)",
+                    p.name
+                ),
+            ));
+        }
+    }
+    let _ = d;
+    let maximum = max_pages.or(ty.maximum).unwrap_or(u64::from(multimem_abi::MAX_PAGES));
+    if maximum < ty.initial {
+        return Err(err(
+            ErrorKind::Unsupported,
+            format!("--shared-memory-max-pages {maximum} is below the memory's minimum of {} pages", ty.initial),
+        ));
+    }
+    let ty = EntityType::Memory(wasm_encoder::MemoryType {
+        minimum: ty.initial,
+        maximum: Some(maximum),
+        memory64: false,
+        shared: true,
+        page_size_log2: ty.page_size_log2,
+    });
+    let n = resolver.external(crate::config::RUNTIME_MODULE, multimem_abi::MEMORY_EXPORT, Kind::Memory, ty);
+    Ok((own, n))
+}
+
 /// The native memory of the single-memory build ([`Config::native_memory`]):
 /// the configured input's memory export, else the `own` memory, else
 /// `None` (memory 0 then).

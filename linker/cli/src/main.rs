@@ -56,6 +56,12 @@ OPTIONS:
         --native-memory M.F    The memory --single-memory keeps native: input
                                M's memory export F. Default: the runtime's
                                memory (as --own-memory), else memory 0.
+        --import-shared-memory The runtime's memory (the `own` role) becomes an
+                               import, `multimem.memory`, shared, so workers
+                               instantiate the module over one heap (needs the
+                               runtime's shared build). As dart2wasm's flag.
+        --shared-memory-max-pages N
+                               Its maximum in pages (default: the runtime's).
         --gc                   Remove functions, globals, tags and segments
                                unreachable from the exports, start functions
                                and active segments (tables and array-allocating
@@ -103,6 +109,8 @@ fn split_dot(s: &str, flag: &str) -> Result<(String, String), String> {
 fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
     let mut a =
         Args { inputs: Vec::new(), output: None, wat: false, runtime: None, quiet: false, config: Config::default() };
+    // --import-shared-memory and its maximum, applied once all are read.
+    let mut shared: (bool, Option<u64>) = (false, None);
     let mut it = args.into_iter();
     let value =
         |it: &mut std::vec::IntoIter<String>, flag: &str| it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -137,6 +145,12 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "-q" | "--quiet" => a.quiet = true,
             "--gc" => a.config = a.config.gc(true),
             "--single-memory" => a.config = a.config.single_memory(true),
+            "--import-shared-memory" => shared.0 = true,
+            "--shared-memory-max-pages" => {
+                let v = val(&mut it)?;
+                let n: u64 = v.parse().map_err(|_| format!("--shared-memory-max-pages expects a number, got `{v}`"))?;
+                shared.1 = Some(n);
+            }
             "--native-memory" => {
                 let (m, f) = split_dot(&val(&mut it)?, "--native-memory")?;
                 a.config = a.config.native_memory(&m, &f);
@@ -186,6 +200,11 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
                 _ => return Err(format!("input `{arg}` must be NAME=FILE (see --help)")),
             },
         }
+    }
+    match shared {
+        (true, max) => a.config = a.config.import_shared_memory(max),
+        (false, Some(_)) => return Err("--shared-memory-max-pages needs --import-shared-memory".to_string()),
+        (false, None) => {}
     }
     if a.inputs.is_empty() && a.runtime.is_none() {
         return Err("no inputs (see --help)".to_string());
