@@ -7,7 +7,7 @@
 // "esnext.disposable" (TypeScript >= 5.2): add it (or "esnext") to
 // compilerOptions.lib, as tsconfig.json here does.
 
-import type { ERRORS as ABI_ERRORS, ExportName, KINDS as ABI_KINDS } from "./abi.js";
+import type { ERRORS as ABI_ERRORS, ExportName, IntrinsicName, KINDS as ABI_KINDS } from "./abi.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
 export type { KindName } from "./abi.js";
@@ -78,11 +78,11 @@ export declare function instantiateUnlinked(
   options?: RuntimeOptions,
 ): Promise<Instantiated>;
 
-/** The `multimem:intrinsics` imports as JS functions over `external`. */
+/** The `multimem:intrinsics` imports as JS functions over `external`: one per row of the ABI's intrinsics table. */
 export declare function intrinsicImports(
   external: WebAssembly.Memory,
   own: () => WebAssembly.Memory | null,
-): Record<string, (...args: any[]) => any>;
+): Record<IntrinsicName, (...args: any[]) => any>;
 
 /** Figures from stats(). */
 export interface Stats {

@@ -33,6 +33,7 @@ import {
   ABI_VERSION,
   ERRORS,
   EXPORTS,
+  INTRINSICS,
   INTRINSICS_MODULE,
   KIND,
   KINDS,
@@ -237,68 +238,82 @@ export async function instantiateUnlinked(runtimeSource, external, imports = {},
   return { module, instance, runtime: new Runtime(instance, options) };
 }
 
+// What each wasm instruction an intrinsic stands for does, as a JS function
+// over its memories (`mem[i]()` gives the WebAssembly.Memory of the i-th
+// memory role of the intrinsic, in the instruction's immediate order). The
+// intrinsic names, their instructions and memory roles come from the ABI's
+// intrinsics table (INTRINSICS in ./abi.js, generated from docs/ABI.md);
+// only the instructions' behaviour is written here. Addresses are unsigned,
+// and out-of-bounds accesses throw a RuntimeError, as the instructions trap.
+const U = (x) => x >>> 0;
+const oob = () => new WebAssembly.RuntimeError("memory access out of bounds");
+const span = (m, a, n) => {
+  if (a + n > m.buffer.byteLength) throw oob();
+};
+const u8 = (m) => new Uint8Array(m.buffer);
+const load = (width, get) => ([mem]) => (a) => {
+  const m = mem();
+  a = U(a);
+  span(m, a, width);
+  return get(new DataView(m.buffer), a);
+};
+const store = (width, set) => ([mem]) => (a, v) => {
+  const m = mem();
+  a = U(a);
+  span(m, a, width);
+  set(new DataView(m.buffer), a, v);
+};
+const INSTRUCTIONS = {
+  "memory.copy": ([dstMem, srcMem]) => (dst, src, len) => {
+    [dst, src, len] = [U(dst), U(src), U(len)];
+    const d = dstMem();
+    const s = srcMem();
+    span(s, src, len);
+    span(d, dst, len);
+    u8(d).set(u8(s).subarray(src, src + len), dst);
+  },
+  "memory.fill": ([mem]) => (dst, value, len) => {
+    const m = mem();
+    [dst, len] = [U(dst), U(len)];
+    span(m, dst, len);
+    u8(m).fill(value & 0xff, dst, dst + len);
+  },
+  "memory.size": ([mem]) => () => mem().buffer.byteLength / PAGE_SIZE,
+  "i32.load8_u": load(1, (d, a) => d.getUint8(a)),
+  "i32.store8": store(1, (d, a, v) => d.setUint8(a, v)),
+  "i32.load": load(4, (d, a) => d.getInt32(a, true)),
+  "i32.store": store(4, (d, a, v) => d.setInt32(a, v, true)),
+  "i64.load": load(8, (d, a) => d.getBigInt64(a, true)),
+  "i64.store": store(8, (d, a, v) => d.setBigInt64(a, v, true)),
+  "f32.load": load(4, (d, a) => d.getFloat32(a, true)),
+  "f32.store": store(4, (d, a, v) => d.setFloat32(a, v, true)),
+  "f64.load": load(8, (d, a) => d.getFloat64(a, true)),
+  "f64.store": store(8, (d, a, v) => d.setFloat64(a, v, true)),
+  "i32.atomic.rmw.add": ([mem]) => (a, v) => {
+    const m = mem();
+    a = U(a);
+    if (a % 4 !== 0) throw new WebAssembly.RuntimeError("unaligned atomic");
+    span(m, a, 4);
+    return Atomics.add(new Int32Array(m.buffer), a / 4, v);
+  },
+};
+for (const [name, i] of Object.entries(INTRINSICS)) {
+  if (!(i.instruction in INSTRUCTIONS)) throw new Error(`multimem: the ABI's intrinsic ${name} is ${i.instruction}, which the glue cannot do`);
+}
+
 /**
  * The `multimem:intrinsics` as JS functions over `external` (a
  * WebAssembly.Memory); `own()` returns the runtime's own memory (late-bound,
- * because it exists only after instantiation). Out-of-bounds accesses throw a
- * WebAssembly.RuntimeError, as the instructions trap.
+ * because it exists only after instantiation). One function per row of the
+ * ABI's intrinsics table, doing what its instruction does on its memories.
  */
 export function intrinsicImports(external, own) {
-  const oob = () => new WebAssembly.RuntimeError("memory access out of bounds");
-  const u8 = (m) => new Uint8Array(m.buffer);
-  const dv = (m) => new DataView(m.buffer);
-  const span = (m, a, n) => {
-    if (a + n > m.buffer.byteLength) throw oob();
-  };
-  const ext = external;
-  // Unsigned interpretation of i32 addresses, as the instructions do.
-  const U = (x) => x >>> 0;
-  const get = (fn, width) => (a) => {
-    a = U(a);
-    span(ext, a, width);
-    return fn(dv(ext), a);
-  };
-  const put = (fn, width) => (a, v) => {
-    a = U(a);
-    span(ext, a, width);
-    fn(dv(ext), a, v);
-  };
-  return {
-    memory_copy_external_own(dst, src, len) {
-      [dst, src, len] = [U(dst), U(src), U(len)];
-      span(own(), src, len);
-      span(ext, dst, len);
-      u8(ext).set(u8(own()).subarray(src, src + len), dst);
-    },
-    memory_copy_own_external(dst, src, len) {
-      [dst, src, len] = [U(dst), U(src), U(len)];
-      span(ext, src, len);
-      span(own(), dst, len);
-      u8(own()).set(u8(ext).subarray(src, src + len), dst);
-    },
-    memory_fill_external(dst, value, len) {
-      [dst, len] = [U(dst), U(len)];
-      span(ext, dst, len);
-      u8(ext).fill(value & 0xff, dst, dst + len);
-    },
-    memory_size_external: () => ext.buffer.byteLength / PAGE_SIZE,
-    i32_load8_u_external: get((d, a) => d.getUint8(a), 1),
-    i32_store8_external: put((d, a, v) => d.setUint8(a, v), 1),
-    i32_load_external: get((d, a) => d.getInt32(a, true), 4),
-    i32_store_external: put((d, a, v) => d.setInt32(a, v, true), 4),
-    i64_load_external: get((d, a) => d.getBigInt64(a, true), 8),
-    i64_store_external: put((d, a, v) => d.setBigInt64(a, v, true), 8),
-    f32_load_external: get((d, a) => d.getFloat32(a, true), 4),
-    f32_store_external: put((d, a, v) => d.setFloat32(a, v, true), 4),
-    f64_load_external: get((d, a) => d.getFloat64(a, true), 8),
-    f64_store_external: put((d, a, v) => d.setFloat64(a, v, true), 8),
-    i32_atomic_rmw_add_own(a, v) {
-      a = U(a);
-      if (a % 4 !== 0) throw new WebAssembly.RuntimeError("unaligned atomic");
-      span(own(), a, 4);
-      return Atomics.add(new Int32Array(own().buffer), a / 4, v);
-    },
-  };
+  const byRole = { external: () => external, own };
+  const out = {};
+  for (const [name, i] of Object.entries(INTRINSICS)) {
+    out[name] = INSTRUCTIONS[i.instruction](i.memories.map((role) => byRole[role]));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-// No fact kept by hand (issue 10): the facts the glue restates outside the
-// generated src/abi.js are checked against docs/ABI.md's tables here: the
-// per-kind literal types in src/index.d.ts and the intrinsic names and
-// arities of intrinsicImports() in src/index.js. The table rows are parsed
-// as abi/build.rs parses them (a cell's value is its first backticked text).
+// No fact kept by hand (issue 10). The glue takes its ABI facts from the
+// generated src/abi.js (intrinsicImports() builds one function per row of
+// INTRINSICS); what it still restates by hand, the per-kind literal types in
+// src/index.d.ts, is checked against docs/ABI.md's tables here, and so are
+// the intrinsic functions' names and arities, end to end. The table rows are
+// parsed as abi/build.rs parses them (a cell's value is its first backticked text).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
