@@ -10,7 +10,8 @@
 #   4. node:test: examples/browser/test/*.test.mjs drives headless Chromium
 #      against the project's server (screenshots to artifacts/screenshots/, at
 #      desktop and at 390 px phone width); web-apis.test.mjs runs the Web API
-#      cases in Chromium, Firefox ESR and Node 26 (results: artifacts/web-apis.json).
+#      cases in Chromium, Firefox ESR and Node 26 (results: artifacts/web-apis.json);
+#      firefox.test.mjs loads every page in Firefox ESR.
 source "$(dirname "$0")/env.sh"
 setup_rust
 setup_chromium
