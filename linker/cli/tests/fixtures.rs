@@ -41,8 +41,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use multimem_host::lowered::LoweredMemories;
-use wasmtime::{Engine, Extern, ExternType, Instance, Module, Store, Val, ValType};
+use multimem_test_harness::engine;
+use multimem_test_harness::instance::Imports;
+use wasmtime::{Engine, Instance, Module, Store, Val};
 
 struct Fixture {
     path: PathBuf,
@@ -119,27 +120,6 @@ fn load(path: &Path) -> Fixture {
     Fixture { path: path.to_path_buf(), flags, modules, directives }
 }
 
-/// The engine outputs run in: multi-memory, GC, threads, exceptions,
-/// SIMD, memory64, tail calls.
-pub fn engine() -> Engine {
-    Engine::new(&config()).unwrap()
-}
-
-fn config() -> wasmtime::Config {
-    let mut c = wasmtime::Config::new();
-    c.wasm_multi_memory(true)
-        .wasm_gc(true)
-        .wasm_function_references(true)
-        .wasm_reference_types(true)
-        .wasm_threads(true)
-        .wasm_exceptions(true)
-        .wasm_simd(true)
-        .wasm_memory64(true)
-        .wasm_tail_call(true)
-        .shared_memory(true);
-    c
-}
-
 fn parse_val(s: &str) -> Result<Val, String> {
     let (ty, v) = s.split_once(':').ok_or_else(|| format!("value `{s}` must be TYPE:VALUE"))?;
     let e = |_: std::num::ParseIntError| format!("bad value `{s}`");
@@ -184,74 +164,20 @@ fn parse_call(s: &str) -> Result<(String, Vec<Val>, Vec<Val>), String> {
     Ok((name.trim().to_string(), args, results))
 }
 
-/// A fresh value for an import the harness provides.
-fn fresh(store: &mut Store<()>, ty: ExternType) -> Result<Extern, String> {
-    let engine = store.engine().clone();
-    Ok(match ty {
-        ExternType::Memory(m) => {
-            if m.is_shared() {
-                wasmtime::SharedMemory::new(&engine, m).map_err(|e| e.to_string())?.into()
-            } else {
-                wasmtime::Memory::new(&mut *store, m).map_err(|e| e.to_string())?.into()
-            }
-        }
-        ExternType::Global(g) => {
-            let v = match g.content() {
-                ValType::I32 => Val::I32(0),
-                ValType::I64 => Val::I64(0),
-                ValType::F32 => Val::F32(0),
-                ValType::F64 => Val::F64(0),
-                ValType::Ref(r) => Val::null_ref(r.heap_type()),
-                ValType::V128 => Val::V128(0u128.into()),
-            };
-            wasmtime::Global::new(&mut *store, g, v).map_err(|e| e.to_string())?.into()
-        }
-        ExternType::Table(t) => {
-            let init = wasmtime::Ref::null(t.element().heap_type());
-            wasmtime::Table::new(&mut *store, t, init).map_err(|e| e.to_string())?.into()
-        }
-        ExternType::Func(f) => {
-            let results: Vec<ValType> = f.results().collect();
-            wasmtime::Func::new(&mut *store, f, move |_, _, out| {
-                for (o, t) in out.iter_mut().zip(&results) {
-                    *o = Val::default_for_ty(t).unwrap_or(Val::I32(0));
-                }
-                Ok(())
-            })
-            .into()
-        }
-        other => return Err(format!("harness cannot provide import {:?}", other)),
-    })
-}
-
-/// Instantiates `wasm` with a fresh value for every import. A
-/// single-memory build gets its lowered memories and the reserved module
-/// from multimem-host (its imported lowered memories fresh, too).
+/// Instantiates `wasm` with a fresh default for every import (the shared
+/// harness; a single-memory build gets its lowered memories and the
+/// reserved module from multimem-host).
 fn instantiate(engine: &Engine, wasm: &[u8]) -> Result<(Store<()>, Instance), String> {
-    let module = Module::new(engine, wasm).map_err(|e| format!("wasmtime rejects the output: {e:?}"))?;
-    let mut store = Store::new(engine, ());
-    let mut linker = wasmtime::Linker::new(engine);
-    for imp in module.imports() {
-        if imp.module() == multimem_abi::LOWERED_MODULE {
-            continue;
-        }
-        let ext = fresh(&mut store, imp.ty())?;
-        linker.define(&store, imp.module(), imp.name(), ext).map_err(|e| e.to_string())?;
-    }
-    if LoweredMemories::is_single_memory(wasm) {
-        for (m, n, ty) in LoweredMemories::imported(wasm).map_err(|e| e.to_string())? {
-            let ext = fresh(&mut store, ExternType::Memory(ty))?;
-            linker.define(&store, &m, &n, ext).map_err(|e| e.to_string())?;
-        }
-        LoweredMemories::define(&mut store, &mut linker, wasm, &module).map_err(|e| format!("{e:?}"))?;
-    }
-    let inst = linker.instantiate(&mut store, &module).map_err(|e| format!("instantiation failed: {e:?}"))?;
-    Ok((store, inst))
+    let i = Imports::defaults(engine, wasm)
+        .and_then(|i| i.instantiate())
+        .map_err(|e| format!("instantiation failed: {e:?}"))?;
+    Ok((i.store, i.instance))
 }
 
-/// The engine for single-memory builds: as [`engine`], multi-memory off.
-pub fn single_memory_engine() -> Engine {
-    let mut c = config();
+/// The engine for single-memory builds: the harness's full engine with
+/// multi-memory off.
+fn single_memory_engine() -> Engine {
+    let mut c = engine::full_config();
     c.wasm_multi_memory(false);
     Engine::new(&c).unwrap()
 }
@@ -430,7 +356,7 @@ fn check(engine: &Engine, f: &Fixture, wasm: &[u8], stderr: &str, all: bool) -> 
 
 #[test]
 fn fixtures() {
-    let engine = engine();
+    let engine = engine::full();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
