@@ -163,8 +163,6 @@ export const INTRINSICS = Object.freeze({
 export const LOWERED = Object.freeze({
   "i32.load": Object.freeze({ params: ["i32", "i32"], results: ["i32"], kind: "load", align: 2 }),
   "i64.load": Object.freeze({ params: ["i32", "i32"], results: ["i64"], kind: "load", align: 3 }),
-  "f32.load": Object.freeze({ params: ["i32", "i32"], results: ["f32"], kind: "load", align: 2 }),
-  "f64.load": Object.freeze({ params: ["i32", "i32"], results: ["f64"], kind: "load", align: 3 }),
   "i32.load8_s": Object.freeze({ params: ["i32", "i32"], results: ["i32"], kind: "load", align: 0 }),
   "i32.load8_u": Object.freeze({ params: ["i32", "i32"], results: ["i32"], kind: "load", align: 0 }),
   "i32.load16_s": Object.freeze({ params: ["i32", "i32"], results: ["i32"], kind: "load", align: 1 }),
@@ -177,8 +175,6 @@ export const LOWERED = Object.freeze({
   "i64.load32_u": Object.freeze({ params: ["i32", "i32"], results: ["i64"], kind: "load", align: 2 }),
   "i32.store": Object.freeze({ params: ["i32", "i32", "i32"], results: [], kind: "store", align: 2 }),
   "i64.store": Object.freeze({ params: ["i32", "i64", "i32"], results: [], kind: "store", align: 3 }),
-  "f32.store": Object.freeze({ params: ["i32", "f32", "i32"], results: [], kind: "store", align: 2 }),
-  "f64.store": Object.freeze({ params: ["i32", "f64", "i32"], results: [], kind: "store", align: 3 }),
   "i32.store8": Object.freeze({ params: ["i32", "i32", "i32"], results: [], kind: "store", align: 0 }),
   "i32.store16": Object.freeze({ params: ["i32", "i32", "i32"], results: [], kind: "store", align: 1 }),
   "i64.store8": Object.freeze({ params: ["i32", "i64", "i32"], results: [], kind: "store", align: 0 }),

@@ -46,6 +46,9 @@
 //!   segment after a lowered one that does not fit is then written (into
 //!   an imported memory, observably) where the multi-memory build would
 //!   have stopped first. The trap itself is the same.
+//! - `f32` and `f64` loads and stores on a lowered memory are written as
+//!   the `i32`/`i64` ones and a reinterpret, so NaN bits never cross the
+//!   host boundary (JavaScript may canonicalise them).
 //! - `v128.load` and `v128.store` on a lowered memory are two calls each
 //!   (JavaScript cannot pass `v128`); the store writes its high half first
 //!   so that nothing is written when it traps. An offset within 8 bytes of
@@ -222,6 +225,11 @@ enum Plan {
     WithOffset(&'static str, u32),
     /// A call with nothing pushed (size, grow, fill).
     Call(&'static str),
+    /// An `f32`/`f64` load or store as the `i32`/`i64` one and a
+    /// reinterpret in wasm, so that NaN bits never cross the host boundary
+    /// (JavaScript may canonicalise them): the integer row, the offset,
+    /// the reinterpret, and whether it is a store (reinterpret first).
+    Float(&'static str, u32, fn() -> Instruction<'static>, bool),
     /// SIMD forms, written from the scalar rows ([`Body::simd`]).
     Simd(SimdForm, MemArg),
 }
@@ -275,8 +283,12 @@ fn plan(op: &Operator<'_>) -> Option<(Plan, u32)> {
     match op {
         O::I32Load { memarg } => m("i32.load", memarg),
         O::I64Load { memarg } => m("i64.load", memarg),
-        O::F32Load { memarg } => m("f32.load", memarg),
-        O::F64Load { memarg } => m("f64.load", memarg),
+        O::F32Load { memarg } => {
+            Some((Plan::Float("i32.load", offset32(memarg), || Instruction::F32ReinterpretI32, false), memarg.memory))
+        }
+        O::F64Load { memarg } => {
+            Some((Plan::Float("i64.load", offset32(memarg), || Instruction::F64ReinterpretI64, false), memarg.memory))
+        }
         O::I32Load8S { memarg } => m("i32.load8_s", memarg),
         O::I32Load8U { memarg } => m("i32.load8_u", memarg),
         O::I32Load16S { memarg } => m("i32.load16_s", memarg),
@@ -289,8 +301,12 @@ fn plan(op: &Operator<'_>) -> Option<(Plan, u32)> {
         O::I64Load32U { memarg } => m("i64.load32_u", memarg),
         O::I32Store { memarg } => m("i32.store", memarg),
         O::I64Store { memarg } => m("i64.store", memarg),
-        O::F32Store { memarg } => m("f32.store", memarg),
-        O::F64Store { memarg } => m("f64.store", memarg),
+        O::F32Store { memarg } => {
+            Some((Plan::Float("i32.store", offset32(memarg), || Instruction::I32ReinterpretF32, true), memarg.memory))
+        }
+        O::F64Store { memarg } => {
+            Some((Plan::Float("i64.store", offset32(memarg), || Instruction::I64ReinterpretF64, true), memarg.memory))
+        }
         O::I32Store8 { memarg } => m("i32.store8", memarg),
         O::I32Store16 { memarg } => m("i32.store16", memarg),
         O::I64Store8 { memarg } => m("i64.store8", memarg),
@@ -445,7 +461,9 @@ fn scan(module: &Module<'_>, native: u32) -> Result<Needs, Error> {
                     }
                     match plan(&op) {
                         Some((_, mem)) if mem == native => {}
-                        Some((Plan::WithOffset(name, _) | Plan::Call(name), mem)) => needs.add(name, &[mem])?,
+                        Some((Plan::WithOffset(name, _) | Plan::Call(name) | Plan::Float(name, ..), mem)) => {
+                            needs.add(name, &[mem])?
+                        }
                         Some((Plan::Simd(form, _), mem)) => {
                             for s in form.scalars() {
                                 needs.add(s, &[mem])?;
@@ -558,6 +576,17 @@ impl Body<'_> {
                         self.call(name, &[mem])
                     }
                     Plan::Call(name) => self.call(name, &[mem]),
+                    Plan::Float(name, offset, convert, store) => {
+                        if store {
+                            self.emit(convert());
+                        }
+                        self.emit(Instruction::I32Const(offset as i32));
+                        self.call(name, &[mem])?;
+                        if !store {
+                            self.emit(convert());
+                        }
+                        Ok(())
+                    }
                     Plan::Simd(form, memarg) => self.simd(form, memarg),
                 },
                 _ => {
