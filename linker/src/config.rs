@@ -207,7 +207,8 @@ impl Config {
     }
 
     /// Threads used to validate function bodies and to rewrite code.
-    /// Default: 0, meaning the machine's available parallelism. `1` keeps
+    /// Default: 0, meaning the machine's available parallelism. On wasm
+    /// targets without threads (the npm build) it is always 1. `1` keeps
     /// everything on the calling thread. The output is byte-for-byte the
     /// same for any value; only the time changes. Parallel code rewriting
     /// costs extra memory: the helper threads' share of the code section.
@@ -276,7 +277,12 @@ impl Config {
     }
 
     /// The number of threads to use.
+    /// Always 1 on targets that cannot spawn threads (wasm32-wasip1, where
+    /// the npm build runs: a spawn there aborts).
     pub(crate) fn thread_count(&self) -> usize {
+        if cfg!(all(target_family = "wasm", not(target_feature = "atomics"))) {
+            return 1;
+        }
         if self.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { self.threads }
     }
 }
