@@ -112,12 +112,14 @@ pub struct HostState {
     pub counter: i32,
     /// Memory and table growth limits (see `execute.rs`).
     pub limits: wasmtime::StoreLimits,
+    /// The host's `env.memory`: the intrinsics' `external` memory.
+    pub external: Option<wasmtime::Memory>,
 }
 
 impl HostState {
     /// A fresh state with these limits.
     pub fn new(limits: wasmtime::StoreLimits) -> HostState {
-        HostState { trace: Vec::new(), counter: 0, limits }
+        HostState { trace: Vec::new(), counter: 0, limits, external: None }
     }
 
     /// The calls recorded since the last take.
@@ -260,7 +262,11 @@ pub fn define(
                 wasmtime::Tag::new(&mut *store, &wasmtime::TagType::new(ty))?.into()
             }
             Item::Memory { min, max } => {
-                wasmtime::Memory::new(&mut *store, wasmtime::MemoryType::new(min, Some(max)))?.into()
+                let memory = wasmtime::Memory::new(&mut *store, wasmtime::MemoryType::new(min, Some(max)))?;
+                if name == "memory" {
+                    store.data_mut().external = Some(memory);
+                }
+                memory.into()
             }
             Item::Table { elem, min, max } => {
                 let ty = wasmtime::TableType::new(wasmtime_ref(elem), min, Some(max));

@@ -11,12 +11,16 @@
 //! 3. snapshot the exported globals, memories and tables, and the host's;
 //! 4. call every exported function, in the order of the plan (the original
 //!    run's exports, input by input, in export-section order), with
-//!    [`values::arguments`], recording results, traps, uncaught exceptions
+//!    [`values::arguments`] (which reuse `i32` results of earlier calls, so
+//!    that an address one export returns reaches another), recording
+//!    results, traps, uncaught exceptions
 //!    and the host calls each made; stop at the first call that exhausts
 //!    the stack (the states may differ from there on: frame sizes may
 //!    differ after linking); a call that runs out of fuel does not stop
 //!    the run (`oracle.rs` says when what follows still counts);
-//! 5. snapshot again.
+//! 5. with the runtime present, drive it through its intrinsics
+//!    ([`Driver`]);
+//! 6. snapshot again.
 //!
 //! Rules that keep cases fast and comparable (the oracle relies on them):
 //! one [`engine`] for everything, with Cranelift's optimiser off (compile
@@ -83,6 +87,22 @@ pub enum Kind {
 
 /// The exports a run looks at, in order.
 pub type Plan = Vec<(String, Kind)>;
+
+/// Calls that drive the runtime (when the run has it) through its
+/// intrinsics, after the plan: `b = buffer_new(len + 8)`, then
+/// `external_copy_in(b, 0, external_src, len)` (external to own) and
+/// `external_copy_out(external_dst, b, 4, len)` (own to external). Random
+/// arguments almost never make a valid buffer reach those exports; these
+/// do, with addresses and a length drawn per case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Driver {
+    /// Where `external_copy_in` reads in `env.memory`.
+    pub external_src: u32,
+    /// Where `external_copy_out` writes in `env.memory`.
+    pub external_dst: u32,
+    /// How many bytes both copy.
+    pub len: u32,
+}
 
 /// How one exported call (or an instantiation) ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -267,6 +287,8 @@ fn kind_of(ext: &Extern, store: &Store<HostState>) -> Kind {
 fn instantiate(store: &mut Store<HostState>, modules: &[(&str, &Module)]) -> wasmtime::Result<Instantiated> {
     let mut linker = wasmtime::Linker::new(store.engine());
     env::define(&mut linker, store).expect("host items define");
+    crate::intrinsics::define(&mut linker, store).expect("intrinsics define");
+    crate::intrinsics::choose_external(store, modules).expect("a private memory");
     store.set_fuel(INSTANTIATE_FUEL).expect("fuel is on");
     let mut exports = Vec::new();
     for (name, module) in modules {
@@ -281,7 +303,7 @@ fn instantiate(store: &mut Store<HostState>, modules: &[(&str, &Module)]) -> was
 /// module) through the phases in the module docs. `plan` is the original
 /// run's plan when this is the linked run; the original run makes its own
 /// from its exports.
-pub fn run(engine: &Engine, modules: &[(&str, &Module)], plan: Option<&Plan>) -> Run {
+pub fn run(engine: &Engine, modules: &[(&str, &Module)], plan: Option<&Plan>, driver: Option<Driver>) -> Run {
     let mut store = store(engine);
     let inst = match instantiate(&mut store, modules) {
         Ok(inst) => inst,
@@ -306,9 +328,13 @@ pub fn run(engine: &Engine, modules: &[(&str, &Module)], plan: Option<&Plan>) ->
     let initial = Some(inst.snapshot(&mut store, &plan));
     let mut calls = Vec::new();
     let mut stack_exhausted = false;
+    let mut results = Vec::new();
     for (k, (name, kind)) in plan.iter().enumerate() {
         let Kind::Func(ty) = kind else { continue };
-        let outcome = call(&mut store, &inst, name, ty, k);
+        let outcome = call(&mut store, &inst, name, ty, k, &results);
+        if let Outcome::Returned(values) = &outcome {
+            results.extend(values.iter().filter_map(|v| if let Value::I32(x) = v { Some(*x) } else { None }));
+        }
         let trace = store.data_mut().take_trace();
         stack_exhausted = outcome == Outcome::StackOverflow;
         calls.push(Call { export: name.clone(), outcome, trace });
@@ -316,11 +342,58 @@ pub fn run(engine: &Engine, modules: &[(&str, &Module)], plan: Option<&Plan>) ->
             break;
         }
     }
+    if !stack_exhausted && let Some(driver) = driver {
+        drive_runtime(&mut store, &inst, driver, &mut calls);
+    }
     let last = (!stack_exhausted).then(|| inst.snapshot(&mut store, &plan));
     Run { plan, instantiation, initial, calls, last }
 }
 
-fn call(store: &mut Store<HostState>, inst: &Instantiated, name: &str, ty: &FuncType, k: usize) -> Outcome {
+fn call_with(store: &mut Store<HostState>, inst: &Instantiated, name: &str, args: &[i32]) -> Call {
+    let outcome = match inst.get(name) {
+        Some(Extern::Func(f)) => {
+            let args: Vec<wasmtime::Val> = args.iter().map(|&a| wasmtime::Val::I32(a)).collect();
+            let mut results = vec![wasmtime::Val::I32(0); f.ty(&*store).results().len()];
+            store.set_fuel(CALL_FUEL).expect("fuel is on");
+            match f.call(&mut *store, &args, &mut results) {
+                Ok(()) => Outcome::Returned(results.iter().map(|v| values::observe(store, v)).collect()),
+                Err(e) => classify(store, &e),
+            }
+        }
+        _ => Outcome::Mismatch(format!("runtime export `{name}` is missing or not a function")),
+    };
+    Call { export: format!("driver: {name}"), outcome, trace: store.data_mut().take_trace() }
+}
+
+/// The [`Driver`] calls, if the runtime's exports are there.
+fn drive_runtime(store: &mut Store<HostState>, inst: &Instantiated, d: Driver, calls: &mut Vec<Call>) {
+    if inst.get("buffer_new").is_none() {
+        return;
+    }
+    let new = call_with(store, inst, "buffer_new", &[d.len as i32 + 8]);
+    let buffer = match &new.outcome {
+        Outcome::Returned(v) => match v.first() {
+            Some(Value::I32(b)) => Some(*b),
+            _ => None,
+        },
+        _ => None,
+    };
+    calls.push(new);
+    if let Some(b) = buffer {
+        let len = d.len as i32;
+        calls.push(call_with(store, inst, "external_copy_in", &[b, 0, d.external_src as i32, len]));
+        calls.push(call_with(store, inst, "external_copy_out", &[d.external_dst as i32, b, 4, len]));
+    }
+}
+
+fn call(
+    store: &mut Store<HostState>,
+    inst: &Instantiated,
+    name: &str,
+    ty: &FuncType,
+    k: usize,
+    results: &[i32],
+) -> Outcome {
     let func = match inst.get(name) {
         Some(Extern::Func(f)) => *f,
         Some(_) => return Outcome::Mismatch(format!("export `{name}` is not a function")),
@@ -330,7 +403,7 @@ fn call(store: &mut Store<HostState>, inst: &Instantiated, name: &str, ty: &Func
     if !FuncType::eq(&actual, ty) {
         return Outcome::Mismatch(format!("export `{name}` has type {actual}, expected {ty}"));
     }
-    let Some(args) = values::arguments(store, ty, k) else { return Outcome::Skipped };
+    let Some(args) = values::arguments(store, ty, k, results) else { return Outcome::Skipped };
     let mut results = vec![wasmtime::Val::I32(0); ty.results().len()];
     store.set_fuel(CALL_FUEL).expect("fuel is on");
     match func.call(&mut *store, &args, &mut results) {

@@ -71,6 +71,8 @@ pub struct Case {
     /// cases) or only links it: compiling the runtime's code is half the
     /// time of a case, and the case does not call the runtime.
     pub run_with_runtime: bool,
+    /// The runtime driver's numbers: see [`crate::execute::Driver`].
+    pub driver: crate::execute::Driver,
 }
 
 impl Case {
@@ -219,7 +221,14 @@ pub fn generate_case(u: &mut Unstructured<'_>) -> Result<Case> {
     }
     let runtime_first = u.arbitrary()?;
     let run_with_runtime = u.ratio(1, 4)?;
-    Ok(Case { modules, unrelated, importer_first, some_exports, runtime_first, run_with_runtime })
+    // External addresses mostly inside env.memory's first page, sometimes
+    // past it (the runtime's EXTERNAL_RANGE check).
+    let driver = crate::execute::Driver {
+        external_src: u.int_in_range(0..=66_000)?,
+        external_dst: u.int_in_range(0..=66_000)?,
+        len: u.int_in_range(0..=200)?,
+    };
+    Ok(Case { modules, unrelated, importer_first, some_exports, runtime_first, run_with_runtime, driver })
 }
 
 /// The names of `wasm`'s exports, in order.

@@ -25,14 +25,14 @@
 //! `fuzz-link` binary over a deterministic range of seeds (no nightly
 //! toolchain); a failing seed replays exactly with `fuzz-link --seed N`.
 //!
-//! Limits: the runtime is linked but not called (mode `with-runtime`); no
-//! threads or shared memories; cases whose originals wasmtime cannot
+//! Limits: no threads or shared memories; cases whose originals wasmtime cannot
 //! compile are linked (a link failure still counts) but not run.
 #![deny(missing_docs)]
 
 pub mod env;
 pub mod execute;
 pub mod generate;
+pub mod intrinsics;
 pub mod link_modes;
 pub mod oracle;
 pub mod report;
@@ -230,7 +230,8 @@ pub fn check_case(engine: &Engine, case: Case, modes: &[Mode]) -> CaseReport {
                     let clock = CpuClock::start();
                     let original = reference.get(engine, &case, originals, mode);
                     times.run += clock.elapsed();
-                    let outcome = run_linked(engine, &linked, original, &mut times);
+                    let driver = (mode == Mode::WithRuntime).then_some(case.driver);
+                    let outcome = run_linked(engine, &linked, original, driver, &mut times);
                     done.push((linked, mode.reference(), outcome.clone()));
                     outcome
                 }
@@ -250,12 +251,28 @@ pub fn check(data: &[u8]) {
     assert!(failures.is_empty(), "the linker failed on this case:\n{}", failures.join("\n"));
 }
 
+/// runtime.wasm compiled for `engine`, once per engine and process (it
+/// is the same module in every case).
+fn runtime_module(engine: &Engine) -> Module {
+    static CACHE: std::sync::Mutex<Vec<Module>> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = cache.iter().find(|m| Engine::same(m.engine(), engine)) {
+        return m.clone();
+    }
+    let m = Module::new(engine, multimem_runtime_wasm::RUNTIME_WASM).expect("wasmtime compiles runtime.wasm");
+    cache.push(m.clone());
+    m
+}
+
 /// The runs of the originals the modes compare with, each made once: the
-/// case; `u` and the case; the case calling only the kept exports.
+/// case; `u` and the case; the case with the runtime (unlinked, its
+/// intrinsics implemented by the host); the case calling only the kept
+/// exports.
 #[derive(Default)]
 struct References {
     case: Option<execute::Run>,
     with_unrelated: Option<execute::Run>,
+    with_runtime: Option<execute::Run>,
     some_exports: Option<execute::Run>,
 }
 
@@ -267,9 +284,15 @@ impl References {
         }
         modules.extend(case.modules.iter().map(|m| m.name).zip(&originals.modules));
         if mode.reference() == Reference::WithUnrelated {
-            return self.with_unrelated.get_or_insert_with(|| execute::run(engine, &modules, None));
+            return self.with_unrelated.get_or_insert_with(|| execute::run(engine, &modules, None, None));
         }
-        let full = self.case.get_or_insert_with(|| execute::run(engine, &modules, None));
+        if mode.reference() == Reference::WithRuntime {
+            let runtime = runtime_module(engine);
+            let at = if case.runtime_first { 0 } else { modules.len() };
+            modules.insert(at, (multimem_linker::RUNTIME_MODULE, &runtime));
+            return self.with_runtime.get_or_insert_with(|| execute::run(engine, &modules, None, Some(case.driver)));
+        }
+        let full = self.case.get_or_insert_with(|| execute::run(engine, &modules, None, None));
         if mode.reference() == Reference::Case || case.some_exports.is_empty() {
             return full;
         }
@@ -279,11 +302,17 @@ impl References {
             .filter(|(name, _)| case.some_exports.iter().any(|(_, kept)| kept == name))
             .cloned()
             .collect();
-        self.some_exports.get_or_insert_with(|| execute::run(engine, &modules, Some(&kept)))
+        self.some_exports.get_or_insert_with(|| execute::run(engine, &modules, Some(&kept), None))
     }
 }
 
-fn run_linked(engine: &Engine, linked: &[u8], original: &execute::Run, times: &mut Times) -> ModeOutcome {
+fn run_linked(
+    engine: &Engine,
+    linked: &[u8],
+    original: &execute::Run,
+    driver: Option<execute::Driver>,
+    times: &mut Times,
+) -> ModeOutcome {
     let clock = CpuClock::start();
     let module = Module::new(engine, linked);
     times.compile += clock.elapsed();
@@ -292,7 +321,7 @@ fn run_linked(engine: &Engine, linked: &[u8], original: &execute::Run, times: &m
         Err(e) => return ModeOutcome::Divergence(format!("wasmtime rejects the linked module: {e:#}")),
     };
     let clock = CpuClock::start();
-    let run = execute::run(engine, &[("linked", &module)], Some(&original.plan));
+    let run = execute::run(engine, &[("linked", &module)], Some(&original.plan), driver);
     times.run += clock.elapsed();
     match oracle::compare(original, &run) {
         Verdict::Same => ModeOutcome::Same,

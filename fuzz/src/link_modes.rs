@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | `alone` | the case | default | the case |
 //! | `after-unrelated` | `u`, the case | default | `u`, the case |
-//! | `with-runtime` | the case and `multimem` = runtime.wasm, last or first | default | the case (run in 1 case of 4) |
+//! | `with-runtime` | the case and `multimem` = runtime.wasm, last or first | default | the case and the runtime with host intrinsics (run in 1 case of 4) |
 //! | `gc` | the case | `gc(true)`, every export kept | the case |
 //! | `gc-some-exports` | the case | `gc(true)`, `export(..)` for half the exports | the case, calling only those |
 //!
@@ -14,14 +14,15 @@
 //! `b`, or for half the pairs `b`, `a`. The originals always instantiate
 //! as `a`, `b` (`b` imports from `a`).
 //!
-//! `with-runtime` compares only the case's exports: the runtime cannot run
-//! unlinked (it imports the intrinsics), and its own behaviour is tested by
-//! the runtime and linker suites. It puts the runtime last, as
+//! `with-runtime` is compared with the case and the runtime unlinked, its
+//! intrinsics implemented by the host (`intrinsics.rs`), every export of
+//! both called: the lowered intrinsics against their definition. It puts
+//! the runtime last, as
 //! `multimem-link --with-runtime` does, or, in half the cases, first, so
 //! that every index of the case moves. It links in every case but runs
 //! the linked module in a quarter of them ([`Case::run_with_runtime`]):
 //! compiling the runtime's 57 functions would otherwise be half the
-//! fuzzer's time, for a module whose case part does not call them. Every mode keeps every export
+//! fuzzer's time. Every mode keeps every export
 //! (generated names are prefixed per input, so none conflict) and links
 //! on one thread (the fuzzer runs cases in parallel instead; the output is
 //! the same for any thread count).
@@ -39,6 +40,8 @@ pub enum Reference {
     Case,
     /// `u`, then the case.
     WithUnrelated,
+    /// The case and runtime.wasm, unlinked, with the host's intrinsics.
+    WithRuntime,
     /// The case, calling only [`Case::some_exports`].
     SomeExports,
 }
@@ -102,8 +105,9 @@ impl Mode {
     pub fn reference(self) -> Reference {
         match self {
             Mode::AfterUnrelated => Reference::WithUnrelated,
+            Mode::WithRuntime => Reference::WithRuntime,
             Mode::GcSomeExports => Reference::SomeExports,
-            Mode::Alone | Mode::WithRuntime | Mode::Gc => Reference::Case,
+            Mode::Alone | Mode::Gc => Reference::Case,
         }
     }
 

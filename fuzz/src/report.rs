@@ -266,6 +266,7 @@ pub fn read_case(dir: &Path) -> Result<Case, String> {
         some_exports: Vec::new(),
         runtime_first: false,
         run_with_runtime: true,
+        driver: crate::execute::Driver { external_src: 0, external_dst: 0, len: 0 },
     };
     let settings = dir.join(CASE_FILE);
     if settings.exists() {
@@ -282,6 +283,8 @@ const CASE_FILE: &str = "case.txt";
 fn write_settings(case: &Case) -> String {
     let mut text = format!("link order: {}\n", case.link_order().iter().map(|m| m.name).collect::<Vec<_>>().join(" "));
     let _ = writeln!(text, "runtime: {}", if case.runtime_first { "first" } else { "last" });
+    let d = &case.driver;
+    let _ = writeln!(text, "driver: {} {} {}", d.external_src, d.external_dst, d.len);
     for m in &case.modules {
         let names = crate::generate::export_names(&m.wasm);
         for (i, name) in names.iter().enumerate() {
@@ -297,6 +300,14 @@ fn read_settings(case: &mut Case, text: &str) -> Result<(), String> {
     for line in text.lines() {
         if let Some(order) = line.strip_prefix("link order: ") {
             case.importer_first = order.trim() == "b a";
+        } else if let Some(numbers) = line.strip_prefix("driver: ") {
+            let n: Vec<u32> = numbers
+                .split_whitespace()
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("bad line `{line}`: {e}"))?;
+            let [external_src, external_dst, len] = n[..] else { return Err(format!("bad line `{line}`")) };
+            case.driver = crate::execute::Driver { external_src, external_dst, len };
         } else if let Some(place) = line.strip_prefix("runtime: ") {
             case.runtime_first = place.trim() == "first";
         } else if let Some(keep) = line.strip_prefix("keep export: ") {

@@ -18,9 +18,9 @@
 //!   [`MAX_DEPTH`] levels), an exception's payload, a host `externref`'s
 //!   id. A function reference is observed by its type only.
 //!
-//! Arguments are a pure function of the parameter type and the call's
-//! position in the call plan ([`arguments`]), so both sides get the same
-//! ones.
+//! Arguments are a pure function of the parameter type, the call's
+//! position in the call plan and the `i32` results before it
+//! ([`arguments`]), so both sides get the same ones.
 
 use std::fmt;
 use wasmtime::{AnyRef, AsContextMut, ExternRef, HeapType, I31, Ref, Val, ValType};
@@ -176,13 +176,23 @@ const F64S: &[f64] = &[0.0, 1.5, -0.0, f64::INFINITY, f64::NAN, -3.25, 1e10, f64
 /// The arguments of the `call`-th call of the plan, for a function of type
 /// `ty`; `None` when a parameter's type has no value the host can make
 /// (a non-nullable reference to a function or a concrete GC type), and the
-/// call is skipped on both sides.
-pub fn arguments(store: &mut impl AsContextMut, ty: &wasmtime::FuncType, call: usize) -> Option<Vec<Val>> {
-    ty.params().enumerate().map(|(i, p)| argument(store, &p, call + i)).collect()
+/// call is skipped on both sides. Every third `i32` is an `i32` an earlier
+/// call returned (`results`, in order), when there is one: the sides reach
+/// a call with equal results so far, so they pick the same one.
+pub fn arguments(
+    store: &mut impl AsContextMut,
+    ty: &wasmtime::FuncType,
+    call: usize,
+    results: &[i32],
+) -> Option<Vec<Val>> {
+    ty.params().enumerate().map(|(i, p)| argument(store, &p, call + i, results)).collect()
 }
 
-fn argument(store: &mut impl AsContextMut, ty: &ValType, k: usize) -> Option<Val> {
+fn argument(store: &mut impl AsContextMut, ty: &ValType, k: usize, results: &[i32]) -> Option<Val> {
     Some(match ty {
+        ValType::I32 if k % 3 == 2 && !results.is_empty() => {
+            Val::I32(results[results.len() - 1 - (k / 3) % results.len()])
+        }
         ValType::I32 => Val::I32(I32S[k % I32S.len()]),
         ValType::I64 => Val::I64(I64S[k % I64S.len()]),
         ValType::F32 => Val::F32((F64S[k % F64S.len()] as f32).to_bits()),

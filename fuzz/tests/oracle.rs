@@ -11,8 +11,8 @@ fn run_pair(original: &str, linked: &str) -> (Run, Run) {
     let engine = execute::engine();
     let o = wasmtime::Module::new(&engine, wat::parse_str(original).unwrap()).unwrap();
     let l = wasmtime::Module::new(&engine, wat::parse_str(linked).unwrap()).unwrap();
-    let original = execute::run(&engine, &[("a", &o)], None);
-    let linked = execute::run(&engine, &[("linked", &l)], Some(&original.plan));
+    let original = execute::run(&engine, &[("a", &o)], None, None);
+    let linked = execute::run(&engine, &[("linked", &l)], Some(&original.plan), None);
     (original, linked)
 }
 
