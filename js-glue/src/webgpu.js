@@ -130,9 +130,14 @@ function mapRange(what, gpuBuffer, data, offset, size) {
   return size;
 }
 
-/** One extra reference on the data's buffer for the time of a map. */
+/**
+ * One extra reference on the data's buffer for the time of a map: a wrapper
+ * of our own from `runtime.wrap` (not `list.buffer`, which is the list's
+ * cached wrapper that the caller may hold too, so disposing it would be
+ * disposing theirs).
+ */
 function pin(d) {
-  return d instanceof ByteBuffer ? d.runtime.wrap(d.address) : d.buffer;
+  return d.runtime.wrap(d.address);
 }
 
 async function mapped(what, gpuBuffer, mode, offset, size, data, reference) {

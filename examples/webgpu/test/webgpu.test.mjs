@@ -173,6 +173,7 @@ for (const viewPath of ["refresh", "resizable"]) {
         const R = device.createBuffer({ size: 4096, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
         const S = device.createBuffer({ size: 4096, usage: GPUBufferUsage.STORAGE });
         using list = glue.Float32List.create(runtime, 1024);
+        const shared = list.buffer; // the list's own ByteBuffer wrapper, taken first: the helpers must not dispose it
         const attempt = async (f) => {
           try {
             await f();
@@ -195,8 +196,8 @@ for (const viewPath of ["refresh", "resizable"]) {
         };
         R.destroy();
         S.destroy();
-        using pinned = list.buffer; // one more reference: 2 if the failed maps released theirs
-        return { ...out, live0, liveAfter: runtime.stats().liveBuffers, refcount: pinned.refcount };
+        using pinned = runtime.wrap(list.address); // one more reference: 3 if the failed maps released theirs
+        return { ...out, live0, liveAfter: runtime.stats().liveBuffers, refcount: pinned.refcount, sharedDisposed: shared.disposed };
       });
       assert.match(got.offset, /^RangeError: mapAsyncInto: offset: 4 is not a multiple of 8/);
       assert.match(got.size, /^RangeError: mapAsyncInto: size: 6 is not a multiple of 4/);
@@ -208,7 +209,8 @@ for (const viewPath of ["refresh", "resizable"]) {
       assert.match(got.writeOffset, /^RangeError: writeBufferFrom: bufferOffset: 2 is not a multiple of 4/);
       // Still live: `list` (disposed after the return) and tooBig's list (never disposed).
       assert.equal(got.liveAfter, got.live0 + 2);
-      assert.equal(got.refcount, 2, "list's own reference and the test's; the failed map released its pin");
+      assert.equal(got.refcount, 3, "the list's, its buffer wrapper's and the test's; the failed map released its pin");
+      assert.equal(got.sharedDisposed, false, "list.buffer (which callers may hold) is left alone");
     });
   });
 }
