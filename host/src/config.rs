@@ -106,6 +106,31 @@ impl Options {
             .map_err(|e| crate::Error::from(e).context("creating a wasmtime engine with GC and multi-memory"))
     }
 
+    /// The [`Config`](wasmtime::Config) of [`Options::engine_config`] with
+    /// multi-memory *off*: an engine like the ones without multi-memory
+    /// (Safari 26, every iOS browser), for the single-memory build of a
+    /// link (`multimem-link --single-memory`, `docs/ABI.md` "Single-memory
+    /// build"), which [`App::new`](crate::App::new) and
+    /// [`instantiate`](crate::instantiate) run with nothing else to do.
+    ///
+    /// Use it to test that build as such engines will run it, or when your
+    /// embedding cannot turn multi-memory on. A multi-memory build fails to
+    /// compile in it (the error says which build to use); the
+    /// single-memory build also runs in [`Options::engine`], but there the
+    /// multi-memory build is faster on every cross-memory operation.
+    pub fn single_memory_engine_config() -> wasmtime::Config {
+        let mut config = Self::engine_config();
+        config.wasm_multi_memory(false);
+        config
+    }
+
+    /// An [`Engine`](wasmtime::Engine) built from
+    /// [`Options::single_memory_engine_config`].
+    pub fn single_memory_engine() -> crate::Result<wasmtime::Engine> {
+        wasmtime::Engine::new(&Self::single_memory_engine_config())
+            .map_err(|e| crate::Error::from(e).context("creating a wasmtime engine with GC and multi-memory off"))
+    }
+
     pub(crate) fn runtime_export(&self, name: &str) -> String {
         format!("{}{}", self.runtime_export_prefix, name)
     }

@@ -1,4 +1,5 @@
-//! [`instantiate`]: an app together with its external library instance.
+//! [`instantiate`]: an app together with its external library instance,
+//! in either build of its link ([`App`]).
 //!
 //! Phases, in order:
 //! 1. the library instance's exports are offered to the app under
@@ -8,12 +9,20 @@
 //! 2. unlinked mode only: `runtime.wasm` is instantiated with host
 //!    [`intrinsics`](crate::intrinsics) over that memory and offered to the
 //!    app as module `multimem`;
-//! 3. the app is instantiated with the embedder's own [`wasmtime::Linker`]
+//! 3. single-memory build only: its lowered memories are made or taken
+//!    from the definitions so far (the library's memory among them), and
+//!    the reserved `multimem:memory` functions defined over them
+//!    ([`LoweredMemories::define`]);
+//! 4. the app is instantiated with the embedder's own [`wasmtime::Linker`]
 //!    definitions plus the above;
-//! 4. the runtime's exports are resolved ([`Runtime::new`]) from the linked
-//!    app, or from the runtime instance in unlinked mode.
+//! 5. the runtime's exports are resolved ([`Runtime::new`]) from the linked
+//!    app, or from the runtime instance in unlinked mode. In the
+//!    single-memory build the runtime's memory is the one native memory,
+//!    exported as `memory` as in the other build, so everything after this
+//!    phase is the same for both builds.
 
-use crate::{Error, Options, Result, Runtime};
+use crate::lowered::LoweredMemories;
+use crate::{App, Error, Options, Result, Runtime};
 use wasmtime::{AsContextMut, Instance, Memory, Module, Store, WasmParams, WasmResults};
 
 /// An instantiated app, its library and its runtime.
@@ -22,8 +31,14 @@ pub struct Instantiated {
     pub app: Instance,
     /// The external library instance, if there is one.
     pub library: Option<Instance>,
-    /// The external memory the app imported, if any.
+    /// The external memory the app imported, if any: the library's
+    /// memory, in either build (the single-memory build reaches it through
+    /// [`lowered`](Instantiated::lowered)'s functions, but it is the same
+    /// memory).
     pub external_memory: Option<Memory>,
+    /// The single-memory build's lowered memories (`None` for the
+    /// multi-memory build).
+    pub lowered: Option<LoweredMemories>,
     /// The runtime: buffers, stats and errors.
     pub runtime: Runtime,
 }
@@ -73,23 +88,58 @@ fn wire_library<T: 'static>(
     Ok(Some(memory))
 }
 
+/// Phase 3: a single-memory build's lowered memories and reserved
+/// functions, defined in `linker`.
+fn wire_lowered<T: 'static>(
+    store: &mut Store<T>,
+    linker: &mut wasmtime::Linker<T>,
+    app: &App,
+) -> Result<Option<LoweredMemories>> {
+    let Some(sections) = app.lowered_sections()? else { return Ok(None) };
+    LoweredMemories::define(store, linker, sections, app.module())
+        .map(Some)
+        .map_err(|e| e.context("supplying the single-memory build's lowered memories"))
+}
+
 /// Instantiates a *linked* app (runtime merged in by `multimem-link`) with
 /// its external library instance. `linker` carries the embedder's own
 /// imports; shadowing is turned on so it can be reused.
+///
+/// `app` is either build of the link: a multi-memory build as a
+/// [`Module`] (`&module`) or an [`App`], or a single-memory build as an
+/// [`App`] made from its bytes ([`App::new`]), in an engine from
+/// [`Options::single_memory_engine`]. The result is used the same way for
+/// both; see [`instantiate_wasm`] for the one-call form.
 pub fn instantiate<T: 'static>(
     store: &mut Store<T>,
     linker: &mut wasmtime::Linker<T>,
-    app: &Module,
+    app: impl Into<App>,
     library: Option<Instance>,
     options: &Options,
 ) -> Result<Instantiated> {
+    let app = app.into();
     linker.allow_shadowing(true);
     let external_memory = wire_library(store, linker, library, options)?;
-    let instance =
-        linker.instantiate(&mut *store, app).map_err(|e| Error::from(e).context("instantiating the linked app"))?;
+    let lowered = wire_lowered(store, linker, &app)?;
+    let instance = linker
+        .instantiate(&mut *store, app.module())
+        .map_err(|e| Error::from(e).context("instantiating the linked app"))?;
     let runtime = Runtime::new(&mut *store, &instance, options)
         .map_err(|e| e.context("finding the runtime in the linked app"))?;
-    Ok(Instantiated { app: instance, library, external_memory, runtime })
+    Ok(Instantiated { app: instance, library, external_memory, lowered, runtime })
+}
+
+/// [`instantiate`] from the linked module's bytes, whichever build they
+/// are: compiles them with the store's engine ([`App::new`]) first.
+pub fn instantiate_wasm<T: 'static>(
+    store: &mut Store<T>,
+    linker: &mut wasmtime::Linker<T>,
+    wasm: &[u8],
+    library: Option<Instance>,
+    options: &Options,
+) -> Result<Instantiated> {
+    let app = App::new(store.engine(), wasm)?;
+    instantiate(store, linker, &app, library, options)
 }
 
 /// Instantiates an *unlinked* app: `runtime.wasm` runs as its own instance
@@ -97,14 +147,20 @@ pub fn instantiate<T: 'static>(
 /// the app imports it as module `multimem`. Same behaviour as the linked
 /// form, slower on the cross-memory path; useful for compilers under
 /// development and for tests of the runtime alone.
+///
+/// `app` may be a single-memory build ([`App::new`]) of the app linked
+/// alone, with `multimem.memory` as its native memory (`multimem-link
+/// app=app.wasm --single-memory --native-memory multimem.memory`):
+/// `runtime.wasm` has one memory, so both run with multi-memory off.
 pub fn instantiate_unlinked<T: 'static>(
     store: &mut Store<T>,
     linker: &mut wasmtime::Linker<T>,
-    app: &Module,
+    app: impl Into<App>,
     runtime_module: &Module,
     library: Option<Instance>,
     options: &Options,
 ) -> Result<Instantiated> {
+    let app = app.into();
     linker.allow_shadowing(true);
     let external_memory = wire_library(store, linker, library, options)?;
     let mut rt_linker = wasmtime::Linker::new(store.engine());
@@ -115,8 +171,10 @@ pub fn instantiate_unlinked<T: 'static>(
     linker
         .instance(&mut *store, "multimem", rt)
         .map_err(|e| Error::from(e).context("offering the runtime as module `multimem`"))?;
-    let instance =
-        linker.instantiate(&mut *store, app).map_err(|e| Error::from(e).context("instantiating the unlinked app"))?;
+    let lowered = wire_lowered(store, linker, &app)?;
+    let instance = linker
+        .instantiate(&mut *store, app.module())
+        .map_err(|e| Error::from(e).context("instantiating the unlinked app"))?;
     let runtime = Runtime::new(&mut *store, &rt, options).map_err(|e| e.context("finding the runtime's exports"))?;
-    Ok(Instantiated { app: instance, library, external_memory, runtime })
+    Ok(Instantiated { app: instance, library, external_memory, lowered, runtime })
 }

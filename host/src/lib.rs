@@ -13,7 +13,8 @@
 //! - [`instantiate`]: an app together with its external library instance,
 //!   the library's memory imported as the app's external memory (`env.memory`
 //!   by default) and its functions offered under one module name, plus any
-//!   imports the embedder defines in its own [`wasmtime::Linker`];
+//!   imports the embedder defines in its own [`wasmtime::Linker`]; either
+//!   build of the link ([`App`], [`instantiate_wasm`]: see "Both builds");
 //! - [`Runtime`]: the runtime's exports resolved once, with owned
 //!   [`Buffer`] / [`TypedList`] handles that release on `Drop`, slices over
 //!   the runtime memory for every [`Kind`](multimem_abi::Kind), externref
@@ -48,6 +49,62 @@
 //! assert_eq!(rt.elements::<f64, ()>(&store, &tail)?, &[3.0, 4.0]);
 //! drop((list, tail));                                          // releases queued...
 //! assert_eq!(rt.check_no_leaks(&mut store)?.live_buffers, 0);  // ...and applied here
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Both builds: multi-memory and single-memory
+//!
+//! `multimem-link` writes two builds of the same link: the multi-memory
+//! build, and the single-memory build (`--single-memory`, `docs/ABI.md`
+//! "Single-memory build") for engines without multi-memory. This crate
+//! runs both, and everything after instantiation is the same for them:
+//! the runtime's exports, [`Buffer`]/[`TypedList`] handles, slices over the
+//! runtime memory (in the single-memory build it is the one native
+//! memory), [`Instantiated::external_memory`] (the library's memory, a real
+//! wasmtime memory in both builds) and errors.
+//!
+//! The only difference is how the module is handed over. A single-memory
+//! build describes its lowered memories in custom sections, which a
+//! wasmtime [`Module`](wasmtime::Module) does not keep, so give its bytes:
+//! [`App::new`] (or [`instantiate_wasm`], which compiles and instantiates
+//! in one call) reads them, and [`instantiate`] then makes or takes its
+//! lowered memories and defines the `multimem:memory` functions
+//! ([`lowered`]). Run it in an engine from
+//! [`Options::single_memory_engine`] (multi-memory off, as Safari) or
+//! [`Options::engine`]. A multi-memory build may also be given as a plain
+//! `Module`.
+//!
+//! ```
+//! use multimem_host::{Kind, Options, instantiate_wasm};
+//! # fn main() -> multimem_host::Result<()> {
+//! # let app = wat::parse_str(r#"(module (import "multimem" "memory" (memory 0)) (import "env" "memory" (memory 1))
+//! #   (func (export "peek") (param i32) (result i32) (i32.load8_u 0 (local.get 0)))
+//! #   (func (export "poke") (param i32 i32) (i32.store8 1 (local.get 0) (local.get 1))))"#).unwrap();
+//! # let lib = wat::parse_str(r#"(module (memory (export "memory") 1))"#).unwrap();
+//! # let link = |single| {
+//! #     let mut l = multimem_linker::Linker::new(multimem_linker::Config::default().single_memory(single));
+//! #     l.add_module("app", &app).unwrap();
+//! #     l.add_module("multimem", multimem_runtime_wasm::RUNTIME_WASM).unwrap();
+//! #     l.link().unwrap().wasm
+//! # };
+//! // `single` and `multi` are the two builds of one link (multimem-link with
+//! // and without --single-memory); the app imports the library's memory.
+//! # let (single, multi) = (link(true), link(false));
+//! for (engine, wasm) in [(Options::single_memory_engine()?, &single), (Options::engine()?, &multi)] {
+//!     let mut store = wasmtime::Store::new(&engine, ());
+//!     let lib = wasmtime::Module::new(&engine, &lib)?;
+//!     let lib = wasmtime::Instance::new(&mut store, &lib, &[])?;
+//!     let mut linker = wasmtime::Linker::new(&engine);
+//!     let app = instantiate_wasm(&mut store, &mut linker, wasm, Some(lib), &Options::default())?;
+//!     let rt = &app.runtime;
+//!     let list = rt.list_new(&mut store, Kind::Uint8List, 4)?;
+//!     rt.elements_mut::<u8, ()>(&mut store, &list)?.copy_from_slice(&[1, 2, 3, 4]);
+//!     let second: i32 = app.call(&mut store, "peek", list.buffer().address() as i32 + 1)?;
+//!     assert_eq!(second, 2);                                  // the app reads the runtime memory
+//!     app.call::<_, ()>(&mut store, "poke", (7, 42))?;        // and writes the library's
+//!     assert_eq!(app.external_memory.unwrap().data(&store)[7], 42);
+//! }
 //! # Ok(())
 //! # }
 //! ```
@@ -112,6 +169,7 @@
 #![cfg(target_endian = "little")]
 #![deny(missing_docs)]
 
+mod app;
 mod buffer;
 mod config;
 mod element;
@@ -122,11 +180,12 @@ pub mod lowered;
 mod runtime;
 mod trap;
 
+pub use app::App;
 pub use buffer::{Buffer, TypedList};
 pub use config::Options;
 pub use element::Element;
 pub use error::{Error, ErrorChain, RuntimeError, Stale, StaleHandle, error_code};
-pub use instantiate::{Instantiated, instantiate, instantiate_unlinked};
+pub use instantiate::{Instantiated, instantiate, instantiate_unlinked, instantiate_wasm};
 pub use multimem_abi::{ErrorCode, Kind};
 pub use runtime::{Runtime, Stats};
 

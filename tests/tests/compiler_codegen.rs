@@ -79,9 +79,9 @@ fn retains(ops: &[Operator], mem: u32) -> usize {
 fn retain_is_one_load_one_add_one_store_on_the_runtime_memory() {
     let app = compile(&program("retain.mm"), &Options::default()).unwrap();
     let (ops, _, mem_imports) = main_ops(&app);
-    // memory 0 = env.memory (external), memory 1 = multimem.memory (own).
-    assert_eq!(mem_imports, [("env".into(), "memory".into()), ("multimem".into(), "memory".into())]);
-    assert_eq!(OWN_MEMORY, 1);
+    // memory 0 = multimem.memory (own), memory 1 = env.memory (external).
+    assert_eq!(mem_imports, [("multimem".into(), "memory".into()), ("env".into(), "memory".into())]);
+    assert_eq!(OWN_MEMORY, 0);
     assert_eq!(retains(&ops, OWN_MEMORY), 1, "exactly one reference copy in retain.mm");
     // The address is buffer - 4 (the refcount field of the ABI header).
     let at = ops.iter().position(|o| matches!(o, Operator::I32Load { .. })).unwrap();
@@ -101,7 +101,7 @@ fn every_access_uses_the_runtime_memory_also_after_linking() {
     assert!(mems.iter().all(|m| *m == OWN_MEMORY), "{mems:?}");
     assert_eq!(retains(&ops, OWN_MEMORY), 3, "views of bytes and ints, and `alias = bytes`");
 
-    let linked = multimem_compiler::run::link(&app).unwrap();
+    let linked = multimem_compiler::run::link(&app, multimem_compiler::run::Build::MultiMemory).unwrap();
     let (ops, runtime_memory, _) = main_ops(&linked.wasm);
     let runtime_memory = runtime_memory.expect("the linked module exports the runtime memory");
     let mems: Vec<u32> = ops.iter().filter_map(memory_of).collect();

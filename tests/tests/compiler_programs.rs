@@ -1,11 +1,13 @@
 //! The example compiler end to end: programs in `examples/compiler/programs`
 //! compiled, linked with runtime.wasm by multimem-linker, run in wasmtime
 //! (GC + multi-memory) next to the wasm32 external library through
-//! multimem-host. Every expected output is computed here independently, in
-//! plain Rust; every run must end with zero live buffers.
+//! multimem-host, and again as the single-memory build in wasmtime with
+//! multi-memory off. Every expected output is computed here independently,
+//! in plain Rust; every run must end with zero live buffers, and both
+//! builds must print the same bytes and count the same stats.
 
 use multimem_abi::ErrorCode;
-use multimem_compiler::run::{Mode, Outcome, run, run_baseline};
+use multimem_compiler::run::{Build, Mode, Outcome, run, run_baseline};
 use multimem_compiler::{Backend, Options, compile};
 
 fn program(name: &str) -> String {
@@ -13,16 +15,51 @@ fn program(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Runs `src` linked and unlinked, each in both builds; all four must
+/// print the same and end with no live buffer, and the two builds of each
+/// mode must end with the same stats.
 fn run_both(src: &str) -> Vec<String> {
     let app = compile(src, &Options::default()).unwrap();
-    let linked = run(&app, Mode::Linked).unwrap();
-    let unlinked = run(&app, Mode::Unlinked).unwrap();
-    for o in [&linked, &unlinked] {
-        o.leak_check.as_ref().unwrap();
-        assert_eq!((o.stats.live_buffers, o.stats.live_bytes), (0, 0));
+    let mut printed = None;
+    for mode in [Mode::Linked, Mode::Unlinked] {
+        let multi = run(&app, mode, Build::MultiMemory).unwrap();
+        let single = run(&app, mode, Build::SingleMemory).unwrap();
+        for o in [&multi, &single] {
+            o.leak_check.as_ref().unwrap();
+            assert_eq!((o.stats.live_buffers, o.stats.live_bytes), (0, 0));
+        }
+        assert_eq!(multi.printed, single.printed, "{mode:?}: the single-memory build prints differently");
+        assert_eq!(multi.stats, single.stats, "{mode:?}: the single-memory build counts differently");
+        match &printed {
+            None => printed = Some(multi.printed),
+            Some(p) => assert_eq!(p, &multi.printed, "linked and unlinked runs differ"),
+        }
     }
-    assert_eq!(linked.printed, unlinked.printed, "linked and unlinked runs differ");
-    linked.printed
+    printed.unwrap()
+}
+
+#[test]
+fn every_program_prints_and_counts_the_same_in_both_builds() {
+    let dir = format!("{}/../examples/compiler/programs", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".mm"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 7, "{names:?}");
+    for name in &names {
+        let app = compile(&program(name), &Options::default()).unwrap();
+        let multi = run(&app, Mode::Linked, Build::MultiMemory).unwrap();
+        let single = run(&app, Mode::Linked, Build::SingleMemory).unwrap();
+        assert!(!multi.printed.is_empty(), "{name} prints nothing");
+        // Byte-identical output: the same lines, joined as the driver prints them.
+        assert_eq!(multi.printed.join("\n"), single.printed.join("\n"), "{name}: output differs");
+        assert_eq!(multi.stats, single.stats, "{name}: runtime stats differ");
+        multi.leak_check.unwrap();
+        single.leak_check.unwrap();
+        assert!(single.module_bytes != multi.module_bytes, "{name}: the two builds are different modules");
+    }
 }
 
 fn adler32(bytes: &[u8]) -> u32 {
@@ -115,7 +152,7 @@ fn sum_loop_matches_gc_array_baseline() {
 
 fn run_linked(src: &str, leak: bool) -> anyhow::Result<Outcome> {
     let app = compile(src, &Options { backend: Backend::Multimem, leak })?;
-    run(&app, Mode::Linked)
+    run(&app, Mode::Linked, Build::MultiMemory)
 }
 
 #[test]
@@ -228,7 +265,7 @@ fn language_semantics() {
 fn an_apps_own_trap_never_carries_an_earlier_runtime_code() {
     // An app that traps on its own bounds check (no runtime error involved).
     let app = compile("var a = Uint8List(2); print(a[5]);", &Options::default()).unwrap();
-    let mut p = multimem_compiler::run::prepare(&app, Mode::Linked).unwrap();
+    let mut p = multimem_compiler::run::prepare(&app, Mode::Linked, Build::MultiMemory).unwrap();
     let e = p.instance.call::<(), ()>(&mut p.store, "main", ()).unwrap_err();
     assert_eq!(multimem_host::error_code(&e), None, "no runtime code recorded yet: {e:#}");
     // A real runtime error.

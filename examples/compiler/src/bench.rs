@@ -8,7 +8,7 @@
 //! Usage: `multimem-compiler-bench [--runs N] [--no-disas] | --objdump FILE.wasm`
 
 use anyhow::{Context as _, Result, bail};
-use multimem_compiler::run::{Mode, prepare};
+use multimem_compiler::run::{Build, Mode, prepare};
 use multimem_compiler::{Backend, Options, compile};
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Module, Store};
@@ -54,7 +54,7 @@ fn main() -> Result<()> {
         let app = compile(&src, &Options::default())?;
         let base = compile(&src, &Options { backend: Backend::GcArray, leak: false })?;
 
-        let mut p = prepare(&app, Mode::Linked)?;
+        let mut p = prepare(&app, Mode::Linked, Build::MultiMemory)?;
         let engine = p.store.engine().clone();
         let mut bstore: Store<Vec<String>> = Store::new(&engine, Vec::new());
         let mut linker = wasmtime::Linker::new(&engine);
@@ -116,7 +116,7 @@ fn disassemble() -> Result<()> {
 
     // Cranelift's code for the linked module: precompile, objdump, and show
     // the instructions around the `add $0x1` on a 32-bit value.
-    let linked = multimem_compiler::run::link(&app)?;
+    let linked = multimem_compiler::run::link(&app, Build::MultiMemory)?;
     let text = objdump(&linked.wasm)?;
     let asm: Vec<&str> = text.lines().collect();
     println!("\n## retain.mm in Cranelift's x86-64 (objdump -d of Engine::precompile_module)\n```");

@@ -50,10 +50,13 @@ pub struct Options {
     pub leak: bool,
 }
 
+/// Memory index of the runtime memory (`multimem.memory`) in the app
+/// module. It is memory 0 so that the app linked *alone* with
+/// `--single-memory` keeps it native (the linker's default is memory 0
+/// when no runtime is in the link): the unlinked single-memory build.
+pub const OWN_MEMORY: u32 = 0;
 /// Memory index of the external memory (`env.memory`) in the app module.
-pub const EXTERNAL_MEMORY: u32 = 0;
-/// Memory index of the runtime memory (`multimem.memory`) in the app module.
-pub const OWN_MEMORY: u32 = 1;
+pub const EXTERNAL_MEMORY: u32 = 1;
 /// Module name of the runtime imports (the linker input name of runtime.wasm).
 pub const RUNTIME_MODULE: &str = "multimem";
 /// Module name of the external library imports.
@@ -181,8 +184,9 @@ pub fn generate(program: &[Stmt], opts: &Options) -> Result<Vec<u8>> {
     };
     if multimem {
         let mem = MemoryType { minimum: 0, maximum: None, memory64: false, shared: false, page_size_log2: None };
-        imports.import("env", "memory", EntityType::Memory(mem));
+        // In index order: OWN_MEMORY, then EXTERNAL_MEMORY.
         imports.import(RUNTIME_MODULE, multimem_abi::MEMORY_EXPORT, EntityType::Memory(mem));
+        imports.import("env", "memory", EntityType::Memory(mem));
         for name in RUNTIME_IMPORTS {
             let e = multimem_abi::export(name).ok_or_else(|| anyhow!("ABI has no export `{name}`"))?;
             let ty = type_of(

@@ -3,7 +3,7 @@
 //! and the runtime stats. Exits 1 on any error, including a leak.
 
 use anyhow::{Context as _, Result, bail};
-use multimem_compiler::run::Mode;
+use multimem_compiler::run::{Build, Mode, Outcome};
 use multimem_compiler::{Backend, Options};
 
 const HELP: &str = "\
@@ -19,6 +19,11 @@ OPTIONS:
     --no-run           compile (and emit) only
     --unlinked         run runtime.wasm as its own instance with host
                        intrinsics instead of linking (for comparison)
+    --single-memory    run the single-memory build (multimem-link
+                       --single-memory) in wasmtime with multi-memory off,
+                       as engines without multi-memory (Safari) run it
+    --both-builds      run the multi-memory build, then the single-memory
+                       build, and fail unless output and stats are the same
     --leak             debug: omit end-of-scope releases (the leak check
                        must then fail)
     --backend gc-array compile lists as plain WasmGC arrays (benchmark
@@ -37,6 +42,7 @@ fn real_main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let (mut program, mut emit, mut emit_linked) = (None, None, None);
     let (mut wat, mut run, mut mode) = (false, true, Mode::Linked);
+    let mut builds = vec![Build::MultiMemory];
     let mut options = Options::default();
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -49,6 +55,8 @@ fn real_main() -> Result<()> {
             "--wat" => wat = true,
             "--no-run" => run = false,
             "--unlinked" => mode = Mode::Unlinked,
+            "--single-memory" => builds = vec![Build::SingleMemory],
+            "--both-builds" => builds = vec![Build::MultiMemory, Build::SingleMemory],
             "--leak" => options.leak = true,
             "--backend" => match args.next().as_deref() {
                 Some("gc-array") => options.backend = Backend::GcArray,
@@ -74,7 +82,7 @@ fn real_main() -> Result<()> {
         return Ok(());
     }
     if let Some(f) = &emit_linked {
-        let out = multimem_compiler::run::link(&app)?;
+        let out = multimem_compiler::run::link(&app, builds[0])?;
         std::fs::write(f, &out.wasm).with_context(|| format!("writing {f}"))?;
     }
     if !run {
@@ -83,7 +91,24 @@ fn real_main() -> Result<()> {
     if options.backend != Backend::Multimem {
         bail!("only the multimem backend runs here; the gc-array backend is for the benchmark");
     }
-    let outcome = multimem_compiler::run::run(&app, mode).with_context(|| format!("running {path}"))?;
+    let mut first: Option<Outcome> = None;
+    for build in builds {
+        let outcome = multimem_compiler::run::run(&app, mode, build)
+            .with_context(|| format!("running {path} ({} build)", build.name()))?;
+        report(&path, mode, build, &outcome)?;
+        if let Some(f) = &first {
+            if f.printed != outcome.printed || f.stats != outcome.stats {
+                bail!("{path}: the {} build printed or counted differently from the multi-memory build", build.name());
+            }
+            println!("-- same output and stats as the multi-memory build");
+        }
+        first.get_or_insert(outcome);
+    }
+    Ok(())
+}
+
+/// Prints what one run printed, its stats and its leak check.
+fn report(path: &str, mode: Mode, build: Build, outcome: &Outcome) -> Result<()> {
     for w in &outcome.warnings {
         eprintln!("link warning: {w}");
     }
@@ -94,8 +119,10 @@ fn real_main() -> Result<()> {
         Mode::Linked => "linked",
         Mode::Unlinked => "unlinked",
     };
-    println!("-- {} ({how} module, {} bytes): {}", path, outcome.module_bytes, outcome.stats);
-    outcome.leak_check.with_context(|| format!("checking {path} for leaks"))?;
+    println!("-- {path} ({how} module, {} build, {} bytes): {}", build.name(), outcome.module_bytes, outcome.stats);
+    if let Err(e) = &outcome.leak_check {
+        bail!("checking {path} for leaks: {e:#}");
+    }
     println!("-- no leaks: live buffers 0 at exit");
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Phase 4: link the compiled app with `runtime.wasm`, run it in wasmtime
 //! next to its external library, and report what it printed and the
-//! runtime's stats.
+//! runtime's stats. Either build of the link runs ([`Build`]): the
+//! multi-memory build in an engine with multi-memory on, the single-memory
+//! build (`--single-memory`) in one with multi-memory off, as Safari.
 
 use anyhow::{Context as _, Result};
 use multimem_host::{Options as HostOptions, Stats};
@@ -22,6 +24,37 @@ pub enum Mode {
     Unlinked,
 }
 
+/// Which build of the link runs (`docs/ABI.md`, "Single-memory build").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// The multi-memory build, in an engine with multi-memory on
+    /// ([`HostOptions::engine`]).
+    MultiMemory,
+    /// The single-memory build, in an engine with multi-memory *off*
+    /// ([`HostOptions::single_memory_engine`]): the runtime memory stays
+    /// native, the library's memory is reached through `multimem:memory`
+    /// calls that multimem-host supplies.
+    SingleMemory,
+}
+
+impl Build {
+    /// The engine that runs this build.
+    pub fn engine(self) -> Result<wasmtime::Engine> {
+        Ok(match self {
+            Build::MultiMemory => HostOptions::engine()?,
+            Build::SingleMemory => HostOptions::single_memory_engine()?,
+        })
+    }
+
+    /// How the driver names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Build::MultiMemory => "multi-memory",
+            Build::SingleMemory => "single-memory",
+        }
+    }
+}
+
 /// What a run produced.
 #[derive(Debug)]
 pub struct Outcome {
@@ -37,14 +70,25 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
-/// Links `app` with the default runtime build (module name `multimem`).
-pub fn link(app: &[u8]) -> Result<multimem_linker::Output> {
-    let mut linker = multimem_linker::Linker::new(multimem_linker::Config::default());
+/// Links `app` with the default runtime build (module name `multimem`),
+/// in the given build.
+pub fn link(app: &[u8], build: Build) -> Result<multimem_linker::Output> {
+    let config = multimem_linker::Config::default().single_memory(build == Build::SingleMemory);
+    let mut linker = multimem_linker::Linker::new(config);
     linker.add_module("app", app).context("adding the app to the link")?;
     linker
         .add_module(crate::codegen::RUNTIME_MODULE, multimem_runtime_wasm::RUNTIME_WASM)
         .context("adding runtime.wasm to the link")?;
-    linker.link().context("linking the app with runtime.wasm")
+    linker.link().with_context(|| format!("linking the app with runtime.wasm ({} build)", build.name()))
+}
+
+/// The app linked alone as a single-memory build, for the unlinked mode:
+/// its memory 0 (the runtime's, imported) stays native, `env.memory`
+/// becomes calls.
+fn lower_alone(app: &[u8]) -> Result<Vec<u8>> {
+    let mut linker = multimem_linker::Linker::new(multimem_linker::Config::default().single_memory(true));
+    linker.add_module("app", app).context("adding the app to the link")?;
+    Ok(linker.link().context("linking the app alone as a single-memory build")?.wasm)
 }
 
 /// An instantiated app, ready to call (possibly many times, as the
@@ -70,9 +114,10 @@ fn print_imports(linker: &mut wasmtime::Linker<Vec<String>>) -> Result<()> {
     Ok(())
 }
 
-/// Links (or not) and instantiates `app` next to the external library.
-pub fn prepare(app: &[u8], mode: Mode) -> Result<Prepared> {
-    let engine = HostOptions::engine()?;
+/// Links (or not) and instantiates `app` next to the external library,
+/// in the engine of `build`.
+pub fn prepare(app: &[u8], mode: Mode, build: Build) -> Result<Prepared> {
+    let engine = build.engine()?;
     let mut store: Store<Vec<String>> = Store::new(&engine, Vec::new());
     let lib_module = w(Module::new(&engine, crate::EXTLIB_WASM)).context("compiling extlib.wasm")?;
     let library = w(Instance::new(&mut store, &lib_module, &[])).context("instantiating extlib.wasm")?;
@@ -82,25 +127,28 @@ pub fn prepare(app: &[u8], mode: Mode) -> Result<Prepared> {
     options.library_module(crate::codegen::LIB_MODULE);
     let (instance, module_bytes, warnings) = match mode {
         Mode::Linked => {
-            let out = link(app)?;
-            let module = w(Module::new(&engine, &out.wasm)).context("compiling the linked module")?;
-            let inst = multimem_host::instantiate(&mut store, &mut linker, &module, Some(library), &options)?;
+            let out = link(app, build)?;
+            let inst = multimem_host::instantiate_wasm(&mut store, &mut linker, &out.wasm, Some(library), &options)?;
             (inst, out.wasm.len(), out.warnings)
         }
         Mode::Unlinked => {
-            let module = w(Module::new(&engine, app)).context("compiling the app")?;
+            let wasm = match build {
+                Build::MultiMemory => app.to_vec(),
+                Build::SingleMemory => lower_alone(app)?,
+            };
+            let app = multimem_host::App::new(&engine, &wasm).context("compiling the app")?;
             let rt = w(Module::new(&engine, multimem_runtime_wasm::RUNTIME_WASM)).context("compiling runtime.wasm")?;
             let inst =
-                multimem_host::instantiate_unlinked(&mut store, &mut linker, &module, &rt, Some(library), &options)?;
-            (inst, app.len(), Vec::new())
+                multimem_host::instantiate_unlinked(&mut store, &mut linker, &app, &rt, Some(library), &options)?;
+            (inst, wasm.len(), Vec::new())
         }
     };
     Ok(Prepared { store, instance, module_bytes, warnings })
 }
 
-/// Runs a compiled app's `main` and checks for leaks.
-pub fn run(app: &[u8], mode: Mode) -> Result<Outcome> {
-    let Prepared { mut store, instance: inst, module_bytes, warnings } = prepare(app, mode)?;
+/// Runs a compiled app's `main` in `build` and checks for leaks.
+pub fn run(app: &[u8], mode: Mode, build: Build) -> Result<Outcome> {
+    let Prepared { mut store, instance: inst, module_bytes, warnings } = prepare(app, mode, build)?;
     inst.call::<(), ()>(&mut store, "main", ())?;
     let stats = inst.runtime.stats(&mut store)?;
     let leak_check = inst.runtime.check_no_leaks(&mut store).map(|_| ()).map_err(anyhow::Error::from);
