@@ -12,6 +12,8 @@ echo "== formatting and lints: cargo fmt --check, cargo clippy -D warnings"
 setup_rust_lints
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== the library crates package for crates.io (cargo package, verified)"
+cargo package -q --allow-dirty -p multimem-abi -p multimem-runtime -p multimem-linker -p multimem-host
 echo "== cargo test --workspace"
 cargo test --workspace
 echo "== runtime natively in its checked + atomic-refcounts build"

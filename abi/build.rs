@@ -21,7 +21,9 @@ use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let doc_path = manifest.join("../docs/ABI.md");
+    // `ABI.md` is a link to ../docs/ABI.md in the repository, so that
+    // `cargo package` ships the document with the crate.
+    let doc_path = manifest.join("ABI.md");
     println!("cargo:rerun-if-changed={}", doc_path.display());
     let doc = std::fs::read_to_string(&doc_path).unwrap_or_else(|e| panic!("reading {}: {e}", doc_path.display()));
     let tables = split_tables(&doc);
