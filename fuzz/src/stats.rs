@@ -26,6 +26,9 @@ impl Coverage {
         if case.modules.len() > 1 {
             *counts.entry("pair").or_default() += 1;
         }
+        if case.importer_first {
+            *counts.entry("pair linked importer first").or_default() += 1;
+        }
         for input in case.modules.iter().chain([&case.unrelated]) {
             count_module(&input.wasm, &mut counts);
         }
@@ -87,8 +90,22 @@ fn count_module(wasm: &[u8], counts: &mut BTreeMap<&'static str, u64>) {
             }
             Payload::FunctionSection(r) => add("function", r.count().into()),
             Payload::MemorySection(r) => memories += r.count(),
-            Payload::TableSection(r) => add("table (defined)", r.count().into()),
-            Payload::GlobalSection(r) => add("global (defined)", r.count().into()),
+            Payload::TableSection(r) => {
+                for t in r.into_iter().flatten() {
+                    add("table (defined)", 1);
+                    if let wasmparser::TableInit::Expr(e) = &t.init {
+                        add(if reads_global(e) { "table init reads a global" } else { "table init (other)" }, 1);
+                    }
+                }
+            }
+            Payload::GlobalSection(r) => {
+                for g in r.into_iter().flatten() {
+                    add("global (defined)", 1);
+                    if reads_global(&g.init_expr) {
+                        add("global init reads a global", 1);
+                    }
+                }
+            }
             Payload::TagSection(r) => add("tag (defined)", r.count().into()),
             Payload::ExportSection(r) => add("export", r.count().into()),
             Payload::StartSection { .. } => add("start function", 1),
@@ -157,4 +174,8 @@ fn op_class(op: &Operator<'_>) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+fn reads_global(e: &wasmparser::ConstExpr<'_>) -> bool {
+    e.get_operators_reader().into_iter().flatten().any(|op| matches!(op, Operator::GlobalGet { .. }))
 }
