@@ -65,7 +65,7 @@ setup_chromium() {
 }
 
 # Builds the js-glue fixtures (runtime.wasm, the fixture modules, the app
-# linked with the runtime) into $CARGO_TARGET_DIR/js-fixtures and exports
+# linked with the runtime, in its multi-memory and single-memory builds) into $CARGO_TARGET_DIR/js-fixtures and exports
 # MULTIMEM_JS_FIXTURES. For the tests and the benchmark; run from the root.
 build_js_fixtures() {
   local out="$CARGO_TARGET_DIR/js-fixtures"
@@ -75,6 +75,9 @@ build_js_fixtures() {
   cargo run -q -p multimem-js-fixtures -- js-glue/test/fixtures "$out"
   cargo run -q -p multimem-link -- \
     app="$out/app.wasm" multimem="$out/runtime.wasm" -o "$out/app.linked.wasm"
+  # The same link's single-memory build (engines without multi-memory).
+  cargo run -q -p multimem-link -- \
+    app="$out/app.wasm" multimem="$out/runtime.wasm" --single-memory -o "$out/app.linked.single.wasm"
   export MULTIMEM_JS_FIXTURES="$out"
 }
 

@@ -4,13 +4,18 @@
 #   2. fixtures: runtime.wasm and the atomic-refcounts build (multimem-runtime-wasm), the WAT apps in
 #      js-glue/test/fixtures compiled by multimem-js-fixtures, app.wasm linked with
 #      runtime.wasm by the real linker, and twice more with `--export` (only the app's
-#      `sum`; the app's exports plus the runtime exports the glue needs), into
-#      $CARGO_TARGET_DIR/js-fixtures;
+#      `sum`; the app's exports plus the runtime exports the glue needs), each link
+#      also as a single-memory build (`--single-memory`, NAME.single.wasm); the
+#      lowered-ops module (one function per row of the ABI's lowered table, written by
+#      test/lowered-ops-record.mjs) linked both ways, and its multi-memory outcomes
+#      recorded for jsc (lowered-ops.expected.json); into $CARGO_TARGET_DIR/js-fixtures;
 #   3. tsc: type-checks js-glue/src/index.d.ts against test/types/usage.ts (whose
 #      `@ts-expect-error` lines must fail to compile);
 #   4. node:test suites on Node 24 (refresh view path) and Node 26
 #      (memory.toResizableBuffer path), both with --expose-gc; then on Node 22, from a
-#      copy of the tests with `using` compiled away (test/without-using.mjs);
+#      copy of the tests with `using` compiled away (test/without-using.mjs); each
+#      twice: on the multi-memory builds of the linked fixtures, and on their
+#      single-memory builds (MULTIMEM_JS_BUILD=single-memory);
 #   5. the npm linker (linker/npm): multimem-link built for wasm32-wasip1 (linker/npm/build.sh),
 #      compared with the native CLI (same bytes, messages, exit codes) and its JS API tested,
 #      then both npm packages packed, installed from the tarballs into a fresh directory
@@ -29,26 +34,41 @@ keep=()
 for name in memory abi_version last_error buffer_new buffer_retain buffer_release buffer_length buffer_check; do
   keep+=(--export "multimem.$name")
 done
-cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
-  --export app.sum -o "$out/app.only-app.wasm"
-cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
-  --export app.sum --export app.make "${keep[@]}" -o "$out/app.minimal.wasm"
+for single in "" --single-memory; do
+  suffix="${single:+.single}"
+  cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
+    --export app.sum $single -o "$out/app.only-app$suffix.wasm"
+  cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
+    --export app.sum --export app.make "${keep[@]}" $single -o "$out/app.minimal$suffix.wasm"
+done
+# Every lowered instruction, linked both ways; the native run's outcomes are what jsc must reproduce.
+rm -rf "$out/gen" && mkdir -p "$out/gen"
+"$MULTIMEM_NODE24" js-glue/test/lowered-ops-record.mjs wat "$out/gen/lowered-ops.wat"
+cargo run -q -p multimem-js-fixtures -- "$out/gen" "$out"
+cargo run -q --bin multimem-link -- app="$out/lowered-ops.wasm" -o "$out/lowered-ops.linked.wasm"
+cargo run -q --bin multimem-link -- app="$out/lowered-ops.wasm" --single-memory --native-memory app.memory \
+  -o "$out/lowered-ops.single.wasm"
+"$MULTIMEM_NODE24" js-glue/test/lowered-ops-record.mjs expect "$out" "$out/lowered-ops.expected.json"
 
 echo "== tsc (js-glue declarations)"
 "$MULTIMEM_NODE24" js-glue/node_modules/typescript/bin/tsc -p js-glue/tsconfig.json
 
 # Every version runs even if one fails, so one run shows all results.
 failed=()
-for node in "$MULTIMEM_NODE24" "$MULTIMEM_NODE26"; do
-  version="$("$node" --version)"
-  echo "== node:test on Node $version"
-  "$node" --expose-gc --test --test-reporter=spec js-glue/test/*.test.js || failed+=("$version")
-done
 node22_tests="$CARGO_TARGET_DIR/js-glue-node22"
 "$MULTIMEM_NODE24" js-glue/test/without-using.mjs "$node22_tests"
-version="$("$MULTIMEM_NODE22" --version)"
-echo "== node:test on Node $version (tests with \`using\` compiled away)"
-(cd "$node22_tests/js-glue" && "$MULTIMEM_NODE22" --expose-gc --test --test-reporter=spec test/*.test.js) || failed+=("$version")
+for build in multi-memory single-memory; do
+  export MULTIMEM_JS_BUILD="$build"
+  for node in "$MULTIMEM_NODE24" "$MULTIMEM_NODE26"; do
+    version="$("$node" --version)"
+    echo "== node:test on Node $version, $build build"
+    "$node" --expose-gc --test --test-reporter=spec js-glue/test/*.test.js || failed+=("$version ($build)")
+  done
+  version="$("$MULTIMEM_NODE22" --version)"
+  echo "== node:test on Node $version, $build build (tests with \`using\` compiled away)"
+  (cd "$node22_tests/js-glue" && "$MULTIMEM_NODE22" --expose-gc --test --test-reporter=spec test/*.test.js) || failed+=("$version ($build)")
+done
+unset MULTIMEM_JS_BUILD
 
 echo "== npm linker: wasm32-wasip1 build, native CLI for comparison"
 linker/npm/build.sh >/dev/null

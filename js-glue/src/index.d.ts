@@ -10,6 +10,8 @@
 import type { ERRORS as ABI_ERRORS, ExportName, IntrinsicName, KINDS as ABI_KINDS } from "./abi.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
+export { LoweredError, isSingleMemoryBuild, prepareLowered, presentExports } from "./lowered.js";
+export type { Lowered, MemoryOf } from "./lowered.js";
 export type { KindName } from "./abi.js";
 
 /** Byte order for ByteData accessors, as Dart's `Endian`. `host` is little-endian (wasm). */
@@ -35,13 +37,27 @@ export declare const OPTIONAL_EXPORTS: Readonly<Partial<Record<ExportName, strin
 /** True if this engine validates modules with more than one memory. */
 export declare function supportsMultiMemory(): boolean;
 
-/** What `instantiate` accepts as the module. */
+/** What `instantiate` accepts as one build of the module (a URL is fetched). */
 export type Source =
   | ArrayBuffer
   | ArrayBufferView
   | Response
   | PromiseLike<Response>
+  | URL
   | WebAssembly.Module;
+
+/**
+ * Both builds of one link: `multiMemory` (`multimem-link`) and `singleMemory`
+ * (`multimem-link --single-memory`, for engines without multi-memory such as
+ * Safari). instantiate() fetches and compiles only the one it runs.
+ */
+export interface Builds {
+  multiMemory?: Source | null;
+  singleMemory?: Source | null;
+}
+
+/** Which build of a link runs. */
+export type Build = "multi-memory" | "single-memory";
 
 /** Import object; a memory import may be given as the instance that exports it. */
 export type Imports = Record<string, Record<string, WebAssembly.ImportValue | WebAssembly.Instance>>;
@@ -56,19 +72,43 @@ export interface RuntimeOptions {
   viewPath?: "auto" | "resizable" | "refresh";
 }
 
-/** Result of instantiate(). */
-export interface Instantiated {
+/** Options for instantiate(). */
+export interface InstantiateOptions extends RuntimeOptions {
+  /**
+   * "auto" (default): the multi-memory build where the engine has multi-memory
+   * and it is given, else the single-memory build. The others force one.
+   */
+  build?: "auto" | Build;
+}
+
+/** Result of instantiateUnlinked(). */
+export interface InstantiatedUnlinked {
   module: WebAssembly.Module;
   instance: WebAssembly.Instance;
   runtime: Runtime;
 }
 
+/** Result of instantiate(). */
+export interface Instantiated extends InstantiatedUnlinked {
+  /**
+   * The exports as the multi-memory build has them, whichever build runs (the
+   * single-memory build's lowered memories under their export names, without
+   * `multimem:native-memory`). `instance.exports` are the module's own.
+   */
+  exports: WebAssembly.Exports;
+  /** The build that runs. */
+  build: Build;
+}
+
 /**
- * Compiles and instantiates a module linked with the multimem runtime, wires
- * memory imports (e.g. `env.memory`) given as a Memory or an instance, checks
- * multi-memory support (Error with code "MULTIMEM_NO_MULTI_MEMORY") and `abi_version`.
+ * Compiles and instantiates a module linked with the multimem runtime: one
+ * build, or both (`{ multiMemory, singleMemory }`, of which it loads the one
+ * this engine runs). Wires memory imports (e.g. `env.memory`) given as a
+ * Memory or an instance, supplies the single-memory build's `multimem:memory`
+ * imports, and checks `abi_version`. A multi-memory build on an engine
+ * without multi-memory is an Error with code "MULTIMEM_NO_MULTI_MEMORY".
  */
-export declare function instantiate(source: Source, imports?: Imports, options?: RuntimeOptions): Promise<Instantiated>;
+export declare function instantiate(source: Source | Builds, imports?: Imports, options?: InstantiateOptions): Promise<Instantiated>;
 
 /** Instantiates an unlinked runtime.wasm with the intrinsics implemented in JS over `external`. */
 export declare function instantiateUnlinked(
@@ -76,7 +116,7 @@ export declare function instantiateUnlinked(
   external: WebAssembly.Memory | WebAssembly.Instance,
   imports?: Imports,
   options?: RuntimeOptions,
-): Promise<Instantiated>;
+): Promise<InstantiatedUnlinked>;
 
 /** The `multimem:intrinsics` imports as JS functions over `external`: one per row of the ABI's intrinsics table. */
 export declare function intrinsicImports(
@@ -137,6 +177,8 @@ export declare class Runtime {
   readonly memory: WebAssembly.Memory;
   /** "resizable": views follow memory.grow; "refresh": views are re-created after growth. */
   readonly viewPath: "resizable" | "refresh";
+  /** The build of the instance: "single-memory" when its other memories are the glue's (lowered.js). */
+  readonly build: Build;
   /** Why the resizable path is not used, or null. */
   readonly viewPathReason: string | null;
   /** A new zero-filled buffer. */

@@ -3,8 +3,10 @@
 // which is generated from it).
 //
 // What this module owns:
-//   1. instantiate()   compile + instantiate a linked module, wire `env.memory`,
-//                      check multi-memory support and `abi_version`;
+//   1. instantiate()   pick the build the engine runs (multi-memory, or the
+//                      single-memory build with `multimem:memory` in JS from
+//                      ./lowered.js), compile + instantiate it, wire `env.memory`,
+//                      check `abi_version`;
 //   2. Runtime         one per instance: the own memory, zero-copy views that
 //                      survive memory.grow, the FinalizationRegistry, stats();
 //   3. ByteBuffer, ByteData and the 14 typed lists, with dart:typed_data's
@@ -39,10 +41,13 @@ import {
   KINDS,
   MAX_LENGTH,
   MEMORY_EXPORT,
+  NATIVE_MEMORY_EXPORT,
   PAGE_SIZE,
 } from "./abi.js";
+import { isSingleMemoryBuild, prepareLowered, presentExports } from "./lowered.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
+export { LoweredError, isSingleMemoryBuild, prepareLowered, presentExports } from "./lowered.js";
 
 const disposeSymbol = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");
@@ -150,26 +155,32 @@ export function supportsMultiMemory() {
   return WebAssembly.validate(TWO_MEMORIES);
 }
 
-function requireMultiMemory() {
-  if (!supportsMultiMemory()) {
-    const err = new Error(
-      "multimem: this WebAssembly engine does not support multi-memory (a module with two memories fails " +
-        "to validate). Use Node >= 22, Chrome/Edge >= 120 or Firefox >= 125; a single-memory fallback build is " +
-        "not available yet.",
-    );
-    err.code = "MULTIMEM_NO_MULTI_MEMORY";
-    throw err;
-  }
+/** The error for a multi-memory build on an engine without multi-memory; `why` says what was given. */
+function noMultiMemory(why, cause) {
+  const err = new Error(
+    `multimem: this WebAssembly engine does not support multi-memory (a module with two memories fails to ` +
+      `validate), and ${why}. Pass a single-memory build too, linked with \`multimem-link --single-memory\`: ` +
+      "instantiate({ multiMemory, singleMemory }, imports) loads the one this engine runs. Engines with " +
+      "multi-memory: Node >= 22, Chrome/Edge >= 120, Firefox >= 125.",
+    cause ? { cause } : undefined,
+  );
+  err.code = "MULTIMEM_NO_MULTI_MEMORY";
+  return err;
 }
 
 // ---------------------------------------------------------------------------
 // instantiate
 
-async function compileSource(source) {
+/** Compiles one source; `name` (e.g. "source.singleMemory") prefixes its errors. */
+async function compileSource(source, name = "source") {
   if (source instanceof WebAssembly.Module) return source;
-  if (source && typeof source.then === "function") return compileSource(await source);
+  if (source && typeof source.then === "function") return compileSource(await source, name);
+  if (typeof URL !== "undefined" && source instanceof URL) {
+    if (typeof fetch !== "function") throw new TypeError(`${name}: a URL, but this engine has no fetch(); pass the bytes`);
+    return compileSource(fetch(source), name);
+  }
   if (typeof Response !== "undefined" && source instanceof Response) {
-    if (!source.ok) throw new TypeError(`source: response status ${source.status} ${source.statusText}`);
+    if (!source.ok) throw new TypeError(`${name}: response status ${source.status} ${source.statusText}`);
     const type = source.headers.get("content-type") ?? "";
     if (typeof WebAssembly.compileStreaming === "function" && type.split(";")[0].trim() === "application/wasm") {
       return WebAssembly.compileStreaming(source);
@@ -178,8 +189,74 @@ async function compileSource(source) {
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
   throw new TypeError(
-    `source: expected bytes (ArrayBuffer or a view), a Response or a WebAssembly.Module, got ${describe(source)}`,
+    `${name}: expected bytes (ArrayBuffer or a view), a Response, a URL or a WebAssembly.Module, got ${describe(source)}`,
   );
+}
+
+/** True for `{ multiMemory, singleMemory }` (either may be missing), as opposed to one source. */
+function isBuilds(source) {
+  if (source === null || typeof source !== "object" || typeof source.then === "function") return false;
+  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return false;
+  if (typeof Response !== "undefined" && source instanceof Response) return false;
+  if (typeof URL !== "undefined" && source instanceof URL) return false;
+  return "multiMemory" in source || "singleMemory" in source;
+}
+
+const BUILDS = ["auto", "multi-memory", "single-memory"];
+
+/**
+ * Compiles the build to run: from `{ multiMemory, singleMemory }`, the
+ * multi-memory one where the engine has multi-memory (or `want` says so),
+ * else the single-memory one; from one source, that source. Only the chosen
+ * source is fetched or compiled. Returns `{ module, build }`.
+ */
+async function chooseBuild(source, want) {
+  const mm = supportsMultiMemory();
+  if (!isBuilds(source)) {
+    let module;
+    try {
+      module = await compileSource(source);
+    } catch (e) {
+      if (!mm && e instanceof WebAssembly.CompileError) {
+        throw noMultiMemory(`the module did not compile here (${e.message}), as a multi-memory build does not`, e);
+      }
+      throw e;
+    }
+    const build = isSingleMemoryBuild(module) ? "single-memory" : "multi-memory";
+    if (want !== "auto" && want !== build) throw new TypeError(`options.build: "${want}", but the source is the ${build} build`);
+    return { module, build };
+  }
+  for (const key of Object.keys(source)) {
+    if (key !== "multiMemory" && key !== "singleMemory") throw new TypeError(`source.${key}: unknown build; expected multiMemory and/or singleMemory`);
+  }
+  const has = (k) => source[k] !== undefined && source[k] !== null;
+  let build;
+  if (want === "multi-memory") {
+    if (!has("multiMemory")) throw new TypeError("source.multiMemory: options.build asks for the multi-memory build, which is not given");
+    if (!mm) throw noMultiMemory("options.build asks for the multi-memory build");
+    build = want;
+  } else if (want === "single-memory") {
+    if (!has("singleMemory")) throw new TypeError("source.singleMemory: options.build asks for the single-memory build, which is not given");
+    build = want;
+  } else if (mm && has("multiMemory")) {
+    build = "multi-memory";
+  } else if (has("singleMemory")) {
+    build = "single-memory";
+  } else if (has("multiMemory")) {
+    throw noMultiMemory("only the multi-memory build was given");
+  } else {
+    throw new TypeError("source: neither multiMemory nor singleMemory is given");
+  }
+  const key = build === "multi-memory" ? "multiMemory" : "singleMemory";
+  const module = await compileSource(source[key], `source.${key}`);
+  if (isSingleMemoryBuild(module) !== (build === "single-memory")) {
+    throw new TypeError(
+      build === "single-memory"
+        ? "source.singleMemory: not a single-memory build (it has no `multimem.memories` section); link it with `multimem-link --single-memory`"
+        : "source.multiMemory: this is a single-memory build (it has a `multimem.memories` section); pass it as singleMemory",
+    );
+  }
+  return { module, build };
 }
 
 function memoryFrom(name, v) {
@@ -210,15 +287,37 @@ function wireImports(module, imports) {
 
 /**
  * Compiles and instantiates a module linked with the multimem runtime.
- * `source` is bytes, a Response (or a promise of one) or a WebAssembly.Module.
+ * `source` is one build (bytes, a Response or a promise of one, a URL, or a
+ * WebAssembly.Module) or both, `{ multiMemory, singleMemory }`: the
+ * multi-memory build runs where the engine has multi-memory, the
+ * single-memory build (`multimem-link --single-memory`) elsewhere (Safari),
+ * with the `multimem:memory` imports supplied by the glue (./lowered.js).
+ * `options.build` ("auto", "multi-memory", "single-memory") forces one.
  * A memory import (for example `env.memory`) may be given as a Memory or as
- * the instance that exports it. Resolves to `{ module, instance, runtime }`.
+ * the instance that exports it. Resolves to `{ module, instance, exports,
+ * runtime, build }`; `exports` are the instance's exports as the
+ * multi-memory build has them (for the single-memory build: lowered memories
+ * under their export names, no `multimem:native-memory`).
  */
 export async function instantiate(source, imports = {}, options = {}) {
-  requireMultiMemory();
-  const module = await compileSource(source);
-  const instance = await WebAssembly.instantiate(module, wireImports(module, imports));
-  return { module, instance, runtime: new Runtime(instance, options) };
+  const want = options?.build ?? "auto";
+  if (!BUILDS.includes(want)) throw new TypeError(`options.build: expected ${BUILDS.map((b) => `"${b}"`).join(", ")}, got ${describe(want)}`);
+  const { module, build } = await chooseBuild(source, want);
+  const wired = wireImports(module, imports);
+  let instance;
+  let exports;
+  if (build === "single-memory") {
+    const lowered = prepareLowered(module, wired, memoryFrom);
+    instance = await WebAssembly.instantiate(module, lowered.imports);
+    lowered.bind(instance);
+    exports = presentExports(instance.exports, lowered.exports);
+  } else {
+    instance = await WebAssembly.instantiate(module, wired);
+    exports = instance.exports;
+  }
+  const runtime = new Runtime(exports, options);
+  runtime.build = build;
+  return { module, instance, exports, runtime, build };
 }
 
 /**
@@ -352,6 +451,11 @@ export class Runtime {
     const memory = x[MEMORY_EXPORT];
     /** The instance's exports. */
     this.exports = x;
+    /**
+     * "multi-memory", or "single-memory" for a single-memory build (whose
+     * other memories the glue implements in JS: ./lowered.js).
+     */
+    this.build = NATIVE_MEMORY_EXPORT in x ? "single-memory" : "multi-memory";
     /** The runtime's own memory (all buffers live here). */
     this.memory = memory;
     const want = options.viewPath ?? "auto";

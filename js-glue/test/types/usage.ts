@@ -2,9 +2,23 @@
 // the package, so the hand-written index.d.ts is exercised against real calls.
 import {
   ByteData, Endian, Float32List, Float32x4List, Float64List, Int32List, Int64List, Int8List, KIND, MultimemError,
-  Runtime, Uint8List, Uint64List, instantiate, supportsMultiMemory, type Stats,
+  Runtime, Uint8List, Uint64List, instantiate, supportsMultiMemory, type Build, type Stats,
 } from "@multimem/js-glue";
 import { ABI_VERSION } from "@multimem/js-glue/abi";
+
+/** Both builds of a link: the engine's pick, fetched from URLs (only the chosen one is fetched). */
+export async function both(base: URL, lib: WebAssembly.Instance): Promise<Build> {
+  const { runtime, exports, build } = await instantiate(
+    { multiMemory: new URL("app.wasm", base), singleMemory: new URL("app.single.wasm", base) },
+    { env: { memory: lib } },
+    { build: "auto", viewPath: "refresh" },
+  );
+  const same: Build = runtime.build;
+  void exports.memory;
+  // @ts-expect-error: not a build
+  await instantiate({ multiMemory: base }, {}, { build: "fast" });
+  return same === build ? build : same;
+}
 
 export async function demo(bytes: Uint8Array, lib: WebAssembly.Instance, response: Response): Promise<number> {
   if (!supportsMultiMemory()) throw new Error("no multi-memory");
