@@ -45,9 +45,33 @@ pub const TABLE_LIMIT: usize = 10_000;
 /// Table elements observed per snapshot.
 pub const TABLE_HEAD: u64 = 16;
 
-/// The engine every case compiles with (see the module docs for why).
+/// The engine every case compiles with (see the module docs for why),
+/// with wasmtime's default wasm stack (512 KiB), safe on any thread.
 pub fn engine() -> Engine {
+    engine_with_stack(None)
+}
+
+/// The wasm stack [`deep_stack_engine`] allows.
+pub const DEEP_WASM_STACK: usize = 16 << 20;
+/// The native stack a thread needs to run [`deep_stack_engine`]'s code.
+pub const DEEP_NATIVE_STACK: usize = 64 << 20;
+
+/// As [`engine`], with a [`DEEP_WASM_STACK`] wasm stack: deep enough that
+/// runaway recursion spends [`CALL_FUEL`] before the stack, so both sides
+/// stop at the same operator and the comparison goes on (`oracle.rs`),
+/// where a stack overflow would end it. Only for threads with a native
+/// stack of [`DEEP_NATIVE_STACK`] (`fuzz-link` runs every case on one).
+pub fn deep_stack_engine() -> Engine {
+    engine_with_stack(Some(DEEP_WASM_STACK))
+}
+
+fn engine_with_stack(max_wasm_stack: Option<usize>) -> Engine {
     let mut c = wasmtime::Config::new();
+    if let Some(bytes) = max_wasm_stack {
+        // wasmtime checks the wasm stack against the async stack size even
+        // for synchronous calls (the workspace enables `async`).
+        c.async_stack_size(bytes + (1 << 20)).max_wasm_stack(bytes);
+    }
     c.wasm_multi_memory(true)
         .wasm_reference_types(true)
         .wasm_function_references(true)

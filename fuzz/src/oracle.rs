@@ -15,7 +15,9 @@
 //!   the rest inconclusive: frames may differ in size after linking (a
 //!   memory or global that was imported is defined, or the other way
 //!   round), so the depth, and what the deeper calls did, may differ.
-//!   What came before is still compared.
+//!   What came before is still compared. (`fuzz-link` makes this rare: its
+//!   engine's wasm stack is deep enough that runaway recursion runs out of
+//!   fuel first, `execute::deep_stack_engine`.)
 //! - **Fuel exhaustion** on one side only makes the rest inconclusive.
 //!   When both sides run out of fuel in the same call, the comparison goes
 //!   on: a call's fuel is reset before it, and the linked body of a

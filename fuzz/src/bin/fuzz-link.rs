@@ -175,6 +175,16 @@ fn replay(engine: &wasmtime::Engine, label: &str, data: &[u8], args: &Args, repl
 }
 
 fn main() {
+    // Every case runs on a thread with a deep native stack, for the deep
+    // wasm stack of `deep_stack_engine` (fewer cases end inconclusive).
+    let main = std::thread::Builder::new()
+        .stack_size(multimem_fuzz::execute::DEEP_NATIVE_STACK)
+        .spawn(run_main)
+        .expect("spawn the main thread");
+    std::process::exit(main.join().unwrap_or(2));
+}
+
+fn run_main() -> i32 {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -190,9 +200,9 @@ fn main() {
             }
         }
         print!("{}", coverage.render());
-        return;
+        return 0;
     }
-    let engine = multimem_fuzz::execute::engine();
+    let engine = multimem_fuzz::execute::deep_stack_engine();
     if let Some(seed) = args.replay_seed {
         let ok =
             replay(&engine, &format!("seed {seed}"), &multimem_fuzz::seed_input(seed), &args, &replay_command(seed));
@@ -213,7 +223,7 @@ fn main() {
     // Linker panics are caught and reported with their message; the
     // default hook would print each one again.
     std::panic::set_hook(Box::new(|_| {}));
-    std::process::exit(if fuzz(&engine, &args) { 0 } else { 1 });
+    if fuzz(&engine, &args) { 0 } else { 1 }
 }
 
 /// `--files`: the case in `dir`, in the chosen modes; the exit code.
@@ -260,23 +270,28 @@ fn fuzz(engine: &wasmtime::Engine, args: &Args) -> bool {
         let (engine, next, running, tx, end) =
             (engine.clone(), next.clone(), running.clone(), tx.clone(), args.seeds.end);
         let modes = args.modes();
-        workers.push(std::thread::spawn(move || {
-            loop {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
-                let seed = next.fetch_add(1, Ordering::Relaxed);
-                if seed >= end {
-                    break;
-                }
-                running.lock().unwrap()[w] = Some((seed, Instant::now()));
-                let report = run_one(&engine, &multimem_fuzz::seed_input(seed), &modes);
-                running.lock().unwrap()[w] = None;
-                if tx.send((seed, report)).is_err() {
-                    break;
-                }
-            }
-        }));
+        let builder = std::thread::Builder::new().stack_size(multimem_fuzz::execute::DEEP_NATIVE_STACK);
+        workers.push(
+            builder
+                .spawn(move || {
+                    loop {
+                        if deadline.is_some_and(|d| Instant::now() >= d) {
+                            break;
+                        }
+                        let seed = next.fetch_add(1, Ordering::Relaxed);
+                        if seed >= end {
+                            break;
+                        }
+                        running.lock().unwrap()[w] = Some((seed, Instant::now()));
+                        let report = run_one(&engine, &multimem_fuzz::seed_input(seed), &modes);
+                        running.lock().unwrap()[w] = None;
+                        if tx.send((seed, report)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("spawn a worker"),
+        );
     }
     drop(tx);
     let mut summary = Summary::default();
