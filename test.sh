@@ -22,4 +22,5 @@ echo "== JS glue: node:test on Node 24 and Node 26, tsc (scripts/test-js.sh)"
 scripts/test-js.sh
 echo "== browser examples in Chromium (scripts/test-browser.sh)"
 scripts/test-browser.sh
+scripts/test-webkit.sh
 scripts/test-data-paths.sh

@@ -56,12 +56,21 @@ setup_chromium() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
-  if [ ${#missing[@]} -ne 0 ]; then
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  apt_install "${missing[@]}"
+}
+
+# apt-get install PACKAGES (nothing when none is given), running `apt-get
+# update` first only once per run of the scripts (a stamp in $MULTIMEM_CACHE
+# younger than 6 hours says it ran). CI runs as root on a fresh machine.
+apt_install() {
+  [ $# -ne 0 ] || return 0
+  local sudo="" stamp="$MULTIMEM_CACHE/apt-updated"
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [ -z "$(find "$stamp" -mmin -360 2>/dev/null)" ]; then
     $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+    touch "$stamp"
   fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "$@"
 }
 
 # Builds the js-glue fixtures (runtime.wasm, the fixture modules, the app
@@ -124,4 +133,17 @@ report_skips() {
   fi
   rm -f "${MULTIMEM_SKIP_LOG:-}"
   return $rc
+}
+
+# WebKit for the Safari-class tests (scripts/test-webkit.sh): JavaScriptCore's
+# shell /usr/bin/jsc (libjavascriptcoregtk-4.0-bin: WebKitGTK 2.50, the engine
+# of Safari 26), WebKitWebDriver with the MiniBrowser it drives
+# (webkit2gtk-driver), and xvfb-run (xvfb, xauth) for its X display.
+setup_webkit() {
+  local missing=()
+  [ -x /usr/bin/jsc ] || missing+=(libjavascriptcoregtk-4.0-bin)
+  [ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
+  [ -x /usr/bin/xvfb-run ] || missing+=(xvfb)
+  [ -x /usr/bin/xauth ] || missing+=(xauth) # xvfb-run needs it; xvfb does not depend on it
+  apt_install "${missing[@]}"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The JS glue's tests. Phases, in order:
 #   1. set-up: Node 22, 24 and 26 from npm, js-glue's dev dependencies (scripts/env.sh);
-#   2. fixtures: runtime.wasm and the atomic-refcounts build (multimem-runtime-wasm), the WAT apps in
+#   2. fixtures (scripts/js-test-fixtures.sh): runtime.wasm and the atomic-refcounts build (multimem-runtime-wasm), the WAT apps in
 #      js-glue/test/fixtures compiled by multimem-js-fixtures, app.wasm linked with
 #      runtime.wasm by the real linker, and twice more with `--export` (only the app's
 #      `sum`; the app's exports plus the runtime exports the glue needs), each link
@@ -26,29 +26,8 @@ setup_rust
 setup_node
 cd "$MULTIMEM_ROOT"
 
-build_js_fixtures
-out="$MULTIMEM_JS_FIXTURES"
-cargo run -q -p multimem-runtime-wasm -- --variant atomic "$out/runtime-atomic.wasm"
-# The glue needs only these runtime exports (js-glue REQUIRED_EXPORTS) and the memory.
-keep=()
-for name in memory abi_version last_error buffer_new buffer_retain buffer_release buffer_length buffer_check; do
-  keep+=(--export "multimem.$name")
-done
-for single in "" --single-memory; do
-  suffix="${single:+.single}"
-  cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
-    --export app.sum $single -o "$out/app.only-app$suffix.wasm"
-  cargo run -q --bin multimem-link -- app="$out/app.wasm" multimem="$out/runtime.wasm" \
-    --export app.sum --export app.make "${keep[@]}" $single -o "$out/app.minimal$suffix.wasm"
-done
-# Every lowered instruction, linked both ways; the native run's outcomes are what jsc must reproduce.
-rm -rf "$out/gen" && mkdir -p "$out/gen"
-"$MULTIMEM_NODE24" js-glue/test/lowered-ops-record.mjs wat "$out/gen/lowered-ops.wat"
-cargo run -q -p multimem-js-fixtures -- "$out/gen" "$out"
-cargo run -q --bin multimem-link -- app="$out/lowered-ops.wasm" -o "$out/lowered-ops.linked.wasm"
-cargo run -q --bin multimem-link -- app="$out/lowered-ops.wasm" --single-memory --native-memory app.memory \
-  -o "$out/lowered-ops.single.wasm"
-"$MULTIMEM_NODE24" js-glue/test/lowered-ops-record.mjs expect "$out" "$out/lowered-ops.expected.json"
+scripts/js-test-fixtures.sh
+export MULTIMEM_JS_FIXTURES="$CARGO_TARGET_DIR/js-fixtures"
 
 echo "== tsc (js-glue declarations)"
 "$MULTIMEM_NODE24" js-glue/node_modules/typescript/bin/tsc -p js-glue/tsconfig.json

@@ -56,7 +56,8 @@ test("dispose twice does nothing; use after dispose throws a clear error", () =>
   list.dispose();
   assert.equal(list.disposed, true);
   list.dispose();
-  list[Symbol.dispose]();
+  // Engines without Symbol.dispose (Safari 26, jsc) have dispose() only.
+  if (typeof Symbol.dispose === "symbol") list[Symbol.dispose]();
   const s = rt.stats();
   assert.equal(s.releases - base.releases, 1, "released exactly once");
   assert.equal(s.liveBuffers, base.liveBuffers);
