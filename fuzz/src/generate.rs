@@ -17,7 +17,7 @@
 //!
 //! Half the pairs are linked as `b`, `a` (the importer first, so its
 //! imports are forward references), unless the order could change what
-//! the segments leave behind ([`writes_imports`]). Half the exports, drawn
+//! the segments leave behind ([`order_matters`]). Half the exports, drawn
 //! per case, are the explicit export list of mode `gc-some-exports`.
 //!
 //! Export names are prefixed with the module's name (`a.`, `b.`, `u.`),
@@ -57,9 +57,8 @@ pub struct Case {
     pub unrelated: Input,
     /// Whether the pair is linked as `b`, `a`: `b`'s imports are then
     /// forward references (a global initialiser of `b` reads a global
-    /// that `a`, a later input, defines). Only when `b` has no active
-    /// segment writing to an imported memory or table, whose result would
-    /// otherwise depend on the order (see [`writes_imports`]).
+    /// that `a`, a later input, defines). Only when the order cannot change
+    /// what the segments write ([`order_matters`]).
     pub importer_first: bool,
     /// The exports `gc-some-exports` keeps, as `(module, name)`: each
     /// export of the case with probability 1/2.
@@ -210,7 +209,7 @@ pub fn generate_case(u: &mut Unstructured<'_>) -> Result<Case> {
         modules.push(b);
     }
     let unrelated = generate_valid_module(u, "u", Role::Unrelated, None)?;
-    let importer_first = pair && u.arbitrary()? && !writes_imports(&modules[1].wasm);
+    let importer_first = pair && u.arbitrary()? && !order_matters(&modules[0].wasm, &modules[1].wasm);
     let mut some_exports = Vec::new();
     for m in &modules {
         for name in export_names(&m.wasm) {
@@ -242,13 +241,11 @@ pub fn export_names(wasm: &[u8]) -> Vec<String> {
     names
 }
 
-/// Whether `wasm` has an active data or element segment that writes to an
-/// imported memory or table. Linked, the inputs' segments are applied in
-/// link order; unlinked, in instantiation order. When a later module's
-/// segments write to something an earlier one shares, the two orders may
-/// leave different bytes behind, so such a pair is never linked in reverse.
-pub fn writes_imports(wasm: &[u8]) -> bool {
+/// What a module's active segments write: (to an imported memory, to an
+/// imported table, to any memory, to any table).
+fn active_writes(wasm: &[u8]) -> (bool, bool, bool, bool) {
     let (mut memories, mut tables) = (0, 0);
+    let mut w = (false, false, false, false);
     for payload in Parser::new(0).parse_all(wasm).flatten() {
         match payload {
             Payload::ImportSection(reader) => {
@@ -262,26 +259,42 @@ pub fn writes_imports(wasm: &[u8]) -> bool {
             }
             Payload::DataSection(reader) => {
                 for data in reader.into_iter().flatten() {
-                    if let wasmparser::DataKind::Active { memory_index, .. } = data.kind
-                        && memory_index < memories
-                    {
-                        return true;
+                    if let wasmparser::DataKind::Active { memory_index, .. } = data.kind {
+                        w.0 |= memory_index < memories;
+                        w.2 = true;
                     }
                 }
             }
             Payload::ElementSection(reader) => {
                 for elem in reader.into_iter().flatten() {
-                    if let wasmparser::ElementKind::Active { table_index, .. } = elem.kind
-                        && table_index.unwrap_or(0) < tables
-                    {
-                        return true;
+                    if let wasmparser::ElementKind::Active { table_index, .. } = elem.kind {
+                        w.1 |= table_index.unwrap_or(0) < tables;
+                        w.3 = true;
                     }
                 }
             }
             _ => {}
         }
     }
-    false
+    w
+}
+
+/// Whether `wasm` has an active data or element segment that writes to an
+/// imported memory or table.
+pub fn writes_imports(wasm: &[u8]) -> bool {
+    let (memory, table, _, _) = active_writes(wasm);
+    memory || table
+}
+
+/// Whether linking `b` before `a` could change what their active segments
+/// leave behind. Linked, the inputs' segments are applied in link order;
+/// unlinked, in instantiation order (`a` first). The order shows only
+/// when `b` writes to an imported memory (or table), which may be `a`'s or
+/// one `a` imports too, and `a` has active segments of that kind at all.
+pub fn order_matters(a: &[u8], b: &[u8]) -> bool {
+    let (b_memory, b_table, _, _) = active_writes(b);
+    let (_, _, a_data, a_elems) = active_writes(a);
+    (b_memory && a_data) || (b_table && a_elems)
 }
 
 /// `wasm` with every export renamed to `prefix.name`, and every tag
