@@ -3,18 +3,12 @@
 // playwright-core, headless, with networking off and `gc()` exposed.
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { defaultBuildDir, startServer } from "../serve.mjs";
+import { startServer } from "../serve.mjs";
+import { BUILD, SCREENSHOTS } from "./pages.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** Repository root. */
-export const ROOT = process.env.MULTIMEM_ROOT ?? resolve(here, "../../..");
-/** Where build.sh put the .wasm files and the image. */
-export const BUILD = process.env.MULTIMEM_BROWSER_BUILD ?? defaultBuildDir();
-/** Screenshots (git-ignored test artifacts). */
-export const SCREENSHOTS = join(ROOT, "artifacts/screenshots");
+export { BUILD, ROOT, SCREENSHOTS, canvasPixels, waitForStatus } from "./pages.mjs";
 /** The browser binary: Debian's chromium. */
 export const CHROMIUM = process.env.MULTIMEM_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -73,23 +67,4 @@ export async function launch({ webgpu = false } = {}) {
       rmSync(profile, { recursive: true, force: true });
     },
   };
-}
-
-/** Waits until #status is "ok" or "error"; returns its text (throws on error). */
-export async function waitForStatus(page, timeout = 30_000) {
-  await page.waitForFunction(() => /^(ok|error)$/.test(document.getElementById("status")?.className), null, { timeout });
-  const [cls, text] = await page.$eval("#status", (el) => [el.className, el.textContent]);
-  if (cls !== "ok") throw new Error(`page reported: ${text}`);
-  return text;
-}
-
-/** Reads a canvas's pixels (RGBA bytes) out of the page. */
-export async function canvasPixels(page, selector) {
-  const b64 = await page.$eval(selector, (canvas) => {
-    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-    let s = "";
-    for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
-    return btoa(s);
-  });
-  return new Uint8Array(Buffer.from(b64, "base64"));
 }

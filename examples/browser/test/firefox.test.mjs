@@ -44,15 +44,19 @@ test(`every page loads in Firefox ESR without errors`, async () => {
       assert.equal(r.fileBytes, statSync(join(BUILD, "image.ppm")).size, "the whole file streamed");
       assert.equal(r.liveBuffersAfter, 0);
       assert.equal(r.viewPath, "resizable", "Firefox ESR has memory.toResizableBuffer");
+      assert.equal(r.build, "multi-memory", "Firefox ESR has multi-memory: the page loads that build");
     }
     if (path === "/worker.html") {
       const r = await tab.evaluate("window.workerResult");
       assert.equal(r.crossOriginIsolated, true);
+      assert.equal(r.build, "multi-memory");
       assert.equal(r.copy.values.length, r.copy.length);
       assert.equal(r.shared.mainSum, r.shared.workerSum, "both threads see the same shared bytes");
     }
     if (path === "/inspector.html") {
-      assert.equal((await tab.evaluate("window.inspector")).liveBuffers, 0);
+      const s = await tab.evaluate("window.inspector");
+      assert.equal(s.liveBuffers, 0);
+      assert.equal(s.build, "multi-memory");
     }
     assert.deepEqual(tab.problems, [], path);
     await tab.close();

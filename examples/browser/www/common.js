@@ -8,6 +8,38 @@ export function status(text, kind = "") {
   el.className = kind;
 }
 
+/**
+ * Both builds of the linked app `name`, for instantiate(): it fetches only
+ * the one this browser runs, the multi-memory build where the engine has
+ * multi-memory, else the single-memory one (Safari).
+ */
+export function appBuilds(name) {
+  return {
+    multiMemory: new URL(`/build/${name}.wasm`, location.href),
+    singleMemory: new URL(`/build/${name}.single.wasm`, location.href),
+  };
+}
+
+/** instantiate()'s `build` option: "auto", or what the page URL's `?build=` asks for (the tests force each build). */
+export function requestedBuild() {
+  return new URLSearchParams(globalThis.location?.search ?? "").get("build") ?? "auto";
+}
+
+/**
+ * Runs `body(own)` and disposes of every wrapper passed through `own` when it
+ * ends, last first, as `using` declarations would. The pages do not use
+ * `using`: Safari 26 (WebKit) has neither the syntax nor Symbol.dispose, and
+ * dispose() works everywhere.
+ */
+export async function disposing(body) {
+  const owned = [];
+  try {
+    return await body((wrapper) => (owned.push(wrapper), wrapper));
+  } finally {
+    while (owned.length > 0) owned.pop().dispose();
+  }
+}
+
 /** Runs `main`; any error goes to the status line and to console.error. */
 export async function run(main) {
   try {

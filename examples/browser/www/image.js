@@ -2,7 +2,7 @@
 // SIMD kernels on it, hand it to an external Rust library through
 // cross-memory copies, and draw the result. See image.html for the story.
 import { instantiate, Int32List, Uint8ClampedList } from "@multimem/js-glue";
-import { bytes, run, status } from "./common.js";
+import { appBuilds, bytes, disposing, requestedBuild, run, status } from "./common.js";
 
 // Per channel: out = clamp(p * GAIN + BIAS). The file's samples are in
 // 64..191, so this stretches them to the full range (warmer, a little).
@@ -53,11 +53,17 @@ run(async () => {
   // dropped its image: nothing may be left in the runtime.
   window.imageResult = { ...result, liveBuffersAfter: result.runtime.stats().liveBuffers };
   delete window.imageResult.runtime;
-  const { width, height, viewPath } = result;
-  status(`done: ${width}×${height}, ${viewPath} views, ${window.imageResult.liveBuffersAfter} live buffers left`, "ok");
+  const { width, height, viewPath, build } = result;
+  status(`done: ${width}×${height}, ${build} build, ${viewPath} views, ${window.imageResult.liveBuffersAfter} live buffers left`, "ok");
 });
 
-async function pipeline() {
+// Each wrapper goes through own(): disposed when pipeline() ends (what
+// `using` does where the browser has it).
+function pipeline() {
+  return disposing((own) => pipelineSteps(own));
+}
+
+async function pipelineSteps(own) {
   const steps = [];
   const step = (name, where, copied) => {
     steps.push({ name, where, copied });
@@ -72,15 +78,17 @@ async function pipeline() {
   // The external library: its own instance and memory. The app imports that
   // memory as env.memory and the library's functions as imagelib.*.
   const lib = (await WebAssembly.instantiateStreaming(fetch("/build/imagelib.wasm"))).instance;
-  const { instance, runtime } = await instantiate(fetch("/build/image.wasm"), {
+  // Both builds: the multi-memory one where the browser has multi-memory, else
+  // the single-memory one (Safari); only the chosen one is fetched.
+  const { instance, runtime } = await instantiate(appBuilds("image"), {
     env: { memory: lib },
     imagelib: lib.exports,
-  });
+  }, { build: requestedBuild() });
   const app = instance.exports;
 
   // 1. Stream the file into runtime memory.
   const s0 = runtime.stats();
-  using file = await runtime.readInto(await fetch("/build/image.ppm"));
+  const file = own(await runtime.readInto(await fetch("/build/image.ppm")));
   const s1 = runtime.stats();
   step(`readInto (${s1.streamCopies - s0.streamCopies} chunks)`, "network → runtime memory", s1.streamBytes - s0.streamBytes);
   const { width, height, offset } = parsePpm(file.view());
@@ -88,8 +96,8 @@ async function pipeline() {
   draw(document.getElementById("input"), file.view().subarray(offset, offset + n), width, height, 3);
 
   // 2. SIMD kernels in the runtime: gain and bias lists filled through views.
-  using gain = Int32List.create(runtime, n);
-  using bias = Int32List.create(runtime, n);
+  const gain = own(Int32List.create(runtime, n));
+  const bias = own(Int32List.create(runtime, n));
   const g = gain.view(), b = bias.view(); // no allocation or wasm call until the loop ends
   for (let i = 0; i < n; i++) {
     g[i] = GAIN[i % 3];
@@ -97,15 +105,15 @@ async function pipeline() {
   }
   runtime.call(app.load, file, offset, width, height);
   // adjust returns a buffer address with a reference for us: adopt it, view it.
-  using rgbBuffer = runtime.adopt(runtime.call(app.adjust, gain, bias));
-  using rgb = Uint8ClampedList.view(rgbBuffer);
+  const rgbBuffer = own(runtime.adopt(runtime.call(app.adjust, gain, bias)));
+  const rgb = own(Uint8ClampedList.view(rgbBuffer));
   step("widen, list_mul, list_add, clamp (app + runtime)", "computed within runtime memory", 0);
   draw(document.getElementById("adjusted"), rgb.view(), width, height, 3);
 
   // 3. The external library, through cross-memory copies done by the app.
   const out0 = app.copied_out(), in0 = app.copied_in();
-  using rgbaBuffer = runtime.adopt(runtime.call(app.blur, rgb));
-  using rgba = Uint8ClampedList.view(rgbaBuffer);
+  const rgbaBuffer = own(runtime.adopt(runtime.call(app.blur, rgb)));
+  const rgba = own(Uint8ClampedList.view(rgbaBuffer));
   step("external_copy_out (app → runtime)", "runtime memory → imagelib memory", app.copied_out() - out0);
   step("blur_rgb_to_rgba (imagelib, Rust)", "computed in imagelib memory", 0);
   step("external_copy_in (app → runtime)", "imagelib memory → runtime memory", app.copied_in() - in0);
@@ -116,5 +124,5 @@ async function pipeline() {
   draw(document.getElementById("output"), pixels, width, height, 4);
 
   app.unload();
-  return { runtime, width, height, offset, steps, fileBytes: file.lengthInBytes, viewPath: runtime.viewPath };
+  return { runtime, width, height, offset, steps, fileBytes: file.lengthInBytes, viewPath: runtime.viewPath, build: runtime.build };
 }

@@ -2,14 +2,14 @@
 // external memory, sampled every 100 ms from runtime.stats() and drawn as
 // two charts. See inspector.html for what the buttons do.
 import { instantiate } from "@multimem/js-glue";
-import { bytes, drawChart, run, status } from "./common.js";
+import { appBuilds, bytes, drawChart, requestedBuild, run, status } from "./common.js";
 
 const SAMPLES = 200; // 20 s of history
 const PAGE = 65536;
 
 run(async () => {
   const external = new WebAssembly.Memory({ initial: 1, maximum: 64 });
-  const { instance, runtime } = await instantiate(fetch("/build/inspector.wasm"), { env: { memory: external } });
+  const { instance, runtime } = await instantiate(appBuilds("inspector"), { env: { memory: external } }, { build: requestedBuild() });
   const app = instance.exports;
 
   let wrappers = [];
@@ -29,12 +29,17 @@ run(async () => {
     sample();
   };
   $("gc").onclick = () => {
-    if (typeof globalThis.gc !== "function") {
-      message("gc() is not available: start Chromium with --js-flags=--expose-gc");
+    if (typeof globalThis.gc === "function") {
+      globalThis.gc();
+      message(`gc() at ${new Date().toLocaleTimeString()}; finalizers run shortly after`);
       return;
     }
-    globalThis.gc();
-    message(`gc() at ${new Date().toLocaleTimeString()}; finalizers run shortly after`);
+    // No gc() (Safari, Firefox, Chromium without --js-flags=--expose-gc): make
+    // short-lived garbage until the engine collects on its own.
+    let junk = [];
+    for (let i = 0; i < 400_000; i++) junk.push({ i, s: `garbage ${i}` });
+    junk = null;
+    message(`gc() is not available: made garbage at ${new Date().toLocaleTimeString()} so the engine collects; finalizers run after that`);
   };
   $("hold").onclick = () => {
     app.hold(100, 2048);
@@ -48,12 +53,14 @@ run(async () => {
   $("copy").onclick = () => {
     const n = 65536;
     if (external.buffer.byteLength < n) external.grow(1);
-    {
-      using buffer = runtime.allocate(n); // disposed at the end of this block
+    const buffer = runtime.allocate(n);
+    try {
       buffer.view().fill(0xa5);
       allocations += 1;
       runtime.call(app.copy_out, 0, buffer, n); // external_copy_out: one memory.copy into env.memory
       externalCopied += n;
+    } finally {
+      buffer.dispose(); // (`using buffer = ...` where the browser has `using`)
     }
     sample();
   };
@@ -96,11 +103,11 @@ run(async () => {
       { color: "#ca8a04", values: history.extBytes },
       { color: "#2563eb", values: history.liveBytes },
     ], { title: "bytes", unit: "bytes", minTop: 2 * PAGE, window: SAMPLES });
-    window.inspector = { ...s, allocations, wrappers: wrappers.length, appHeld: app.held(), externalCopied,
+    window.inspector = { ...s, build: runtime.build, allocations, wrappers: wrappers.length, appHeld: app.held(), externalCopied,
       externalBytes: external.buffer.byteLength, samples: history.live.length };
   }
 
   sample();
   setInterval(sample, 100);
-  status(`running (${runtime.viewPath} views); gc() ${typeof globalThis.gc === "function" ? "available" : "not available"}`, "ok");
+  status(`running (${runtime.build} build, ${runtime.viewPath} views); gc() ${typeof globalThis.gc === "function" ? "available" : "not available"}`, "ok");
 });

@@ -1,6 +1,6 @@
 // The worker example's page: see worker.html for the two hand-offs.
 import { instantiate, Int32List } from "@multimem/js-glue";
-import { bytes, run, status } from "./common.js";
+import { appBuilds, bytes, disposing, requestedBuild, run, status } from "./common.js";
 
 /** Elements each variant makes, and the seeds of the app's generator. */
 export const COPY = { length: 50_000, seed: 12345 };
@@ -30,17 +30,18 @@ run(async () => {
   if (!self.crossOriginIsolated) throw new Error("not cross-origin isolated: serve with COOP/COEP (serve.mjs)");
 
   const external = new WebAssembly.Memory({ initial: 2, maximum: 256, shared: true });
-  const { instance, runtime } = await instantiate(fetch("/build/worker.wasm"), { env: { memory: external } });
+  const { instance, runtime } = await instantiate(appBuilds("worker"), { env: { memory: external } }, { build: requestedBuild() });
   const app = instance.exports;
   const { worker, request } = startWorker();
-  await request({ type: "init", memory: external }, "ready");
-  const result = { crossOriginIsolated: self.crossOriginIsolated };
+  // The worker loads the same build as this page.
+  await request({ type: "init", memory: external, build: runtime.build }, "ready");
+  const result = { crossOriginIsolated: self.crossOriginIsolated, build: runtime.build };
 
   // 1. copyOut + transfer.
-  {
+  await disposing(async (own) => {
     const { bytes: received } = await request({ type: "fill", ...COPY }, "filled");
-    using buffer = runtime.copyIn(received);
-    using list = Int32List.view(buffer);
+    const buffer = own(runtime.copyIn(received));
+    const list = own(Int32List.view(buffer));
     const values = list.copyTo();
     $("copy-length").textContent = String(list.length);
     $("copy-out").textContent = bytes(received.byteLength);
@@ -49,7 +50,7 @@ run(async () => {
     $("copy-first").textContent = first(values);
     $("copy-sum").textContent = String(values.reduce((a, v) => (a + v) | 0, 0));
     result.copy = { ...COPY, byteLength: received.byteLength, values: Array.from(values) };
-  }
+  });
 
   // 2. One shared buffer.
   {
@@ -69,9 +70,14 @@ run(async () => {
     for (let i = 0; i < length; i++) view[i] = -view[i];
     const mainSum = app.sum_shared(address, length);
     const { sum: workerSum } = await request({ type: "sum-shared", address, length }, "sum");
-    using copy = Int32List.create(runtime, length);
-    runtime.call(app.copy_in, copy, address, length * 4);
-    const copied = copy.copyTo();
+    const copy = Int32List.create(runtime, length);
+    let copied;
+    try {
+      runtime.call(app.copy_in, copy, address, length * 4);
+      copied = copy.copyTo();
+    } finally {
+      copy.dispose();
+    }
     $("shared-length").textContent = String(length);
     $("shared-copied").textContent = bytes(0);
     $("shared-first").textContent = first(before);
@@ -82,5 +88,5 @@ run(async () => {
 
   worker.terminate();
   window.workerResult = result;
-  status("done: both hand-offs checked", "ok");
+  status(`done: both hand-offs checked (${runtime.build} build)`, "ok");
 });
