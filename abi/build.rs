@@ -9,7 +9,7 @@
 //!    build names unique;
 //! 3. write `abi.rs` (Rust items: constants, header offsets, `ErrorCode`,
 //!    `Kind`, `EXPORTS`, the `Op` enum of the intrinsics' instructions,
-//!    `INTRINSICS`, `BUILDS`) and `abi.js` / `abi.d.ts` (the JS glue's copy)
+//!    `INTRINSICS`, `BUILDS`, `LOWERED`, `GC_IMPORTS`) and `abi.js` / `abi.d.ts` (the JS glue's copy)
 //!    into `OUT_DIR`.
 //!
 //! Any malformed row stops the build with the line number, so the document
@@ -191,6 +191,15 @@ struct Build {
     doc: String,
 }
 
+/// One import of the ownership module (the `ownership` table).
+struct GcImport {
+    name: String,
+    params: Vec<&'static str>,
+    /// Whether it returns a token (`(ref extern)`), its only result type.
+    returns_token: bool,
+    doc: String,
+}
+
 /// A kind of lowered-memory operation (the `lowered-kinds` table).
 struct LoweredKind {
     name: String,
@@ -219,6 +228,7 @@ struct Abi {
     builds: Vec<Build>,
     lowered_kinds: Vec<LoweredKind>,
     lowered: Vec<Lowered>,
+    gc_imports: Vec<GcImport>,
 }
 
 /// The `Op` variant of a text-format instruction name: each `.`- or
@@ -253,6 +263,7 @@ impl Abi {
         let constants = table(t, "constants", 3)
             .iter()
             .chain(table(t, "constants-single", 3))
+            .chain(table(t, "constants-ownership", 3))
             .map(|r| Constant {
                 name: r.cells[0].clone(),
                 value: parse_u32(&r.cells[1], r.line).ok_or_else(|| r.cells[1].clone()),
@@ -382,7 +393,37 @@ impl Abi {
             );
         }
         let (lowered_kinds, lowered) = Abi::parse_lowered(t);
-        Abi { constants, header, kinds, errors, exports, intrinsics, ops, builds, lowered_kinds, lowered }
+        let gc_imports = Abi::parse_ownership(t);
+        Abi { constants, header, kinds, errors, exports, intrinsics, ops, builds, lowered_kinds, lowered, gc_imports }
+    }
+
+    /// The ownership imports: plain value types in, a token (or nothing)
+    /// out, names unique.
+    fn parse_ownership(t: &BTreeMap<String, Vec<Row>>) -> Vec<GcImport> {
+        let rows: Vec<GcImport> = table(t, "ownership", 4)
+            .iter()
+            .map(|r| GcImport {
+                name: r.cells[0].clone(),
+                params: val_types(&r.cells[1], r.line),
+                returns_token: match r.cells[2].as_str() {
+                    "token" => true,
+                    "" => false,
+                    other => panic!(
+                        "docs/ABI.md line {}: an ownership import returns `token` or nothing, not `{other}`",
+                        r.line
+                    ),
+                },
+                doc: r.raw[3].clone(),
+            })
+            .collect();
+        for (i, g) in rows.iter().enumerate() {
+            assert!(
+                rows[i + 1..].iter().all(|x| x.name != g.name),
+                "docs/ABI.md: ownership import `{}` is listed twice",
+                g.name
+            );
+        }
+        rows
     }
 
     /// The single-memory build's tables: each operation's kind must exist,
@@ -658,6 +699,26 @@ impl Abi {
             .unwrap();
         }
         writeln!(w, "];").unwrap();
+
+        // The ownership imports.
+        writeln!(
+            w,
+            "\n/// Every import of `GC_MODULE` (\"Ownership by GC objects\" in `docs/ABI.md`), in table order."
+        )
+        .unwrap();
+        writeln!(w, "pub const GC_IMPORTS: &[GcImport] = &[").unwrap();
+        for g in &self.gc_imports {
+            writeln!(
+                w,
+                "    GcImport {{ name: {:?}, params: &[{}], returns_token: {}, doc: {:?} }},",
+                g.name,
+                g.params.iter().map(|t| format!("ValType::{t}")).collect::<Vec<_>>().join(", "),
+                g.returns_token,
+                g.doc
+            )
+            .unwrap();
+        }
+        writeln!(w, "];").unwrap();
         s
     }
 
@@ -754,6 +815,17 @@ impl Abi {
             .unwrap();
         }
         writeln!(w, "}});").unwrap();
+        writeln!(
+            w,
+            "\n/** Ownership by GC objects: the imports of GC_MODULE by name (\"token\" is a non-null externref). */\nexport const GC_IMPORTS = Object.freeze({{"
+        )
+        .unwrap();
+        for g in &self.gc_imports {
+            let results = if g.returns_token { "\"token\"" } else { "" };
+            writeln!(w, "  {}: Object.freeze({{ params: [{}], results: [{results}] }}),", g.name, lower(&g.params))
+                .unwrap();
+        }
+        writeln!(w, "}});").unwrap();
         s
     }
 
@@ -818,6 +890,13 @@ impl Abi {
         )
         .unwrap();
         writeln!(w, "export declare const LOWERED: Readonly<Record<string, Readonly<{{ params: string[]; results: string[]; kind: LoweredKind; align: number }}>>>;").unwrap();
+        writeln!(
+            w,
+            "/** Name of an import of GC_MODULE. */\nexport type GcImportName = {};",
+            self.gc_imports.iter().map(|g| format!("{:?}", g.name)).collect::<Vec<_>>().join(" | ")
+        )
+        .unwrap();
+        writeln!(w, "export declare const GC_IMPORTS: Readonly<Record<GcImportName, Readonly<{{ params: string[]; results: string[] }}>>>;").unwrap();
         s
     }
 }

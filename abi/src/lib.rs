@@ -2,7 +2,8 @@
 //!
 //! This crate owns no facts of its own: `build.rs` parses the tables of
 //! `docs/ABI.md` (constants, header fields, kinds, error codes, exports,
-//! intrinsics and the instructions they stand for, builds of the runtime)
+//! intrinsics and the instructions they stand for, builds of the runtime,
+//! the single-memory build's reserved module, the ownership imports)
 //! and this file only declares the types they are written in.
 //! The runtime, the linker and the host read the ABI from here; the JS glue
 //! gets [`JS_MODULE`] (committed as `js-glue/src/abi.js`, checked by this
@@ -118,6 +119,25 @@ pub struct Lowered {
 /// The row of the lowered-memory table for `instruction` (text format).
 pub fn lowered(instruction: &str) -> Option<&'static Lowered> {
     LOWERED.iter().find(|l| l.instruction == instruction)
+}
+
+/// One import of the ownership module (`GC_MODULE`, "Ownership by GC
+/// objects" in `docs/ABI.md`), which the host provides.
+#[derive(Clone, Copy, Debug)]
+pub struct GcImport {
+    /// Import field name.
+    pub name: &'static str,
+    /// Parameter types.
+    pub params: &'static [ValType],
+    /// Whether it returns a token: a non-null externref, `(ref extern)`.
+    pub returns_token: bool,
+    /// Its semantics, as documented.
+    pub doc: &'static str,
+}
+
+/// Looks up an import of `GC_MODULE` by name.
+pub fn gc_import(name: &str) -> Option<&'static GcImport> {
+    GC_IMPORTS.iter().find(|g| g.name == name)
 }
 
 /// One build of `runtime.wasm` ("Builds of the runtime" in `docs/ABI.md`),

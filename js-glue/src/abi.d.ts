@@ -30,6 +30,10 @@ export declare const NATIVE_MEMORY_EXPORT: "multimem:native-memory";
 export declare const MEMORIES_SECTION: "multimem.memories";
 /** Custom section holding the bytes of the data segments the host applies (lowered memories' active segments, and passive segments that `memory.init` copies into a lowered memory). */
 export declare const SEGMENTS_SECTION: "multimem.segments";
+/** Module name of the ownership imports, which the host (not the linker) provides. */
+export declare const GC_MODULE: "multimem:gc";
+/** Slots of the runtime's release queue: the most addresses one `buffer_release_batch` call releases. */
+export declare const RELEASE_BATCH: 256;
 export declare const HEADER: Readonly<{ block: -16; tag: -12; length: -8; refcount: -4 }>;
 export declare const ERROR: Readonly<{ OK: 0; OUT_OF_MEMORY: 1; BAD_LENGTH: 2; NOT_A_BUFFER: 3; FREED: 4; REFCOUNT_OVERFLOW: 5; RANGE: 6; ALIGNMENT: 7; BAD_KIND: 8; EXTERNAL_RANGE: 9 }>;
 export declare const ERRORS: ReadonlyArray<Readonly<{ code: number; name: string; meaning: string }>>;
@@ -38,7 +42,7 @@ export declare const KIND: Readonly<{ ByteData: 0; Int8List: 1; Uint8List: 2; Ui
 export type KindName = "ByteData" | "Int8List" | "Uint8List" | "Uint8ClampedList" | "Int16List" | "Uint16List" | "Int32List" | "Uint32List" | "Int64List" | "Uint64List" | "Float32List" | "Float64List" | "Int32x4List" | "Float32x4List" | "Float64x2List";
 export declare const KINDS: ReadonlyArray<Readonly<{ code: number; name: KindName; elementSizeInBytes: number; lanes: number; number: "int" | "float" | "bytes"; jsArray: string }>>;
 /** Name of an export of runtime.wasm. */
-export type ExportName = "abi_version" | "last_error" | "buffer_new" | "buffer_retain" | "buffer_release" | "buffer_length" | "buffer_refcount" | "buffer_check" | "view_check" | "list_get_i64" | "list_set_i64" | "list_get_f64" | "list_set_f64" | "list_fill_i64" | "list_fill_f64" | "list_set_range" | "bytes_copy" | "bytes_fill" | "bytedata_get_i64" | "bytedata_set_i64" | "bytedata_get_f64" | "bytedata_set_f64" | "list_add" | "list_mul" | "external_copy_in" | "external_copy_out" | "stats_live_buffers" | "stats_live_bytes" | "stats_heap_bytes" | "stats_pages";
+export type ExportName = "abi_version" | "last_error" | "buffer_new" | "buffer_retain" | "buffer_release" | "buffer_length" | "buffer_refcount" | "buffer_check" | "view_check" | "list_get_i64" | "list_set_i64" | "list_get_f64" | "list_set_f64" | "list_fill_i64" | "list_fill_f64" | "list_set_range" | "bytes_copy" | "bytes_fill" | "bytedata_get_i64" | "bytedata_set_i64" | "bytedata_get_f64" | "bytedata_set_f64" | "list_add" | "list_mul" | "external_copy_in" | "external_copy_out" | "buffer_release_batch" | "stats_live_buffers" | "stats_live_bytes" | "stats_heap_bytes" | "stats_pages";
 export declare const EXPORTS: Readonly<Record<ExportName, Readonly<{ params: string[]; results: string[]; onError: "traps" | "returns" | "never" }>>>;
 /** Name of an intrinsic (an import of INTRINSICS_MODULE). */
 export type IntrinsicName = "memory_copy_external_own" | "memory_copy_own_external" | "memory_fill_external" | "memory_size_external" | "i32_load8_u_external" | "i32_store8_external" | "i32_load_external" | "i32_store_external" | "i64_load_external" | "i64_store_external" | "f32_load_external" | "f32_store_external" | "f64_load_external" | "f64_store_external" | "i32_atomic_rmw_add_own";
@@ -46,3 +50,6 @@ export declare const INTRINSICS: Readonly<Record<IntrinsicName, Readonly<{ param
 /** Kind of a lowered-memory import. */
 export type LoweredKind = "load" | "store" | "size" | "grow" | "fill" | "copy" | "init" | "drop" | "active" | "atomic_load" | "atomic_store" | "atomic_rmw" | "atomic_cmpxchg" | "atomic_notify" | "atomic_wait";
 export declare const LOWERED: Readonly<Record<string, Readonly<{ params: string[]; results: string[]; kind: LoweredKind; align: number }>>>;
+/** Name of an import of GC_MODULE. */
+export type GcImportName = "own";
+export declare const GC_IMPORTS: Readonly<Record<GcImportName, Readonly<{ params: string[]; results: string[] }>>>;

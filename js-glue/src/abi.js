@@ -31,6 +31,10 @@ export const NATIVE_MEMORY_EXPORT = "multimem:native-memory";
 export const MEMORIES_SECTION = "multimem.memories";
 /** Custom section holding the bytes of the data segments the host applies (lowered memories' active segments, and passive segments that `memory.init` copies into a lowered memory). */
 export const SEGMENTS_SECTION = "multimem.segments";
+/** Module name of the ownership imports, which the host (not the linker) provides. */
+export const GC_MODULE = "multimem:gc";
+/** Slots of the runtime's release queue: the most addresses one `buffer_release_batch` call releases. */
+export const RELEASE_BATCH = 256;
 
 /** Byte offsets of the header fields, relative to the buffer address. */
 export const HEADER = Object.freeze({
@@ -134,6 +138,7 @@ export const EXPORTS = Object.freeze({
   list_mul: Object.freeze({ params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], results: [], onError: "traps" }),
   external_copy_in: Object.freeze({ params: ["i32", "i32", "i32", "i32"], results: [], onError: "traps" }),
   external_copy_out: Object.freeze({ params: ["i32", "i32", "i32", "i32"], results: [], onError: "traps" }),
+  buffer_release_batch: Object.freeze({ params: ["i32"], results: ["i32"], onError: "traps" }),
   stats_live_buffers: Object.freeze({ params: [], results: ["i32"], onError: "never" }),
   stats_live_bytes: Object.freeze({ params: [], results: ["i32"], onError: "never" }),
   stats_heap_bytes: Object.freeze({ params: [], results: ["i32"], onError: "never" }),
@@ -253,4 +258,9 @@ export const LOWERED = Object.freeze({
   "memory.atomic.notify": Object.freeze({ params: ["i32", "i32", "i32"], results: ["i32"], kind: "atomic_notify", align: 2 }),
   "memory.atomic.wait32": Object.freeze({ params: ["i32", "i32", "i64", "i32"], results: ["i32"], kind: "atomic_wait", align: 2 }),
   "memory.atomic.wait64": Object.freeze({ params: ["i32", "i64", "i64", "i32"], results: ["i32"], kind: "atomic_wait", align: 3 }),
+});
+
+/** Ownership by GC objects: the imports of GC_MODULE by name ("token" is a non-null externref). */
+export const GC_IMPORTS = Object.freeze({
+  own: Object.freeze({ params: ["i32"], results: ["token"] }),
 });

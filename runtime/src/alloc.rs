@@ -130,6 +130,11 @@ pub struct State {
     /// The `checked` build's quarantine of freed blocks.
     #[cfg(feature = "checked")]
     pub quarantine: crate::checked::Quarantine,
+    /// The release queue of `buffer_release_batch` (docs/ABI.md,
+    /// "Ownership by GC objects"): hosts write addresses here and release
+    /// them with one call. Zero-initialised like the rest, so it costs
+    /// `runtime.wasm` no bytes.
+    pub release_queue: [u32; multimem_abi::RELEASE_BATCH as usize],
 }
 
 /// The buffer counters as running totals of what was created and what was
@@ -170,6 +175,19 @@ pub fn state() -> *mut State {
     {
         const { assert!(16 + core::mem::size_of::<State>() as u32 <= memory::NATIVE_HEAP_START) };
         memory::ptr(16) as *mut State
+    }
+}
+
+/// The own-memory address of the state (of [`state`]'s pointee).
+#[inline(always)]
+pub fn state_address() -> u32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        state() as u32
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        16
     }
 }
 

@@ -216,6 +216,35 @@ fn add_refcount(buffer: u32, rc: u32, delta: u32) -> u32 {
     }
 }
 
+/// The own-memory address of the release queue (`RELEASE_BATCH` slots).
+#[inline(always)]
+pub fn release_queue() -> u32 {
+    alloc::state_address() + core::mem::offset_of!(alloc::State, release_queue) as u32
+}
+
+/// `buffer_release_batch(count)`: releases the first `count` addresses of
+/// the release queue in order with `release_one` (which records and traps
+/// on a bad address: the export passes the `buffer_release` export, so the
+/// release code exists once in `runtime.wasm`), zeroing each slot once its
+/// address is released; returns the queue's address. More than
+/// `RELEASE_BATCH` is `RANGE`, before anything is released.
+#[inline(always)]
+pub fn release_batch(count: u32, release_one: impl Fn(u32)) -> Result<u32> {
+    // Through addresses, not a borrow of the state: `release_one` changes
+    // the state too.
+    let q = release_queue();
+    if count > multimem_abi::RELEASE_BATCH {
+        return Err(ErrorCode::Range);
+    }
+    let mut at = q;
+    while at != q + 4 * count {
+        release_one(load32(at));
+        store32(at, 0);
+        at += 4;
+    }
+    Ok(q)
+}
+
 /// Frees the block of a buffer whose count reached zero.
 #[inline(always)]
 fn free(buffer: u32) {

@@ -64,9 +64,19 @@ mod wasm {
         trap_on_error(buffer::retain(b))
     }
 
+    // Never inlined: `buffer_release_batch` calls it, and one copy of the
+    // release code keeps runtime.wasm within its size budget.
     #[unsafe(no_mangle)]
+    #[inline(never)]
     extern "C" fn buffer_release(b: u32) -> u32 {
         trap_on_error(buffer::release(b))
+    }
+
+    #[unsafe(no_mangle)]
+    extern "C" fn buffer_release_batch(count: u32) -> u32 {
+        trap_on_error(buffer::release_batch(count, |b| {
+            buffer_release(b);
+        }))
     }
 
     #[unsafe(no_mangle)]
