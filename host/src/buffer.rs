@@ -21,6 +21,27 @@ struct State {
     queue: Vec<(u32, u32)>,
     /// References held by live handles (and queued releases), per address.
     held: HashMap<u32, u32>,
+    /// Addresses of ownership tokens (`multimem:gc.own`) that wasmtime's GC
+    /// collected, to release in batches (`buffer_release_batch`).
+    collected: Vec<u32>,
+    /// Tokens made, collected (queued) and released so far.
+    tokens: TokenStats,
+}
+
+/// Counters of the ownership tokens that `multimem:gc.own` made
+/// (`docs/ABI.md`, "Ownership by GC objects"). Once every token is
+/// collected and the queue applied, `made == released`; a token is
+/// counted as released once, when the batch that released it returned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenStats {
+    /// Tokens made by `own`.
+    pub made: u64,
+    /// Tokens wasmtime's GC collected (their release queued or applied).
+    pub collected: u64,
+    /// References released for collected tokens.
+    pub released: u64,
+    /// `buffer_release_batch` calls that released them.
+    pub batches: u64,
 }
 
 impl Shared {
@@ -61,6 +82,39 @@ impl Shared {
 
     pub(crate) fn len(&self) -> usize {
         self.lock().queue.len()
+    }
+
+    /// A token made by `own`.
+    pub(crate) fn token_made(&self) {
+        self.lock().tokens.made += 1;
+    }
+
+    /// A collected token's address, queued for the next batch.
+    pub(crate) fn token_collected(&self, address: u32) {
+        let mut s = self.lock();
+        s.collected.push(address);
+        s.tokens.collected += 1;
+    }
+
+    /// How many collected tokens wait for their batch.
+    pub(crate) fn collected_len(&self) -> usize {
+        self.lock().collected.len()
+    }
+
+    /// The collected tokens' addresses, taken off the queue.
+    pub(crate) fn take_collected(&self) -> Vec<u32> {
+        std::mem::take(&mut self.lock().collected)
+    }
+
+    /// `n` token references released by one batch call.
+    pub(crate) fn tokens_released(&self, n: u64) {
+        let mut s = self.lock();
+        s.tokens.released += n;
+        s.tokens.batches += 1;
+    }
+
+    pub(crate) fn token_stats(&self) -> TokenStats {
+        self.lock().tokens
     }
 
     pub(crate) fn same(&self, other: &Shared) -> bool {

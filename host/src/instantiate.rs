@@ -21,7 +21,9 @@
 //!    exported as `memory` as in the other build, so everything after this
 //!    phase is the same for both builds.
 
+use crate::buffer::Shared;
 use crate::lowered::LoweredMemories;
+use crate::ownership::{self, ReleaserCell};
 use crate::{App, Error, Options, Result, Runtime};
 use wasmtime::{AsContextMut, Instance, Memory, Module, Store, WasmParams, WasmResults};
 
@@ -88,6 +90,30 @@ fn wire_library<T: 'static>(
     Ok(Some(memory))
 }
 
+/// The `multimem:gc` imports, if the app has any: defined over the handle
+/// state the runtime will share, with the releaser set once it is resolved.
+fn wire_ownership<T: 'static>(linker: &mut wasmtime::Linker<T>, app: &App) -> Result<(Shared, ReleaserCell)> {
+    let shared = Shared::default();
+    let cell = ReleaserCell::default();
+    if ownership::imports_ownership(app.module()) {
+        ownership::define(linker, shared.clone(), cell.clone())?;
+    }
+    Ok((shared, cell))
+}
+
+/// The last phase: the runtime, on the shared state of the tokens.
+fn resolve_runtime(
+    store: impl AsContextMut,
+    instance: &Instance,
+    options: &Options,
+    (shared, cell): (Shared, ReleaserCell),
+) -> Result<Runtime> {
+    let runtime = Runtime::with_shared(store, instance, options, shared)?;
+    // Only this instantiation sets it.
+    let _ = cell.set(runtime.releaser().clone());
+    Ok(runtime)
+}
+
 /// Phase 3: a single-memory build's lowered memories and reserved
 /// functions, defined in `linker`.
 fn wire_lowered<T: 'static>(
@@ -121,10 +147,11 @@ pub fn instantiate<T: 'static>(
     linker.allow_shadowing(true);
     let external_memory = wire_library(store, linker, library, options)?;
     let lowered = wire_lowered(store, linker, &app)?;
+    let owned = wire_ownership(linker, &app)?;
     let instance = linker
         .instantiate(&mut *store, app.module())
         .map_err(|e| Error::from(e).context("instantiating the linked app"))?;
-    let runtime = Runtime::new(&mut *store, &instance, options)
+    let runtime = resolve_runtime(&mut *store, &instance, options, owned)
         .map_err(|e| e.context("finding the runtime in the linked app"))?;
     Ok(Instantiated { app: instance, library, external_memory, lowered, runtime })
 }
@@ -172,9 +199,11 @@ pub fn instantiate_unlinked<T: 'static>(
         .instance(&mut *store, "multimem", rt)
         .map_err(|e| Error::from(e).context("offering the runtime as module `multimem`"))?;
     let lowered = wire_lowered(store, linker, &app)?;
+    let owned = wire_ownership(linker, &app)?;
     let instance = linker
         .instantiate(&mut *store, app.module())
         .map_err(|e| Error::from(e).context("instantiating the unlinked app"))?;
-    let runtime = Runtime::new(&mut *store, &rt, options).map_err(|e| e.context("finding the runtime's exports"))?;
+    let runtime =
+        resolve_runtime(&mut *store, &rt, options, owned).map_err(|e| e.context("finding the runtime's exports"))?;
     Ok(Instantiated { app: instance, library, external_memory, lowered, runtime })
 }

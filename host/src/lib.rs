@@ -133,6 +133,24 @@
 //! or, outside any scope, until the store is dropped: do that inside a
 //! `RootScope`.
 //!
+//! # Buffers owned by the program's GC objects
+//!
+//! A compiled program's list objects own their buffers through tokens
+//! (`docs/ABI.md`, "Ownership by GC objects"): the app imports
+//! `multimem:gc.own`, and [`instantiate`] defines it whenever the app
+//! imports it. `own(buffer)` takes the caller's reference and returns a
+//! host `externref` holding it; the program stores it in its object, and
+//! views copy it. When wasmtime's GC collects the externref (its GC heap
+//! needed room, or [`Runtime::collect`] / `Store::gc`), the token's drop
+//! queues the address; the queue is applied in batches of
+//! `RELEASE_BATCH` addresses, one `buffer_release_batch` call each,
+//! inside `own` once that many are queued (so a loop allocating millions
+//! of lists stays in bounded memory without returning to the host) and on
+//! every entry through [`Runtime`]. [`Runtime::token_stats`] counts tokens
+//! made, collected and released. A token whose reference the program
+//! released itself (against the ABI) is reported by the batch that finds
+//! it (`FREED` or `NOT_A_BUFFER`), and the others are still released.
+//!
 //! # Stale handles
 //!
 //! A handle owns one reference, so its buffer stays live, unless someone
@@ -177,11 +195,12 @@ mod error;
 mod instantiate;
 pub mod intrinsics;
 pub mod lowered;
+mod ownership;
 mod runtime;
 mod trap;
 
 pub use app::App;
-pub use buffer::{Buffer, TypedList};
+pub use buffer::{Buffer, TokenStats, TypedList};
 pub use config::Options;
 pub use element::Element;
 pub use error::{Error, ErrorChain, RuntimeError, Stale, StaleHandle, error_code};

@@ -8,9 +8,10 @@
 //! before anything else happens. Every method that takes a handle first
 //! checks that its buffer is still its own ([`Runtime::check_handle`]).
 
-use crate::buffer::{Buffer, Shared, TypedList};
+use crate::buffer::{Buffer, Shared, TokenStats, TypedList};
 use crate::element::{Element, lane_size};
 use crate::error::{Error, RuntimeError, Stale, StaleHandle};
+use crate::ownership::{self, Releaser};
 use crate::trap::{self, TrapSite};
 use crate::{Options, Result};
 use multimem_abi::{ErrorCode, FREED_TAG, Kind, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT};
@@ -61,6 +62,7 @@ pub struct Runtime {
     buffer_check: TypedFunc<i32, i32>,
     view_check: TypedFunc<(i32, i32, i32, i32), i32>,
     stats: [TypedFunc<(), i32>; 4],
+    releaser: Releaser,
 }
 
 fn typed<P: WasmParams, R: WasmResults>(
@@ -88,17 +90,34 @@ impl Runtime {
     /// Resolves the runtime's exports in `instance` (names from
     /// `multimem_abi`, with [`Options::runtime_export_prefix`]) and, unless
     /// turned off, checks `abi_version`.
-    pub fn new(mut store: impl AsContextMut, instance: &Instance, options: &Options) -> Result<Runtime> {
+    pub fn new(store: impl AsContextMut, instance: &Instance, options: &Options) -> Result<Runtime> {
+        Self::with_shared(store, instance, options, Shared::default())
+    }
+
+    /// [`Runtime::new`] with the handle state that `multimem:gc` tokens,
+    /// made before the runtime was resolved, already queue on.
+    pub(crate) fn with_shared(
+        mut store: impl AsContextMut,
+        instance: &Instance,
+        options: &Options,
+        shared: Shared,
+    ) -> Result<Runtime> {
         let s = &mut store;
         let memory_name = options.runtime_export(multimem_abi::MEMORY_EXPORT);
         let memory = instance
             .get_memory(s.as_context_mut(), &memory_name)
             .ok_or_else(|| Error::msg(format!("the instance has no runtime memory export `{memory_name}`")))?;
+        let batch: TypedFunc<i32, i32> = typed(s, instance, options, "buffer_release_batch")?;
+        let last_error: TypedFunc<(), i32> = typed(s, instance, options, "last_error")?;
+        // `buffer_release_batch(0)` releases nothing and returns the queue's address.
+        let queue =
+            batch.call(s.as_context_mut(), 0).map_err(|e| Error::from(e).context("locating the release queue"))?;
         let runtime = Runtime {
             memory,
-            shared: Shared::default(),
+            releaser: Releaser { batch, last_error: last_error.clone(), memory, queue: queue as u32 },
+            shared,
             trap_site: TrapSite::default(),
-            last_error: typed(s, instance, options, "last_error")?,
+            last_error,
             buffer_new: typed(s, instance, options, "buffer_new")?,
             buffer_retain: typed(s, instance, options, "buffer_retain")?,
             buffer_release: typed(s, instance, options, "buffer_release")?,
@@ -206,6 +225,7 @@ impl Runtime {
     /// applying the others, the first such handle is reported as this
     /// call's error.
     pub fn drain(&self, mut store: impl AsContextMut) -> Result<usize> {
+        let tokens = ownership::apply_batches(&mut store, &self.releaser, &self.shared)?;
         let pending = self.shared.take();
         let mut first_stale = None;
         let mut applied = 0;
@@ -224,13 +244,24 @@ impl Runtime {
         }
         match first_stale {
             Some(e) => Err(e),
-            None => Ok(applied),
+            None => Ok(applied + tokens),
         }
     }
 
-    /// Number of releases queued and not yet applied.
+    /// Counters of the ownership tokens made by `multimem:gc.own` for this
+    /// runtime (`docs/ABI.md`, "Ownership by GC objects").
+    pub fn token_stats(&self) -> TokenStats {
+        self.shared.token_stats()
+    }
+
+    pub(crate) fn releaser(&self) -> &Releaser {
+        &self.releaser
+    }
+
+    /// Number of releases queued and not yet applied (dropped handles and
+    /// collected tokens).
     pub fn pending_releases(&self) -> usize {
-        self.shared.len()
+        self.shared.len() + self.shared.collected_len()
     }
 
     /// Runs wasmtime's GC on the store (collecting unreachable externrefs
