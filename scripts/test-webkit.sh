@@ -25,3 +25,10 @@ echo "== js-glue tests in JavaScriptCore ($(dpkg-query -W -f '${Version}' libjav
 jsc_tests="$CARGO_TARGET_DIR/js-glue-jsc"
 "$MULTIMEM_NODE24" js-glue/test/jsc/prepare.mjs "$jsc_tests"
 /usr/bin/jsc -m "$jsc_tests/js-glue/test/jsc/run.js" -- "$fixtures" single-memory
+
+echo "== browser examples in WebKitGTK (MiniBrowser $(dpkg-query -W -f '${Version}' libwebkit2gtk-4.1-0 2>/dev/null || echo '?'), WebKitWebDriver under xvfb-run)"
+build="$(examples/browser/build.sh | tail -n 1)"
+export MULTIMEM_BROWSER_BUILD="$build"
+mkdir -p "$MULTIMEM_ROOT/artifacts/screenshots"
+"$MULTIMEM_NODE24" --test --test-reporter=spec examples/browser/test/webkit/pages.test.mjs
+echo "screenshots: $MULTIMEM_ROOT/artifacts/screenshots/webkit-*.png"

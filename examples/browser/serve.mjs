@@ -67,10 +67,37 @@ export const ISOLATION_HEADERS = Object.freeze({
 });
 
 /**
- * Starts the server. Resolves to `{ server, url, close() }` once it listens.
- * `port` 0 picks a free port (the tests do that).
+ * For tests through WebDriver classic (WebKit), which reports no console or
+ * page events: a script that each HTML page loads first when the server runs
+ * with `probe: true`, collecting what Chromium's and Firefox's tests get from
+ * their protocols into `window.__multimemProblems`: page errors, unhandled
+ * rejections, console.error calls, and resources that failed to load.
  */
-export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = defaultBuildDir() } = {}) {
+const PROBE = `window.__multimemProblems = [];
+{
+  const push = (p) => window.__multimemProblems.push(p);
+  addEventListener("error", (e) => {
+    const t = e.target;
+    if (t && t !== window && (t.src || t.href)) push("failed to load: " + (t.src || t.href));
+    else push("page error: " + (e.error && e.error.stack ? e.error.stack : e.message));
+  }, true);
+  addEventListener("unhandledrejection", (e) => push("unhandled rejection: " + (e.reason && e.reason.stack ? e.reason.stack : e.reason)));
+  const error = console.error;
+  console.error = (...args) => {
+    push("console.error: " + args.map(String).join(" "));
+    return error.apply(console, args);
+  };
+}
+`;
+
+/**
+ * Starts the server. Resolves to `{ server, url, problems, close() }` once it
+ * listens. `port` 0 picks a free port (the tests do that). `problems` lists
+ * every response with an HTTP error status. `probe` (tests only) makes every
+ * HTML page load PROBE first, as `/__probe.js`.
+ */
+export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = defaultBuildDir(), probe = false } = {}) {
+  const problems = [];
   const roots = [
     ["/js-glue/", join(repo, "js-glue/src")],
     ["/build/", resolve(buildDir)],
@@ -78,6 +105,7 @@ export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = 
   ];
   const server = createServer(async (req, res) => {
     const send = (status, body, type = "text/plain; charset=utf-8") => {
+      if (status >= 400) problems.push(`HTTP ${status}: ${req.method} ${req.url}`);
       res.writeHead(status, { ...ISOLATION_HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
       res.end(req.method === "HEAD" ? undefined : body);
     };
@@ -90,6 +118,7 @@ export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = 
       return send(400, "bad URL\n");
     }
     if (path.endsWith("/")) path += "index.html";
+    if (probe && path === "/__probe.js") return send(200, PROBE, TYPES[".js"]);
     const [prefix, root] = roots.find(([p]) => path.startsWith(p));
     const file = normalize(join(root, path.slice(prefix.length)));
     // No escaping the root with `..` or encoded separators.
@@ -97,7 +126,9 @@ export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = 
     try {
       const info = await stat(file);
       if (!info.isFile()) return send(404, `not found: ${path}\n`);
-      send(200, await readFile(file), TYPES[extname(file)] ?? "application/octet-stream");
+      let body = await readFile(file);
+      if (probe && extname(file) === ".html") body = body.toString("utf8").replace("<head>", '<head>\n<script src="/__probe.js"></script>');
+      send(200, body, TYPES[extname(file)] ?? "application/octet-stream");
     } catch (e) {
       send(e.code === "ENOENT" ? 404 : 500, e.code === "ENOENT" ? `not found: ${path}\n` : `error: ${e.message}\n`);
     }
@@ -124,7 +155,7 @@ export async function startServer({ port = 8080, host = "127.0.0.1", buildDir = 
       server.closeAllConnections();
       for (const s of upgraded) s.destroy();
     });
-  return { server, url, close };
+  return { server, url, problems, close };
 }
 
 /** POST /echo: the body back, as application/octet-stream. */

@@ -36,8 +36,11 @@ run(async () => {
     }
     // No gc() (Safari, Firefox, Chromium without --js-flags=--expose-gc): make
     // short-lived garbage until the engine collects on its own.
+    // Objects for the young generation, large buffers (external memory that
+    // engines count towards a full collection) for the old one.
     let junk = [];
     for (let i = 0; i < 400_000; i++) junk.push({ i, s: `garbage ${i}` });
+    for (let i = 0; i < 8; i++) junk.push(new Uint8Array(16 << 20));
     junk = null;
     message(`gc() is not available: made garbage at ${new Date().toLocaleTimeString()} so the engine collects; finalizers run after that`);
   };

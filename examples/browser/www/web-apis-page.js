@@ -1,7 +1,7 @@
 // The Web API page: runs web-apis.js's cases on both view paths in this
 // browser and shows the results (also as window.webApiResults for the tests).
 import * as glue from "@multimem/js-glue";
-import { run, status } from "./common.js";
+import { appBuilds, requestedBuild, run, status } from "./common.js";
 import { runCases } from "./web-apis.js";
 
 /** A WebGPU device, or null and why not. */
@@ -27,7 +27,7 @@ run(async () => {
   const paths = glue.Runtime && typeof WebAssembly.Memory.prototype.toResizableBuffer === "function" ? ["resizable", "refresh"] : ["refresh"];
   for (const viewPath of paths) {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 64 });
-    const { runtime } = await glue.instantiate(fetch("/build/inspector.wasm"), { env: { memory } }, { viewPath });
+    const { runtime } = await glue.instantiate(appBuilds("inspector"), { env: { memory } }, { viewPath, build: requestedBuild() });
     results.push(...(await runCases(glue, runtime, env)));
   }
   const tbody = document.querySelector("#results tbody");
@@ -40,7 +40,7 @@ run(async () => {
       for (const how of ["view()", "fixedView()", "copyTo()"]) tr.append(cell(rows.find((r) => r.how === how || (how === "fixedView()" && r.how === "withFixedView()"))));
     }
   }
-  window.webApiResults = { paths, results, userAgent: navigator.userAgent };
+  window.webApiResults = { paths, results, userAgent: navigator.userAgent, multiMemory: glue.supportsMultiMemory() };
   const bad = results.filter((r) => r.how !== "view()" && (r.status === "rejected" || r.status === "wrong bytes"));
   // "ok" means the page ran; failures show in red in the table (and the tests check every cell).
   status(`done: ${paths.join(" and ")} paths; ${bad.length} failures with fixedView()/copyTo()`, "ok");
