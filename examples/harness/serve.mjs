@@ -28,7 +28,7 @@ export const HEADERS = Object.freeze({
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Embedder-Policy": "require-corp",
   "Cross-Origin-Resource-Policy": "same-origin",
-  "Cache-Control": "no-store",
+  "Cache-Control": "no-cache", // not no-store: see examples/browser/serve.mjs (Chromium reports stream reads as ERR_ABORTED)
   "X-Content-Type-Options": "nosniff",
 });
 
