@@ -60,6 +60,8 @@ pub enum NamePrefix {
 pub struct Config {
     pub(crate) exports: Option<Vec<ExportSpec>>,
     pub(crate) export_conflict: ExportConflict,
+    /// (input, prefix) pairs of [`Config::export_prefix`].
+    pub(crate) export_prefixes: Vec<(String, String)>,
     pub(crate) external_memory: (String, String),
     /// `None`: the default rule of [`Config::own_memory`].
     pub(crate) own_memory: Option<(String, String)>,
@@ -81,6 +83,7 @@ impl Default for Config {
         Config {
             exports: None,
             export_conflict: ExportConflict::Error,
+            export_prefixes: Vec::new(),
             external_memory: ("env".to_string(), "memory".to_string()),
             own_memory: None,
             gc: false,
@@ -121,6 +124,20 @@ impl Config {
             name: name.to_string(),
             as_name: as_name.map(str::to_string),
         });
+        self
+    }
+
+    /// Exports every export of input `module` with `prefix` in front of its
+    /// name (`multimem.` gives `multimem.buffer_new`, `multimem.memory`),
+    /// whether all exports are kept or [`Config::export`] lists them
+    /// without an explicit output name. Default: no prefix. Use it to keep
+    /// the runtime's exports apart from an app's (and from each other's
+    /// `memory`) without an export list; multimem-host and js-glue take the
+    /// same prefix to find the runtime's exports. A later call for the same
+    /// module replaces the prefix.
+    pub fn export_prefix(mut self, module: &str, prefix: &str) -> Config {
+        self.export_prefixes.retain(|(m, _)| m != module);
+        self.export_prefixes.push((module.to_string(), prefix.to_string()));
         self
     }
 

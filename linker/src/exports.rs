@@ -35,6 +35,15 @@ impl<'a> ChosenExport<'a> {
     }
 }
 
+/// Export `name` of input `module` as the output names it by default:
+/// with the module's [`Config::export_prefix`], if it has one.
+fn prefixed(config: &Config, module: &str, name: &str) -> String {
+    match config.export_prefixes.iter().find(|(m, _)| m == module) {
+        Some((_, prefix)) => format!("{prefix}{name}"),
+        None => name.to_string(),
+    }
+}
+
 fn err(kind: ErrorKind, msg: impl Into<String>) -> Error {
     Error::new(kind, msg)
 }
@@ -77,7 +86,7 @@ fn choose_exports<'a>(
         None => {
             for (m, p) in parsed.iter().enumerate() {
                 for e in &p.exports {
-                    let mut name = e.name.to_string();
+                    let mut name = prefixed(config, p.name, e.name);
                     if let Some(&first) = seen.get(&name) {
                         match config.export_conflict {
                             ExportConflict::Error => {
@@ -133,7 +142,7 @@ fn choose_exports<'a>(
                         ),
                     )
                 })?;
-                let name = spec.as_name.clone().unwrap_or_else(|| spec.name.clone());
+                let name = spec.as_name.clone().unwrap_or_else(|| prefixed(config, &spec.module, &spec.name));
                 if let Some(&first) = seen.get(&name) {
                     return Err(err(
                         ErrorKind::ExportConflict,

@@ -35,6 +35,9 @@ OPTIONS:
         --export M.NAME[=AS]   Export only the listed exports (repeatable):
                                input M's export NAME, as AS if given.
                                Default: every export of every input.
+        --export-prefix M=P    Export input M's exports as P + their name (for
+                               example multimem=multimem. keeps the runtime's
+                               exports apart from the app's). Repeatable.
         --rename-conflicts     When exporting everything and two inputs export
                                the same name, export later ones as `M.NAME`.
         --skip-conflicts       ... keep only the first one instead.
@@ -164,6 +167,14 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
                 a.config = a.config.threads(n);
             }
             "--rename-conflicts" => a.config = a.config.export_conflict(ExportConflict::Rename),
+            "--export-prefix" => {
+                let v = val(&mut it)?;
+                let (m, p) = v
+                    .split_once('=')
+                    .filter(|(m, _)| !m.is_empty())
+                    .ok_or_else(|| format!("--export-prefix expects MODULE=PREFIX, got `{v}`"))?;
+                a.config = a.config.export_prefix(m, p);
+            }
             "--skip-conflicts" => a.config = a.config.export_conflict(ExportConflict::Skip),
             "--external-memory" => {
                 let (m, f) = split_dot(&val(&mut it)?, "--external-memory")?;

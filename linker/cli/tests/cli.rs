@@ -49,6 +49,7 @@ fn help_documents_every_flag() {
         "--validate-inputs",
         "--export",
         "--rename-conflicts",
+        "--export-prefix",
         "--skip-conflicts",
         "--external-memory",
         "--gc",
