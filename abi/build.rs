@@ -173,6 +173,8 @@ struct Export {
     on_error: String,
     errors: Vec<String>,
     doc: String,
+    /// Its row of the threads table: `Any` or `Instance`.
+    threads: &'static str,
 }
 struct Intrinsic {
     name: String,
@@ -221,6 +223,8 @@ struct Abi {
     kinds: Vec<Kind>,
     errors: Vec<Error>,
     exports: Vec<Export>,
+    /// The shared builds' extra exports (`exports-shared`).
+    shared_exports: Vec<Export>,
     intrinsics: Vec<Intrinsic>,
     /// The distinct instructions of `intrinsics`, in first-use order:
     /// (text-format name, `Op` variant).
@@ -303,33 +307,15 @@ impl Abi {
                 doc: r.raw[2].clone(),
             })
             .collect();
-        let exports: Vec<Export> = table(t, "exports", 6)
-            .iter()
-            .map(|r| {
-                let errs: Vec<String> = r.cells[4].split_whitespace().map(str::to_string).collect();
-                for e in &errs {
-                    assert!(
-                        errors.iter().any(|x| &x.name == e),
-                        "docs/ABI.md line {}: export lists unknown error `{e}`",
-                        r.line
-                    );
-                }
-                let on_error = r.cells[3].clone();
-                assert!(
-                    matches!(on_error.as_str(), "traps" | "returns" | "never"),
-                    "docs/ABI.md line {}: on_error must be traps, returns or never",
-                    r.line
-                );
-                Export {
-                    name: r.cells[0].clone(),
-                    params: val_types(&r.cells[1], r.line),
-                    results: val_types(&r.cells[2], r.line),
-                    on_error,
-                    errors: errs,
-                    doc: r.raw[5].clone(),
-                }
-            })
-            .collect();
+        let threads = Abi::parse_threads(t);
+        let exports = Abi::parse_exports(table(t, "exports", 6), &errors, &threads);
+        let shared_exports = Abi::parse_exports(table(t, "exports-shared", 6), &errors, &threads);
+        for (name, line) in threads.iter().map(|(n, (_, l))| (n, l)) {
+            assert!(
+                exports.iter().chain(&shared_exports).any(|e| &e.name == name),
+                "docs/ABI.md line {line}: the threads table names `{name}`, which no exports table has"
+            );
+        }
         let intrinsics: Vec<Intrinsic> = table(t, "intrinsics", 6)
             .iter()
             .map(|r| {
@@ -394,7 +380,74 @@ impl Abi {
         }
         let (lowered_kinds, lowered) = Abi::parse_lowered(t);
         let gc_imports = Abi::parse_ownership(t);
-        Abi { constants, header, kinds, errors, exports, intrinsics, ops, builds, lowered_kinds, lowered, gc_imports }
+        Abi {
+            constants,
+            header,
+            kinds,
+            errors,
+            exports,
+            shared_exports,
+            intrinsics,
+            ops,
+            builds,
+            lowered_kinds,
+            lowered,
+            gc_imports,
+        }
+    }
+
+    /// The threads table: export name -> (`Any` or `Instance`, line).
+    fn parse_threads(t: &BTreeMap<String, Vec<Row>>) -> BTreeMap<String, (&'static str, usize)> {
+        let mut out = BTreeMap::new();
+        for r in table(t, "threads", 3) {
+            let v = match r.cells[1].as_str() {
+                "any" => "Any",
+                "instance" => "Instance",
+                other => {
+                    panic!("docs/ABI.md line {}: thread safety must be `any` or `instance`, not `{other}`", r.line)
+                }
+            };
+            if out.insert(r.cells[0].clone(), (v, r.line)).is_some() {
+                panic!("docs/ABI.md line {}: `{}` is listed twice in the threads table", r.line, r.cells[0]);
+            }
+        }
+        out
+    }
+
+    /// An exports table (`exports` or `exports-shared`): errors from the
+    /// errors table, thread safety from the threads table (every export
+    /// must have a row there).
+    fn parse_exports(rows: &[Row], errors: &[Error], threads: &BTreeMap<String, (&'static str, usize)>) -> Vec<Export> {
+        rows.iter()
+            .map(|r| {
+                let errs: Vec<String> = r.cells[4].split_whitespace().map(str::to_string).collect();
+                for e in &errs {
+                    assert!(
+                        errors.iter().any(|x| &x.name == e),
+                        "docs/ABI.md line {}: export lists unknown error `{e}`",
+                        r.line
+                    );
+                }
+                let on_error = r.cells[3].clone();
+                assert!(
+                    matches!(on_error.as_str(), "traps" | "returns" | "never"),
+                    "docs/ABI.md line {}: on_error must be traps, returns or never",
+                    r.line
+                );
+                let threads = threads.get(&r.cells[0]).map(|(v, _)| *v).unwrap_or_else(|| {
+                    panic!("docs/ABI.md line {}: export `{}` has no row in the threads table", r.line, r.cells[0])
+                });
+                Export {
+                    name: r.cells[0].clone(),
+                    params: val_types(&r.cells[1], r.line),
+                    results: val_types(&r.cells[2], r.line),
+                    on_error,
+                    errors: errs,
+                    doc: r.raw[5].clone(),
+                    threads,
+                }
+            })
+            .collect()
     }
 
     /// The ownership imports: plain value types in, a token (or nothing)
@@ -580,22 +633,32 @@ impl Abi {
         writeln!(w, "}}").unwrap();
 
         // Exports.
-        writeln!(w, "\n/// Every export of `runtime.wasm` besides its memory, in table order.").unwrap();
-        writeln!(w, "pub const EXPORTS: &[Export] = &[").unwrap();
-        for e in &self.exports {
-            writeln!(
-                w,
-                "    Export {{ name: {:?}, params: &[{}], results: &[{}], on_error: OnError::{}, errors: &[{}], doc: {:?} }},",
-                e.name,
-                e.params.iter().map(|t| format!("ValType::{t}")).collect::<Vec<_>>().join(", "),
-                e.results.iter().map(|t| format!("ValType::{t}")).collect::<Vec<_>>().join(", "),
-                camel(&e.on_error),
-                e.errors.iter().map(|x| format!("ErrorCode::{}", camel(x))).collect::<Vec<_>>().join(", "),
-                e.doc
-            )
-            .unwrap();
+        for (name, doc, list) in [
+            ("EXPORTS", "Every export of `runtime.wasm` besides its memory, in table order.", &self.exports),
+            (
+                "SHARED_EXPORTS",
+                "The exports only the shared builds add (docs/ABI.md, \"Threads\").",
+                &self.shared_exports,
+            ),
+        ] {
+            writeln!(w, "\n/// {doc}").unwrap();
+            writeln!(w, "pub const {name}: &[Export] = &[").unwrap();
+            for e in list {
+                writeln!(
+                    w,
+                    "    Export {{ name: {:?}, params: &[{}], results: &[{}], on_error: OnError::{}, errors: &[{}], doc: {:?}, threads: ThreadSafety::{} }},",
+                    e.name,
+                    e.params.iter().map(|t| format!("ValType::{t}")).collect::<Vec<_>>().join(", "),
+                    e.results.iter().map(|t| format!("ValType::{t}")).collect::<Vec<_>>().join(", "),
+                    camel(&e.on_error),
+                    e.errors.iter().map(|x| format!("ErrorCode::{}", camel(x))).collect::<Vec<_>>().join(", "),
+                    e.doc,
+                    e.threads
+                )
+                .unwrap();
+            }
+            writeln!(w, "];").unwrap();
         }
-        writeln!(w, "];").unwrap();
 
         // The instructions intrinsics stand for.
         writeln!(

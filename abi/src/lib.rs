@@ -67,6 +67,21 @@ pub struct Export {
     pub errors: &'static [ErrorCode],
     /// Its semantics, as documented.
     pub doc: &'static str,
+    /// What concurrent calls from several instances of a shared build may
+    /// expect (docs/ABI.md, "Threads").
+    pub threads: ThreadSafety,
+}
+
+/// Thread safety of an export in the shared builds (the threads table of
+/// `docs/ABI.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ThreadSafety {
+    /// Any instance may call it at any time, concurrently with any other
+    /// export in any other instance.
+    Any,
+    /// As `Any`, but it reads or writes state of the calling instance only
+    /// (its `last_error`, its release queue, whether it may block).
+    Instance,
 }
 
 /// A memory named by its role; the linker resolves roles to indices.
@@ -157,6 +172,14 @@ pub struct Build {
     pub doc: &'static str,
 }
 
+impl Build {
+    /// Whether it is a shared build (cargo feature `shared`): a shared own
+    /// memory, several instances at once (docs/ABI.md, "Threads").
+    pub fn is_shared(&self) -> bool {
+        self.cargo_features.contains(&"shared")
+    }
+}
+
 /// Looks up a build by name.
 pub fn build(name: &str) -> Option<&'static Build> {
     BUILDS.iter().find(|b| b.name == name)
@@ -167,7 +190,8 @@ pub fn intrinsic(name: &str) -> Option<&'static Intrinsic> {
     INTRINSICS.iter().find(|i| i.name == name)
 }
 
-/// Looks up an export by name.
+/// Looks up an export by name, among every build's exports and then the
+/// shared builds' extra ones ([`SHARED_EXPORTS`]).
 pub fn export(name: &str) -> Option<&'static Export> {
-    EXPORTS.iter().find(|e| e.name == name)
+    EXPORTS.iter().chain(SHARED_EXPORTS).find(|e| e.name == name)
 }

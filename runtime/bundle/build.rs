@@ -9,29 +9,50 @@
 //!    directory under the outer target dir, one per checkout (so builds
 //!    never evict each other, and the nested build never waits on the outer
 //!    build's lock; see `multimem-wasm-build`);
-//! 2. tidy each `multimem_runtime.wasm` into `OUT_DIR/runtime-<build>.wasm`:
+//! 2. lower the shared builds' build-internal `multimem:instance` imports
+//!    and check that they use no shadow stack (`lower_instance.rs`; other
+//!    builds pass through unchanged);
+//! 3. tidy each `multimem_runtime.wasm` into `OUT_DIR/runtime-<build>.wasm`:
 //!    drop the `__heap_base`/`__data_end` global exports rustc always adds
 //!    for wasm32 cdylibs (the ABI's export list is exact) and any custom
 //!    sections;
-//! 3. print the sizes and fail the build if one exceeds its size budget;
-//! 4. write `OUT_DIR/variants.rs`, which `src/lib.rs` includes: a
-//!    `RUNTIME_WASM*` constant per build, `VARIANTS`, `DEFAULT_VARIANT` and
-//!    `SIZE_BUDGET`, all from the table, so that no list of builds is kept
-//!    by hand.
+//! 4. print the sizes and fail the build if one exceeds its size budget;
+//! 5. write `OUT_DIR/variants.rs`, which `src/lib.rs` includes: a
+//!    `RUNTIME_WASM*` constant per build, `VARIANTS` (the builds one
+//!    instance runs on its own), `SHARED_VARIANTS` (the shared builds),
+//!    `DEFAULT_VARIANT` and `SIZE_BUDGET`, all from the table, so that no
+//!    list of builds is kept by hand.
+
+#[path = "lower_instance.rs"]
+mod lower_instance;
 
 use multimem_abi::{BUILDS, Build};
 use multimem_wasm_build::NestedBuild;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Link arguments shared by all builds: a 64 KiB shadow stack (the
-/// runtime recurses nowhere) instead of wasm-ld's 1 MiB, so a fresh
-/// instance starts with 2 pages instead of 17; and a declared maximum of
-/// all 4 GiB (`MAX_PAGES` in docs/ABI.md), which limits nothing but lets JS
-/// engines offer `toResizableBuffer()` on the memory.
-fn link_flags() -> String {
+/// Link arguments: a declared maximum of all 4 GiB (`MAX_PAGES` in
+/// docs/ABI.md), which limits nothing but lets JS engines offer
+/// `toResizableBuffer()` on the memory (and which a shared memory must
+/// have); and a shadow stack of 64 KiB (the runtime recurses nowhere)
+/// instead of wasm-ld's 1 MiB, so a fresh instance starts with 2 pages
+/// instead of 17.
+///
+/// Builds with the `atomics` target feature are the shared builds: wasm-ld
+/// makes the memory shared and its data segments passive, applied once by
+/// the start function behind an atomic flag (`--shared-memory`); and they
+/// get a 16-byte stack, because they must not use one at all (every
+/// instance would have the same `__stack_pointer`; `lower_instance.rs`
+/// fails the build if code uses it).
+fn link_flags(b: &Build) -> String {
     let max_memory = u64::from(multimem_abi::MAX_PAGES) * u64::from(multimem_abi::PAGE_SIZE);
-    format!("-C link-arg=-zstack-size=65536 -C link-arg=--max-memory={max_memory}")
+    let shared = b.target_features.contains(&"atomics");
+    let stack = if shared { 16 } else { 65536 };
+    let mut flags = format!("-C link-arg=-zstack-size={stack} -C link-arg=--max-memory={max_memory}");
+    if shared {
+        flags.push_str(" -C link-arg=--shared-memory");
+    }
+    flags
 }
 
 fn main() {
@@ -41,7 +62,7 @@ fn main() {
         let dir = nested.target_dir("runtime-wasm").join(b.name);
         let wasm = build(&nested, &dir, b);
         let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
-        let tidied = tidy(&bytes);
+        let tidied = tidy(&lower_instance::lower(&bytes));
         std::fs::write(nested.out_dir.join(file_name(b)), &tidied).unwrap();
         let size = tidied.len();
         println!("cargo:warning=runtime.wasm ({}): {size} bytes", b.name);
@@ -79,10 +100,24 @@ fn variants_rs() -> String {
             .unwrap();
         consts.push((b.name, ident));
     }
-    writeln!(s, "\n/// Every build by name, in the order of docs/ABI.md's builds table; the first is the default.")
-        .unwrap();
+    let shared = |name: &str| multimem_abi::build(name).is_some_and(Build::is_shared);
+    writeln!(
+        s,
+        "\n/// Every build but the shared ones by name, in the order of docs/ABI.md's builds table; the first is the default."
+    )
+    .unwrap();
     writeln!(s, "pub const VARIANTS: &[(&str, &[u8])] = &[").unwrap();
-    for (name, ident) in &consts {
+    for (name, ident) in consts.iter().filter(|(n, _)| !shared(n)) {
+        writeln!(s, "    ({name:?}, {ident}),").unwrap();
+    }
+    writeln!(s, "];").unwrap();
+    writeln!(
+        s,
+        "\n/// The shared builds by name (docs/ABI.md, \"Threads\"): instantiated once per thread over one shared memory, after linking with `--import-shared-memory`."
+    )
+    .unwrap();
+    writeln!(s, "pub const SHARED_VARIANTS: &[(&str, &[u8])] = &[").unwrap();
+    for (name, ident) in consts.iter().filter(|(n, _)| shared(n)) {
         writeln!(s, "    ({name:?}, {ident}),").unwrap();
     }
     writeln!(s, "];").unwrap();
@@ -100,7 +135,7 @@ fn variants_rs() -> String {
 
 fn build(nested: &NestedBuild, dir: &Path, b: &Build) -> PathBuf {
     let target_features: String = b.target_features.iter().map(|f| format!("-C target-feature=+{f} ")).collect();
-    let mut cmd = nested.cargo(&format!("{target_features}{}", link_flags()));
+    let mut cmd = nested.cargo(&format!("{target_features}{}", link_flags(b)));
     cmd.args(["rustc", "-p", "multimem-runtime", "--lib", "--crate-type", "cdylib"])
         .args(["--target", "wasm32-unknown-unknown"])
         .args(["--profile", "wasm-runtime", "--target-dir"])

@@ -38,9 +38,11 @@
 //! growth is by at least 1/64 of the memory, so moving the map costs at
 //! most half a byte per byte grown.
 //!
-//! Not done: returning memory to the host (wasm memories cannot shrink) and
-//! thread safety (the runtime is single-threaded; see `atomic-refcounts`
-//! for shared refcounts).
+//! Not done: returning memory to the host (wasm memories cannot shrink).
+//! Threads: the shared builds (feature `shared`) run every function of this
+//! module under the heap lock ([`crate::lock`]), taken by `buffer`; the
+//! one thing other threads read without it, the map of buffer starts,
+//! moves under the lock's sequence counter ([`relayout`]).
 //!
 //! Block layout (all words little-endian u32, `b` = block address, the data
 //! of a buffer starts at `b + 16`; see `docs/ABI.md`, "the header"):
@@ -133,8 +135,17 @@ pub struct State {
     /// The release queue of `buffer_release_batch` (docs/ABI.md,
     /// "Ownership by GC objects"): hosts write addresses here and release
     /// them with one call. Zero-initialised like the rest, so it costs
-    /// `runtime.wasm` no bytes.
+    /// `runtime.wasm` no bytes. (The shared builds give each instance a
+    /// queue of its own instead: `buffer::release_queue`.)
+    #[cfg(not(feature = "shared"))]
     pub release_queue: [u32; multimem_abi::RELEASE_BATCH as usize],
+    /// The shared builds' heap lock (`crate::lock`).
+    #[cfg(feature = "shared")]
+    pub lock: u32,
+    /// The shared builds' sequence counter of moves of the map of buffer
+    /// starts (`crate::lock::read_map`).
+    #[cfg(feature = "shared")]
+    pub map_seq: u32,
 }
 
 /// The buffer counters as running totals of what was created and what was
@@ -194,7 +205,8 @@ pub fn state_address() -> u32 {
 macro_rules! st {
     () => {
         // SAFETY: the state is only touched by this single-threaded runtime
-        // (natively: by the owning thread), never across a reentrant call.
+        // (natively: by the owning thread), never across a reentrant call;
+        // in the shared builds, only under the heap lock (`crate::lock`).
         unsafe { &mut *$crate::alloc::state() }
     };
 }
@@ -274,9 +286,14 @@ pub fn size_of_block(b: u32) -> u32 {
 
 /// End of the heap: no block lies at or above it (0 before the first
 /// allocation). The map of buffer starts begins here.
+///
+/// Read through a raw pointer, not a borrow of the state: in the shared
+/// builds `buffer::check` reads it without the heap lock (inside
+/// `lock::read_map`), while the holder may be changing it.
 #[inline(always)]
 pub fn top() -> u32 {
-    st!().top
+    // SAFETY: the state lives as long as the instance; an aligned u32 read.
+    unsafe { (&raw const (*state()).top).read() }
 }
 
 /// The slow path: TLSF, then reclaiming the quick lists, then growing the
@@ -337,6 +354,10 @@ fn relayout() {
     if new_top == old {
         return;
     }
+    // Other threads validate addresses against the map without the heap
+    // lock: they retry what they read between these two marks.
+    #[cfg(feature = "shared")]
+    crate::lock::map_move_begin();
     // SAFETY: both ranges lie inside the own memory (they may overlap).
     unsafe {
         core::ptr::copy(memory::ptr(old), memory::ptr(new_top), old_bytes as usize);
@@ -345,6 +366,8 @@ fn relayout() {
     }
     s.map_bytes = bytes;
     extend_to(new_top);
+    #[cfg(feature = "shared")]
+    crate::lock::map_move_end();
 }
 
 /// Zero-fills `len` bytes at `at`.

@@ -11,11 +11,19 @@
 //! buffer counters; block management is `alloc`'s, the map of buffer starts
 //! that makes [`check`] exact is `starts`'s, the quarantine of the `checked`
 //! build is `checked`'s.
+//!
+//! In the shared builds (feature `shared`) allocating, freeing and reading
+//! the counters take the heap lock ([`crate::lock`]), so the counters stay
+//! exact whatever the threads do; validating an address reads the map of
+//! buffer starts under its sequence counter instead, and refcounts change
+//! by compare-and-swap on the header, without the lock.
 
 use crate::Result;
 use crate::alloc::{self, st};
 use crate::memory::{load32, store32};
 use crate::starts;
+#[cfg(feature = "shared")]
+use core::sync::atomic::Ordering;
 use multimem_abi::{ErrorCode, FREED_TAG, HEADER_SIZE, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT};
 
 /// Distances below the data address of the header words (from the ABI).
@@ -37,6 +45,8 @@ pub fn new(len: u32) -> Result<u32> {
     if len > MAX_LENGTH {
         return Err(ErrorCode::BadLength);
     }
+    #[cfg(feature = "shared")]
+    let guard = crate::lock::Guard::take();
     let (b, zero_from) = alloc::alloc_zeroable(alloc::block_size(len))?;
     // The block may be a little larger than asked (a remainder too small to
     // split off stays with it); the counters report what is held.
@@ -44,7 +54,14 @@ pub fn new(len: u32) -> Result<u32> {
     let d = b + HEADER_SIZE;
     starts::set(d);
     write_header(b, d ^ LIVE_TAG, len);
+    // Zero-filling needs no lock: the block is this call's alone.
+    #[cfg(feature = "shared")]
+    {
+        count(&mut st!().counters.new, len, size);
+        drop(guard);
+    }
     zero(d, len, zero_from);
+    #[cfg(not(feature = "shared"))]
     count(&mut st!().counters.new, len, size);
     Ok(d)
 }
@@ -140,7 +157,10 @@ fn zero(d: u32, len: u32, zero_from: u32) {
 pub fn check(buffer: u32) -> Result<()> {
     // The map covers the heap, below `top` (0 before the first
     // allocation: then no address passes).
-    if buffer & 15 != 0 || buffer >= alloc::top() || !starts::is_set(buffer) {
+    let started = || buffer & 15 == 0 && buffer < alloc::top() && starts::is_set(buffer);
+    #[cfg(feature = "shared")]
+    let started = || crate::lock::read_map(started);
+    if !started() {
         return Err(ErrorCode::NotABuffer);
     }
     let tag = load32(buffer - TAG);
@@ -169,6 +189,67 @@ pub fn refcount(buffer: u32) -> Result<u32> {
 }
 
 /// Adds one reference; `REFCOUNT_OVERFLOW` at `MAX_REFCOUNT`.
+#[cfg(feature = "shared")]
+#[inline(always)]
+pub fn retain(buffer: u32) -> Result<()> {
+    check(buffer)?;
+    // A compare-and-swap rather than an add, so that concurrent retains
+    // cannot push the count past `MAX_REFCOUNT`.
+    let rc = refcount_word(buffer);
+    let mut old = rc.load(Ordering::Relaxed);
+    loop {
+        if old == 0 {
+            return Err(ErrorCode::Freed);
+        }
+        if old >= MAX_REFCOUNT {
+            return Err(ErrorCode::RefcountOverflow);
+        }
+        match rc.compare_exchange_weak(old, old + 1, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return Ok(()),
+            Err(now) => old = now,
+        }
+    }
+}
+
+/// Removes one reference and returns the remaining count; at zero the block
+/// is freed and its tag becomes `FREED_TAG`. The thread whose
+/// compare-and-swap takes the count to zero frees it; one that finds it
+/// already zero (another thread released the last reference meanwhile) gets
+/// `FREED`.
+#[cfg(feature = "shared")]
+#[inline(always)]
+pub fn release(buffer: u32) -> Result<u32> {
+    check(buffer)?;
+    let rc = refcount_word(buffer);
+    let mut old = rc.load(Ordering::Relaxed);
+    loop {
+        if old == 0 || old > MAX_REFCOUNT {
+            return Err(ErrorCode::Freed);
+        }
+        // Release: this thread's writes to the data happen before the free
+        // (and so before the block's next owner reads it).
+        match rc.compare_exchange_weak(old, old - 1, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(now) => old = now,
+        }
+    }
+    if old == 1 {
+        free(buffer);
+    }
+    Ok(old - 1)
+}
+
+/// The refcount word of a validated buffer, as an atomic.
+#[cfg(feature = "shared")]
+#[inline(always)]
+fn refcount_word(buffer: u32) -> &'static core::sync::atomic::AtomicU32 {
+    // SAFETY: `check` found a live header, 16-aligned, inside the memory;
+    // refcount words are only changed atomically in the shared builds.
+    unsafe { core::sync::atomic::AtomicU32::from_ptr(crate::memory::ptr(buffer - REFCOUNT) as *mut u32) }
+}
+
+/// Adds one reference; `REFCOUNT_OVERFLOW` at `MAX_REFCOUNT`.
+#[cfg(not(feature = "shared"))]
 #[inline(always)]
 pub fn retain(buffer: u32) -> Result<()> {
     check(buffer)?;
@@ -182,6 +263,7 @@ pub fn retain(buffer: u32) -> Result<()> {
 
 /// Removes one reference and returns the remaining count; at zero the block
 /// is freed and its tag becomes `FREED_TAG`.
+#[cfg(not(feature = "shared"))]
 #[inline(always)]
 pub fn release(buffer: u32) -> Result<u32> {
     // `check` guarantees 1..=MAX_REFCOUNT.
@@ -197,6 +279,7 @@ pub fn release(buffer: u32) -> Result<u32> {
 /// Applies `delta` (1 or -1) to the refcount read as `rc`; returns the new
 /// count. The `atomic-refcounts` build does it with `i32.atomic.rmw.add` on
 /// the own memory, as compilers targeting that build do.
+#[cfg(not(feature = "shared"))]
 #[inline(always)]
 fn add_refcount(buffer: u32, rc: u32, delta: u32) -> u32 {
     #[cfg(feature = "atomic-refcounts")]
@@ -217,9 +300,36 @@ fn add_refcount(buffer: u32, rc: u32, delta: u32) -> u32 {
 }
 
 /// The own-memory address of the release queue (`RELEASE_BATCH` slots).
+#[cfg(not(feature = "shared"))]
 #[inline(always)]
-pub fn release_queue() -> u32 {
-    alloc::state_address() + core::mem::offset_of!(alloc::State, release_queue) as u32
+pub fn release_queue() -> Result<u32> {
+    Ok(alloc::state_address() + core::mem::offset_of!(alloc::State, release_queue) as u32)
+}
+
+/// The own-memory address of this instance's release queue
+/// (`RELEASE_BATCH` slots): in the shared builds each instance has its own,
+/// since each host thread fills one and applies it from that thread. It is
+/// a heap block, not a buffer (no address in it passes `check`, and the
+/// counters do not count it), taken on the instance's first use and never
+/// freed: an instance ends with its thread, so a program that starts and
+/// ends workers again and again leaves one such block (1 KiB and a header)
+/// per worker. `OUT_OF_MEMORY` if it cannot be taken.
+#[cfg(feature = "shared")]
+pub fn release_queue() -> Result<u32> {
+    let q = crate::instance::queue();
+    if q != 0 {
+        return Ok(q);
+    }
+    let bytes = 4 * multimem_abi::RELEASE_BATCH;
+    let b = {
+        let _guard = crate::lock::Guard::take();
+        alloc::alloc(alloc::block_size(bytes))?
+    };
+    let q = b + HEADER_SIZE;
+    // SAFETY: the block holds `bytes` bytes after its header.
+    unsafe { core::ptr::write_bytes(crate::memory::ptr(q), 0, bytes as usize) };
+    crate::instance::set_queue(q);
+    Ok(q)
 }
 
 /// `buffer_release_batch(count)`: releases the first `count` addresses of
@@ -232,10 +342,10 @@ pub fn release_queue() -> u32 {
 pub fn release_batch(count: u32, release_one: impl Fn(u32)) -> Result<u32> {
     // Through addresses, not a borrow of the state: `release_one` changes
     // the state too.
-    let q = release_queue();
     if count > multimem_abi::RELEASE_BATCH {
         return Err(ErrorCode::Range);
     }
+    let q = release_queue()?;
     let mut at = q;
     while at != q + 4 * count {
         release_one(load32(at));
@@ -249,6 +359,8 @@ pub fn release_batch(count: u32, release_one: impl Fn(u32)) -> Result<u32> {
 #[inline(always)]
 fn free(buffer: u32) {
     let b = buffer - HEADER_SIZE;
+    #[cfg(feature = "shared")]
+    let _guard = crate::lock::Guard::take();
     count(&mut st!().counters.freed, load32(buffer - LENGTH), alloc::size_of_block(b));
     #[cfg(feature = "checked")]
     {
@@ -277,6 +389,14 @@ pub struct Stats {
 /// shadow-stack slot, writing the own memory on a read-only query.
 #[inline(always)]
 pub fn stats() -> Stats {
+    // One snapshot of both sides, so a reader never sees a buffer counted
+    // as freed but not as created.
+    #[cfg(feature = "shared")]
+    let c = {
+        let _guard = crate::lock::Guard::take();
+        st!().counters
+    };
+    #[cfg(not(feature = "shared"))]
     let c = st!().counters;
     Stats {
         live_buffers: c.new[0].wrapping_sub(c.freed[0]),

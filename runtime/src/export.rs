@@ -9,6 +9,7 @@
 //! instance usable. A test checks the generated wasm for this.
 
 use crate::Result;
+#[cfg(not(feature = "shared"))]
 use crate::alloc::st;
 use multimem_abi::ErrorCode;
 
@@ -17,7 +18,14 @@ use multimem_abi::ErrorCode;
 #[cold]
 #[inline(never)]
 pub fn trap(code: ErrorCode) -> ! {
-    st!().last_error = code.code();
+    // Per instance in the shared builds: another thread's trap must not
+    // overwrite the code this one's host is about to read.
+    #[cfg(feature = "shared")]
+    crate::instance::set_last_error(code.code());
+    #[cfg(not(feature = "shared"))]
+    {
+        st!().last_error = code.code();
+    }
     #[cfg(target_arch = "wasm32")]
     core::arch::wasm32::unreachable();
     #[cfg(not(target_arch = "wasm32"))]
@@ -36,6 +44,9 @@ pub fn trap_on_error<T>(r: Result<T>) -> T {
 
 /// Code recorded by the most recent trap (0 if none).
 pub fn last_error() -> u32 {
+    #[cfg(feature = "shared")]
+    return crate::instance::last_error();
+    #[cfg(not(feature = "shared"))]
     st!().last_error
 }
 
@@ -125,5 +136,12 @@ mod wasm {
     #[unsafe(no_mangle)]
     extern "C" fn stats_pages() -> u32 {
         memory::pages()
+    }
+
+    /// The shared builds' one extra export (docs/ABI.md, "Threads").
+    #[cfg(feature = "shared")]
+    #[unsafe(no_mangle)]
+    extern "C" fn instance_may_wait(may: u32) {
+        crate::instance::set_may_wait(may != 0)
     }
 }

@@ -12,6 +12,8 @@
 //! - [`starts`]: the map of buffer starts, which makes `NOT_A_BUFFER` exact;
 //! - [`buffer`]: buffers, their header, refcounts and counters;
 //! - `checked` (feature `checked`): a quarantine of freed blocks;
+//! - `instance`, `lock` (feature `shared`): per-instance state, the heap
+//!   lock and the map's sequence counter of the shared builds;
 //! - [`intrinsics`], [`external`]: copies to and from the external memory;
 //! - [`typed`]: typed lists, ByteData and the bulk kernels;
 //! - [`export`]: the wasm exports and the trap protocol.
@@ -20,8 +22,8 @@
 //! the own memory is a per-thread simulated region, see [`memory`].
 //!
 //! Features: `exports` (default; the `#[no_mangle]` wasm exports), `simd`
-//! (simd128 kernels), `checked`, `atomic-refcounts` (see "Builds of the
-//! runtime" in `docs/ABI.md`).
+//! (simd128 kernels), `checked`, `atomic-refcounts`, `shared` (see "Builds
+//! of the runtime" and "Threads" in `docs/ABI.md`).
 #![no_std]
 
 pub mod alloc;
@@ -30,7 +32,11 @@ pub mod buffer;
 pub mod checked;
 pub mod export;
 pub mod external;
+#[cfg(feature = "shared")]
+pub mod instance;
 pub mod intrinsics;
+#[cfg(feature = "shared")]
+pub mod lock;
 pub mod memory;
 pub mod starts;
 pub mod typed;

@@ -188,15 +188,32 @@ unsafe fn chunks(op: Op, lane: Kind, out: *mut u8, a: *const u8, b: *const u8, l
 /// Whole chunks run in place; the final partial chunk goes through a
 /// 16-byte scratch copy and the same chunk loop, so the tail needs no
 /// separate lane code and computes exactly what a whole chunk would.
+/// Except in the shared builds: the scratch would live on the shadow stack,
+/// which all their instances share (docs/ABI.md, "Threads"), so there the
+/// tail runs lane by lane through [`lane_op`], which computes the same.
 ///
 /// # Safety
 /// `a..a + len` and `b..b + len` readable, `out..out + len` writable.
 pub unsafe fn binary(op: Op, lane: Kind, out: *mut u8, a: *const u8, b: *const u8, len: usize) {
     let full = len & !(CHUNK - 1);
+    #[cfg(not(feature = "shared"))]
     let rest = len - full;
     // SAFETY: the caller's contract; the scratch arrays hold 16 >= rest bytes.
     unsafe {
         chunks(op, lane, out, a, b, full);
+        #[cfg(feature = "shared")]
+        {
+            use super::convert::{lane_size, read, write};
+            let width = lane_size(lane) as usize;
+            let mut j = full;
+            while j < len {
+                let x = read(a.add(j), width as u32, true);
+                let y = read(b.add(j), width as u32, true);
+                write(out.add(j), width as u32, true, lane_op(op, lane, x, y));
+                j += width;
+            }
+        }
+        #[cfg(not(feature = "shared"))]
         if rest != 0 {
             let mut x = [0u8; CHUNK];
             let mut y = [0u8; CHUNK];

@@ -35,7 +35,8 @@ fn usage(err: &str) -> ExitCode {
     if !err.is_empty() {
         eprintln!("error: {err}");
     }
-    let names: Vec<_> = multimem_runtime_wasm::VARIANTS.iter().map(|(n, _)| *n).collect();
+    let names: Vec<_> =
+        multimem_runtime_wasm::VARIANTS.iter().chain(multimem_runtime_wasm::SHARED_VARIANTS).map(|(n, _)| *n).collect();
     eprintln!("usage: multimem-runtime-wasm [--variant {}] OUT.wasm", names.join("|"));
     if err.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) }
 }
