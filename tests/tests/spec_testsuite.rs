@@ -28,37 +28,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use multimem_tests::spec_suite;
 use multimem_tests::wast_link::{self, Failure};
 
-/// Where the suite is, or `None` after recording that it did not run
-/// (listed at the end of `./test.sh`). Panics when `CI=true` and the suite
-/// is missing.
+/// Where the suite is, or `None` after recording that it did not run.
 fn suite_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("MULTIMEM_TESTSUITE") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testsuite"),
-    };
-    if dir.join("multi-memory").is_dir() && dir.join("gc").is_dir() {
-        return Some(dir);
-    }
-    multimem_test_harness::skip::not_run(
-        "spec testsuite (tests/tests/spec_testsuite.rs)",
-        &format!("not found at {} (set MULTIMEM_TESTSUITE to a directory with multi-memory/ and gc/)", dir.display()),
-    );
-    None
+    spec_suite::dir("spec testsuite (tests/tests/spec_testsuite.rs)")
 }
 
 /// The `.wast` files of `suite/sub`, sorted.
 fn wast_files(suite: &Path, sub: &str) -> Vec<PathBuf> {
-    let dir = suite.join(sub);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wast"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .wast files in {}", dir.display());
-    files
+    spec_suite::wast_files(suite, sub)
 }
 
 /// How a pass turns one spec module into what the script instantiates.
