@@ -16,6 +16,8 @@ echo "== the library crates package for crates.io (cargo package, verified)"
 cargo package -q --allow-dirty -p multimem-abi -p multimem-runtime -p multimem-linker -p multimem-host
 echo "== cargo test --workspace"
 cargo test --workspace
+echo "== the linker's differential fuzzer: a fixed slice of 1000 seeds (fuzz/README.md)"
+cargo run -q -p multimem-fuzz --bin fuzz-link -- --seeds 0..1000 --jobs 2
 echo "== runtime natively in its checked + atomic-refcounts build"
 cargo test -p multimem-runtime --features checked,atomic-refcounts
 echo "== JS glue: node:test on Node 24 and Node 26, tsc (scripts/test-js.sh)"
