@@ -90,6 +90,10 @@ impl Options {
     /// to the external one). SIMD and bulk memory are wasmtime's defaults and
     /// stay on (the default runtime build uses `simd128`).
     ///
+    /// Threads and shared memories are on too, for the runtime's shared
+    /// builds ([`SharedHeap`](crate::SharedHeap), `docs/ABI.md` "Threads");
+    /// they change nothing for the other builds.
+    ///
     /// Start from this and add your own settings; turning any of the three
     /// off makes linked modules fail to compile.
     pub fn engine_config() -> wasmtime::Config {
@@ -97,6 +101,8 @@ impl Options {
         config.wasm_gc(true);
         config.wasm_function_references(true);
         config.wasm_multi_memory(true);
+        config.wasm_threads(true);
+        config.shared_memory(true);
         config
     }
 

@@ -91,14 +91,16 @@ fn wire_library<T: 'static>(
 }
 
 /// The `multimem:gc` imports, if the app has any: defined over the handle
-/// state the runtime will share, with the releaser set once it is resolved.
-fn wire_ownership<T: 'static>(linker: &mut wasmtime::Linker<T>, app: &App) -> Result<(Shared, ReleaserCell)> {
+/// state the runtime will share, with the releaser set once it is resolved;
+/// and whether it has any.
+fn wire_ownership<T: 'static>(linker: &mut wasmtime::Linker<T>, app: &App) -> Result<(Shared, ReleaserCell, bool)> {
     let shared = Shared::default();
     let cell = ReleaserCell::default();
-    if ownership::imports_ownership(app.module()) {
+    let imported = ownership::imports_ownership(app.module());
+    if imported {
         ownership::define(linker, shared.clone(), cell.clone())?;
     }
-    Ok((shared, cell))
+    Ok((shared, cell, imported))
 }
 
 /// The last phase: the runtime, on the shared state of the tokens.
@@ -106,11 +108,14 @@ fn resolve_runtime(
     store: impl AsContextMut,
     instance: &Instance,
     options: &Options,
-    (shared, cell): (Shared, ReleaserCell),
+    (shared, cell, ownership): (Shared, ReleaserCell, bool),
 ) -> Result<Runtime> {
-    let runtime = Runtime::with_shared(store, instance, options, shared)?;
+    // `buffer_release_batch` is needed only for the ownership imports.
+    let runtime = Runtime::with_shared(store, instance, options, shared, ownership)?;
     // Only this instantiation sets it.
-    let _ = cell.set(runtime.releaser().clone());
+    if let Some(r) = runtime.releaser() {
+        let _ = cell.set(r.clone());
+    }
     Ok(runtime)
 }
 

@@ -195,8 +195,10 @@ mod error;
 mod instantiate;
 pub mod intrinsics;
 pub mod lowered;
+mod memory;
 mod ownership;
 mod runtime;
+mod threads;
 mod trap;
 
 pub use app::App;
@@ -205,8 +207,10 @@ pub use config::Options;
 pub use element::Element;
 pub use error::{Error, ErrorChain, RuntimeError, Stale, StaleHandle, error_code};
 pub use instantiate::{Instantiated, instantiate, instantiate_unlinked, instantiate_wasm};
+pub use memory::RuntimeMemory;
 pub use multimem_abi::{ErrorCode, Kind};
 pub use runtime::{Runtime, Stats};
+pub use threads::SharedHeap;
 
 /// Results of this crate, with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -24,11 +24,12 @@
 use std::sync::{Arc, OnceLock};
 
 use multimem_abi::{ErrorCode, GC_MODULE, RELEASE_BATCH};
-use wasmtime::{AsContextMut, Caller, ExternRef, Memory, Rooted, TypedFunc};
+use wasmtime::{AsContextMut, Caller, ExternRef, Rooted, TypedFunc};
 
 use crate::Result;
 use crate::buffer::Shared;
 use crate::error::{Error, RuntimeError};
+use crate::memory::RuntimeMemory;
 
 /// The host data of a token: one reference to `address`, released (queued)
 /// when wasmtime drops it.
@@ -50,7 +51,7 @@ impl Drop for Token {
 pub(crate) struct Releaser {
     pub(crate) batch: TypedFunc<i32, i32>,
     pub(crate) last_error: TypedFunc<(), i32>,
-    pub(crate) memory: Memory,
+    pub(crate) memory: RuntimeMemory,
     pub(crate) queue: u32,
 }
 
@@ -101,10 +102,11 @@ pub(crate) fn apply_batches(mut store: impl AsContextMut, r: &Releaser, shared: 
     let mut rest: &[u32] = &pending;
     while !rest.is_empty() {
         let chunk = &rest[..rest.len().min(RELEASE_BATCH as usize)];
-        let data = r.memory.data_mut(&mut store);
-        let at = r.queue as usize;
+        let at = r.queue;
         for (i, a) in chunk.iter().enumerate() {
-            data[at + 4 * i..at + 4 * i + 4].copy_from_slice(&a.to_le_bytes());
+            r.memory
+                .set_word(&mut store, at + 4 * i as u32, *a)
+                .ok_or_else(|| Error::msg(format!("the release queue at {at:#x} lies outside the runtime memory")))?;
         }
         match r.batch.call(&mut store, chunk.len() as i32) {
             Ok(_) => {
@@ -113,8 +115,7 @@ pub(crate) fn apply_batches(mut store: impl AsContextMut, r: &Releaser, shared: 
             }
             Err(e) => {
                 // The released slots are 0; the first non-zero is the refused one.
-                let data = r.memory.data(&store);
-                let word = |i: usize| u32::from_le_bytes(data[at + 4 * i..at + 4 * i + 4].try_into().unwrap());
+                let word = |i: usize| r.memory.word(&store, at + 4 * i as u32).unwrap_or(0);
                 let failed = (0..chunk.len()).find(|&i| word(i) != 0).unwrap_or(chunk.len() - 1);
                 shared.tokens_released(failed as u64);
                 let address = chunk[failed];

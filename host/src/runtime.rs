@@ -11,12 +11,14 @@
 use crate::buffer::{Buffer, Shared, TokenStats, TypedList};
 use crate::element::{Element, lane_size};
 use crate::error::{Error, RuntimeError, Stale, StaleHandle};
+use crate::memory::RuntimeMemory;
 use crate::ownership::{self, Releaser};
 use crate::trap::{self, TrapSite};
 use crate::{Options, Result};
 use multimem_abi::{ErrorCode, FREED_TAG, Kind, LIVE_TAG, MAX_LENGTH, MAX_REFCOUNT};
 use wasmtime::{
-    AsContextMut, ExternRef, Instance, Memory, OwnedRooted, RootScope, StoreContext, TypedFunc, WasmParams, WasmResults,
+    AsContext, AsContextMut, ExternRef, Instance, Memory, OwnedRooted, RootScope, StoreContext, TypedFunc, WasmParams,
+    WasmResults,
 };
 
 /// Counters exported by the runtime (`stats_*` in `docs/ABI.md`).
@@ -51,7 +53,7 @@ struct HeldBuffer(Buffer);
 /// with every handle made through it.
 #[derive(Clone)]
 pub struct Runtime {
-    memory: Memory,
+    memory: RuntimeMemory,
     shared: Shared,
     trap_site: TrapSite,
     last_error: TypedFunc<(), i32>,
@@ -62,7 +64,9 @@ pub struct Runtime {
     buffer_check: TypedFunc<i32, i32>,
     view_check: TypedFunc<(i32, i32, i32, i32), i32>,
     stats: [TypedFunc<(), i32>; 4],
-    releaser: Releaser,
+    /// `buffer_release_batch` and the queue: only for apps that import
+    /// `multimem:gc` (a link may drop the export otherwise).
+    releaser: Option<Releaser>,
 }
 
 fn typed<P: WasmParams, R: WasmResults>(
@@ -82,6 +86,14 @@ fn word(data: &[u8], at: u32) -> Option<u32> {
     Some(u32::from_le_bytes(data.get(at as usize..at as usize + 4)?.try_into().ok()?))
 }
 
+/// The error of a slice method on a shared runtime memory.
+fn no_slices(what: &str) -> Error {
+    Error::msg(format!(
+        "{what}: the runtime memory is shared with other threads, so no slice is made over it; copy with \
+         Runtime::read_bytes / Runtime::write_bytes"
+    ))
+}
+
 fn stale(address: u32, found: Stale) -> Error {
     Error::caused(StaleHandle { address, found }, format!("using buffer {address:#x}"))
 }
@@ -89,32 +101,48 @@ fn stale(address: u32, found: Stale) -> Error {
 impl Runtime {
     /// Resolves the runtime's exports in `instance` (names from
     /// `multimem_abi`, with [`Options::runtime_export_prefix`]) and, unless
-    /// turned off, checks `abi_version`.
+    /// turned off, checks `abi_version`. `buffer_release_batch` is not
+    /// needed here: only [`instantiate`](crate::instantiate) of an app that
+    /// imports `multimem:gc` requires it.
     pub fn new(store: impl AsContextMut, instance: &Instance, options: &Options) -> Result<Runtime> {
-        Self::with_shared(store, instance, options, Shared::default())
+        Self::with_shared(store, instance, options, Shared::default(), false)
     }
 
     /// [`Runtime::new`] with the handle state that `multimem:gc` tokens,
-    /// made before the runtime was resolved, already queue on.
+    /// made before the runtime was resolved, already queue on; with
+    /// `ownership` (the app imports `multimem:gc`), `buffer_release_batch`
+    /// is required and its queue located.
     pub(crate) fn with_shared(
         mut store: impl AsContextMut,
         instance: &Instance,
         options: &Options,
         shared: Shared,
+        ownership: bool,
     ) -> Result<Runtime> {
         let s = &mut store;
         let memory_name = options.runtime_export(multimem_abi::MEMORY_EXPORT);
-        let memory = instance
-            .get_memory(s.as_context_mut(), &memory_name)
+        let memory = RuntimeMemory::find(s.as_context_mut(), instance, &memory_name)
             .ok_or_else(|| Error::msg(format!("the instance has no runtime memory export `{memory_name}`")))?;
-        let batch: TypedFunc<i32, i32> = typed(s, instance, options, "buffer_release_batch")?;
         let last_error: TypedFunc<(), i32> = typed(s, instance, options, "last_error")?;
-        // `buffer_release_batch(0)` releases nothing and returns the queue's address.
-        let queue =
-            batch.call(s.as_context_mut(), 0).map_err(|e| Error::from(e).context("locating the release queue"))?;
+        let releaser = if ownership {
+            let batch: TypedFunc<i32, i32> = typed(s, instance, options, "buffer_release_batch").map_err(|e| {
+                e.context(format!(
+                    "the app imports `{}`, whose releases need the runtime's `buffer_release_batch` (keep it \
+                     exported: --export multimem.buffer_release_batch)",
+                    multimem_abi::GC_MODULE
+                ))
+            })?;
+            // `buffer_release_batch(0)` releases nothing and returns the
+            // queue's address (in the shared builds, this instance's own).
+            let queue =
+                batch.call(s.as_context_mut(), 0).map_err(|e| Error::from(e).context("locating the release queue"))?;
+            Some(Releaser { batch, last_error: last_error.clone(), memory: memory.clone(), queue: queue as u32 })
+        } else {
+            None
+        };
         let runtime = Runtime {
             memory,
-            releaser: Releaser { batch, last_error: last_error.clone(), memory, queue: queue as u32 },
+            releaser,
             shared,
             trap_site: TrapSite::default(),
             last_error,
@@ -144,9 +172,19 @@ impl Runtime {
         Ok(runtime)
     }
 
-    /// The runtime memory (the `own` role).
-    pub fn memory(&self) -> Memory {
-        self.memory
+    /// The runtime memory (the `own` role); `None` in the shared builds,
+    /// whose memory is a [`SharedMemory`](wasmtime::SharedMemory) (see
+    /// [`Runtime::runtime_memory`]).
+    pub fn memory(&self) -> Option<Memory> {
+        match &self.memory {
+            RuntimeMemory::Unshared(m) => Some(*m),
+            RuntimeMemory::Shared(_) => None,
+        }
+    }
+
+    /// The runtime memory, shared or not.
+    pub fn runtime_memory(&self) -> &RuntimeMemory {
+        &self.memory
     }
 
     /// Calls a runtime export; a trap is the runtime's error (see
@@ -225,7 +263,10 @@ impl Runtime {
     /// applying the others, the first such handle is reported as this
     /// call's error.
     pub fn drain(&self, mut store: impl AsContextMut) -> Result<usize> {
-        let tokens = ownership::apply_batches(&mut store, &self.releaser, &self.shared)?;
+        let tokens = match &self.releaser {
+            Some(r) => ownership::apply_batches(&mut store, r, &self.shared)?,
+            None => 0,
+        };
         let pending = self.shared.take();
         let mut first_stale = None;
         let mut applied = 0;
@@ -254,8 +295,8 @@ impl Runtime {
         self.shared.token_stats()
     }
 
-    pub(crate) fn releaser(&self) -> &Releaser {
-        &self.releaser
+    pub(crate) fn releaser(&self) -> Option<&Releaser> {
+        self.releaser.as_ref()
     }
 
     /// Number of releases queued and not yet applied (dropped handles and
@@ -303,16 +344,16 @@ impl Runtime {
         if let Some(code) = ErrorCode::from_code(code as u32).filter(|c| *c != ErrorCode::Ok) {
             return Err(stale(address, Stale::Code(code)));
         }
-        self.check_header(self.memory.data(&store), address, length)
+        self.check_header(|at| self.memory.word(&store, at), address, length)
     }
 
     /// The checks of [`Runtime::check_handle`] that need no call into wasm,
     /// from the header alone (the slice methods, which only borrow the
     /// store, use them): a live tag and refcount, the handle's length,
     /// enough references.
-    fn check_header(&self, data: &[u8], address: u32, length: u32) -> Result<()> {
+    fn check_header(&self, word: impl Fn(u32) -> Option<u32>, address: u32, length: u32) -> Result<()> {
         use ErrorCode::{Freed, NotABuffer};
-        let at = |k: u32| word(data, address.wrapping_sub(k));
+        let at = |k: u32| word(address.wrapping_sub(k));
         let (Some(tag), Some(len), Some(rc)) = (at(12), at(8), at(4)) else {
             return Err(stale(address, Stale::Code(NotABuffer)));
         };
@@ -346,7 +387,9 @@ impl Runtime {
         let what = || format!("adopting buffer {address:#x} handed to the host");
         let check = self.call(&mut store, &self.buffer_check, "buffer_check", address as i32)?;
         check_result(check, "buffer_check", what)?;
-        let length = word(self.memory.data(&store), address.wrapping_sub(8))
+        let length = self
+            .memory
+            .word(&store, address.wrapping_sub(8))
             .ok_or_else(|| Error::msg("buffer header outside the runtime memory").context(what()))?;
         Ok(self.handle(address, length))
     }
@@ -459,8 +502,9 @@ impl Runtime {
     /// enough references; see [`Runtime::check_handle`]).
     pub fn bytes<'a, T: 'static>(&self, store: impl Into<StoreContext<'a, T>>, buffer: &Buffer) -> Result<&'a [u8]> {
         self.check_mine(buffer)?;
-        let data = self.memory.data(store);
-        self.check_header(data, buffer.address, buffer.length_in_bytes)?;
+        let RuntimeMemory::Unshared(m) = &self.memory else { return Err(no_slices("bytes")) };
+        let data = m.data(store);
+        self.check_header(|at| word(data, at), buffer.address, buffer.length_in_bytes)?;
         Ok(&data[self.range(data.len(), buffer, buffer.address as usize, buffer.length_in_bytes as usize)?])
     }
 
@@ -471,10 +515,55 @@ impl Runtime {
         buffer: &Buffer,
     ) -> Result<&'a mut [u8]> {
         self.check_mine(buffer)?;
-        let data = self.memory.data_mut(store);
-        self.check_header(data, buffer.address, buffer.length_in_bytes)?;
+        let RuntimeMemory::Unshared(m) = &self.memory else { return Err(no_slices("bytes_mut")) };
+        let data = m.data_mut(store);
+        self.check_header(|at| word(data, at), buffer.address, buffer.length_in_bytes)?;
         let r = self.range(data.len(), buffer, buffer.address as usize, buffer.length_in_bytes as usize)?;
         Ok(&mut data[r])
+    }
+
+    /// Copies `dst.len()` bytes of `buffer` from `offset` on into `dst`,
+    /// after the header checks of [`Runtime::bytes`]. Works on every build,
+    /// and is the way to read a shared runtime memory (no slice is made over
+    /// it; a thread writing the same bytes at the same time races).
+    pub fn read_bytes(&self, store: impl AsContext, buffer: &Buffer, offset: u32, dst: &mut [u8]) -> Result<()> {
+        let at = self.copy_range(&store, buffer, offset, dst.len())?;
+        self.memory.read(&store, at, dst).ok_or_else(|| self.outside(buffer))
+    }
+
+    /// Copies `src` into `buffer` at `offset`; see [`Runtime::read_bytes`].
+    pub fn write_bytes(&self, mut store: impl AsContextMut, buffer: &Buffer, offset: u32, src: &[u8]) -> Result<()> {
+        let at = self.copy_range(&store, buffer, offset, src.len())?;
+        self.memory.write(&mut store, at, src).ok_or_else(|| self.outside(buffer))
+    }
+
+    /// The memory address of `len` bytes at `offset` of `buffer`, after the
+    /// header checks; `RANGE` past its end.
+    fn copy_range(&self, store: &impl AsContext, buffer: &Buffer, offset: u32, len: usize) -> Result<usize> {
+        self.check_mine(buffer)?;
+        self.check_header(|at| self.memory.word(store, at), buffer.address, buffer.length_in_bytes)?;
+        if offset as u64 + len as u64 > buffer.length_in_bytes as u64 {
+            return Err(Error::caused(
+                RuntimeError::new(ErrorCode::Range, "read_bytes/write_bytes"),
+                format!("{len} bytes at offset {offset} of a buffer of {} bytes", buffer.length_in_bytes),
+            ));
+        }
+        Ok(buffer.address as usize + offset as usize)
+    }
+
+    fn outside(&self, buffer: &Buffer) -> Error {
+        Error::msg(format!("buffer {:#x} lies outside the runtime memory", buffer.address))
+    }
+
+    /// `instance_may_wait(1)` (shared builds only, `docs/ABI.md`
+    /// "Threads"): lets this instance block in `memory.atomic.wait32` when
+    /// the heap lock is contended, instead of spinning. Host threads may
+    /// always block; [`SharedHeap`](crate::SharedHeap) calls it for every
+    /// instance it makes. An error for a build without the export.
+    pub fn set_may_wait(&self, mut store: impl AsContextMut, instance: &Instance, options: &Options) -> Result<()> {
+        let f: TypedFunc<i32, ()> = typed(&mut store, instance, options, "instance_may_wait")
+            .map_err(|e| e.context("only the shared builds of the runtime export `instance_may_wait`"))?;
+        f.call(store.as_context_mut(), 1).map_err(|e| Error::from(e).context("calling `instance_may_wait`"))
     }
 
     fn list_range<E: Element>(&self, list: &TypedList) -> Result<(usize, usize)> {
@@ -502,8 +591,9 @@ impl Runtime {
         list: &TypedList,
     ) -> Result<&'a [E]> {
         let (start, lanes) = self.list_range::<E>(list)?;
-        let data = self.memory.data(store);
-        self.check_header(data, list.buffer.address, list.buffer.length_in_bytes)?;
+        let RuntimeMemory::Unshared(m) = &self.memory else { return Err(no_slices("elements")) };
+        let data = m.data(store);
+        self.check_header(|at| word(data, at), list.buffer.address, list.buffer.length_in_bytes)?;
         let bytes = &data[self.range(data.len(), &list.buffer, start, lanes * std::mem::size_of::<E>())?];
         // SAFETY: `E` is a plain scalar of this size (Element's contract);
         // align_to only yields the middle part when it is aligned.
@@ -521,8 +611,9 @@ impl Runtime {
         list: &TypedList,
     ) -> Result<&'a mut [E]> {
         let (start, lanes) = self.list_range::<E>(list)?;
-        let data = self.memory.data_mut(store);
-        self.check_header(data, list.buffer.address, list.buffer.length_in_bytes)?;
+        let RuntimeMemory::Unshared(m) = &self.memory else { return Err(no_slices("elements_mut")) };
+        let data = m.data_mut(store);
+        self.check_header(|at| word(&*data, at), list.buffer.address, list.buffer.length_in_bytes)?;
         let r = self.range(data.len(), &list.buffer, start, lanes * std::mem::size_of::<E>())?;
         // SAFETY: as in `elements`.
         let (pre, mid, _) = unsafe { data[r].align_to_mut::<E>() };

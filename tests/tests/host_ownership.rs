@@ -194,7 +194,7 @@ fn buffer_release_batch_follows_the_abi() {
     let queue = batch.call(&mut store, 0).unwrap() as usize;
     let rt = inst.runtime.clone();
     let bufs: Vec<u32> = (0..3).map(|_| rt.buffer_new(&mut store, 8).unwrap().into_raw()).collect();
-    let memory = rt.memory();
+    let memory = rt.memory().expect("an unshared runtime memory");
     let write = |store: &mut Store<()>, words: &[u32]| {
         for (i, w) in words.iter().enumerate() {
             memory.data_mut(&mut *store)[queue + 4 * i..queue + 4 * i + 4].copy_from_slice(&w.to_le_bytes());

@@ -217,7 +217,7 @@ fn the_librarys_memory_is_the_same_memory_in_both_builds() {
         let raw = inst.app.get_typed_func::<u32, u32>(&mut *store, "buffer_release").unwrap();
         let leaked_addr = {
             // The leaked buffer is the only live one: find it by its header.
-            let data = rt.memory().data(&*store);
+            let data = rt.memory().expect("an unshared runtime memory").data(&*store);
             (16..data.len() as u32 - 16)
                 .step_by(16)
                 .find(|a| {
