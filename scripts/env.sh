@@ -100,7 +100,10 @@ setup_wasm_bindgen() {
   dir="$MULTIMEM_CACHE/wasm-bindgen-$version"
   if [ ! -x "$dir/bin/wasm-bindgen" ]; then
     echo "== cargo install wasm-bindgen-cli $version -> $dir"
-    cargo install -q wasm-bindgen-cli --version "$version" --locked --root "$dir" \
+    # --debug: an unoptimised build compiles in a fraction of the time of a
+    # release one (a cold CI run pays it), and it only rewrites the codec's
+    # few hundred KiB once per build.
+    cargo install -q --debug wasm-bindgen-cli --version "$version" --locked --root "$dir" \
       --target-dir "$MULTIMEM_CACHE/wasm-bindgen-build"
   fi
   export MULTIMEM_WASM_BINDGEN="$dir/bin/wasm-bindgen"
