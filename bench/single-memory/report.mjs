@@ -12,6 +12,13 @@ const size = (n) => (n >= 1 << 20 ? `${n >> 20} MiB` : n >= 1024 ? `${n >> 10} K
 let md = `Medians of ${rounds} rounds (each round runs every row on every variant in turn, after one warm-up round), \`bench/single-memory/run.sh ${rounds}\`.\n`;
 for (const path of results) {
   const r = JSON.parse(readFileSync(path, "utf8"));
+  if (r.rows === undefined) {
+    // e2e.mjs: one pipeline of the image example per build.
+    const m = r.medianMs;
+    md += `\n**The image example end to end, ${r.engine}** (\`e2e.mjs\`: copy the file in, runtime kernels, imagelib's blur through two cross-memory copies, copy out; both builds computed the same image):\n\n`;
+    md += `| multi-memory (ms) | single-memory (ms) | single ÷ multi (time) |\n|---|---|---|\n| ${f(m["multi-memory"])} | ${f(m["single-memory"])} | ${f(m["single-memory"] / m["multi-memory"])} |\n`;
+    continue;
+  }
   const multi = r.rows[0].value.multi !== undefined;
   const base = multi ? "multi" : "plain";
   const baseName = multi ? "multi-memory build" : "plain one-memory module";
