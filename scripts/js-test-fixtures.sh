@@ -8,7 +8,9 @@
 #      also as a single-memory build (`--single-memory`, NAME.single.wasm);
 #   3. lowered-ops (js-glue/test/lowered-ops.js: one function per row of the ABI's
 #      lowered table) written, compiled and linked both ways, and the multi-memory
-#      build's outcomes on Node recorded for jsc (lowered-ops.expected.json).
+#      build's outcomes on Node recorded for jsc (lowered-ops.expected.json);
+#   4. the example compiler's programs, their output in wasmtime, and their apps linked
+#      both ways (compiler/).
 source "$(dirname "$0")/env.sh"
 setup_rust
 setup_node
@@ -37,3 +39,24 @@ cargo run -q --bin multimem-link -- app="$out/lowered-ops.wasm" -o "$out/lowered
 cargo run -q --bin multimem-link -- app="$out/lowered-ops.wasm" --single-memory --native-memory app.memory \
   -o "$out/lowered-ops.single.wasm"
 "$MULTIMEM_NODE24" js-glue/test/lowered-ops-record.mjs expect "$out" "$out/lowered-ops.expected.json"
+
+# The example compiler's programs (examples/compiler/programs, not the bench_*
+# ones): each compiled to an app module and run once in wasmtime by
+# multimem-compile, whose printed lines are what Node and jsc must print too
+# (NAME.expected); the app linked with runtime.wasm both ways; the external
+# library extlib built for wasm32. js-glue/test/compiler-programs.test.js uses them.
+comp="$out/compiler"
+rm -rf "$comp" && mkdir -p "$comp"
+cargo build -q -p multimem-compiler --bin multimem-compile
+cargo build -q -p multimem-extlib --lib --target wasm32-unknown-unknown --release
+cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/multimem_extlib.wasm" "$comp/extlib.wasm"
+for program in examples/compiler/programs/*.mm; do
+  name="$(basename "$program" .mm)"
+  case "$name" in bench_*) continue ;; esac
+  "$CARGO_TARGET_DIR/debug/multimem-compile" --emit-wasm "$comp/$name.wasm" "$program" >"$comp/$name.out"
+  grep -v '^-- ' "$comp/$name.out" >"$comp/$name.expected" || true
+  cargo run -q --bin multimem-link -- app="$comp/$name.wasm" multimem="$out/runtime.wasm" -o "$comp/$name.linked.wasm"
+  cargo run -q --bin multimem-link -- app="$comp/$name.wasm" multimem="$out/runtime.wasm" --single-memory \
+    -o "$comp/$name.linked.single.wasm"
+  echo "$name" >>"$comp/programs.txt"
+done

@@ -10,7 +10,7 @@
 import type { ERRORS as ABI_ERRORS, ExportName, IntrinsicName, KINDS as ABI_KINDS } from "./abi.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
-export { LoweredError, isSingleMemoryBuild, prepareLowered, presentExports } from "./lowered.js";
+export { LoweredError, isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
 export type { Lowered, MemoryOf } from "./lowered.js";
 export type { KindName } from "./abi.js";
 

@@ -44,10 +44,10 @@ import {
   NATIVE_MEMORY_EXPORT,
   PAGE_SIZE,
 } from "./abi.js";
-import { isSingleMemoryBuild, prepareLowered, presentExports } from "./lowered.js";
+import { isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
-export { LoweredError, isSingleMemoryBuild, prepareLowered, presentExports } from "./lowered.js";
+export { LoweredError, isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
 
 const disposeSymbol = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");
@@ -273,7 +273,18 @@ function memoryFrom(name, v) {
 function wireImports(module, imports) {
   if (imports === null || typeof imports !== "object") throw new TypeError(`imports: expected an object, got ${describe(imports)}`);
   const out = { ...imports };
-  for (const imp of WebAssembly.Module.imports(module)) {
+  const described = moduleImports(module);
+  if (described === null) {
+    // The engine cannot list the imports (JSC, some GC types): an instance
+    // can only stand for a memory, so each one given becomes its memory; a
+    // missing memory is then the engine's LinkError.
+    for (const [ns, fields] of Object.entries(imports)) {
+      if (fields === null || typeof fields !== "object" || !Object.values(fields).some((v) => v instanceof WebAssembly.Instance)) continue;
+      out[ns] = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v instanceof WebAssembly.Instance ? memoryFrom(`imports.${ns}.${k}`, v) : v]));
+    }
+    return out;
+  }
+  for (const imp of described) {
     if (imp.kind !== "memory") continue;
     const name = `imports.${imp.module}.${imp.name}`;
     const ns = out[imp.module];

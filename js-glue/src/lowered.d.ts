@@ -48,3 +48,6 @@ export declare function prepareLowered(module: WebAssembly.Module, imports: WebA
 
 /** The instance's exports less `multimem:native-memory`, plus the lowered memories' exports; frozen. */
 export declare function presentExports(instanceExports: WebAssembly.Exports, loweredExports: Record<string, WebAssembly.Memory>): WebAssembly.Exports;
+
+/** `WebAssembly.Module.imports(module)`, or null where the engine cannot describe them (JSC, for non-nullable reference types in imported functions' types). */
+export declare function moduleImports(module: WebAssembly.Module): WebAssembly.ModuleImportDescriptor[] | null;

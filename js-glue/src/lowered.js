@@ -522,27 +522,39 @@ export function prepareLowered(module, imports, memoryOf) {
   // The native memory: known now if the module imports it (its only memory
   // import), else bound after instantiation (phase 4).
   const native = new Cell(null);
-  const nativeImport = WebAssembly.Module.imports(module).find((i) => i.kind === "memory");
+  const described = moduleImports(module);
+  const nativeImport = described?.find((i) => i.kind === "memory");
   if (nativeImport !== undefined) {
     const v = imports[nativeImport.module]?.[nativeImport.name];
     if (v !== undefined) native.memory = memoryOf(`imports.${nativeImport.module}.${nativeImport.name}`, v);
     native.shared = typeof SharedArrayBuffer !== "undefined" && native.memory?.buffer instanceof SharedArrayBuffer;
   }
   const cells = new Map([...memories].map(([i, m]) => [i, new Cell(m)]));
-  const fns = Object.create(null);
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.module !== LOWERED_MODULE) continue;
-    if (imp.kind !== "function") throw new LoweredError(`\`${LOWERED_MODULE}.${imp.name}\` is imported as a ${imp.kind}, not a function`, "MULTIMEM_BAD_IMPORT");
-    const [instruction, targets] = parseField(imp.name);
+  /** The function for the import `multimem:memory.<field>`. */
+  const make = (field) => {
+    const [instruction, targets] = parseField(field);
     const row = LOWERED[instruction];
-    if (row === undefined) throw new LoweredError(`\`${LOWERED_MODULE}.${imp.name}\` is not in the ABI's lowered table`, "MULTIMEM_BAD_IMPORT");
+    if (row === undefined) throw new LoweredError(`\`${LOWERED_MODULE}.${field}\` is not in the ABI's lowered table`, "MULTIMEM_BAD_IMPORT");
     const mems = targets.map((t) => {
       if (t === desc.native) return native;
       const c = cells.get(t);
-      if (c === undefined) throw new LoweredError(`\`${LOWERED_MODULE}.${imp.name}\` names memory ${t}, which is not lowered`, "MULTIMEM_BAD_IMPORT");
+      if (c === undefined) throw new LoweredError(`\`${LOWERED_MODULE}.${field}\` names memory ${t}, which is not lowered`, "MULTIMEM_BAD_IMPORT");
       return c;
     });
-    fns[imp.name] = KINDS[row.kind](shape(instruction, row.align), mems, desc.segments);
+    return KINDS[row.kind](shape(instruction, row.align), mems, desc.segments);
+  };
+  let fns = Object.create(null);
+  if (described !== null) {
+    for (const imp of described) {
+      if (imp.module !== LOWERED_MODULE) continue;
+      if (imp.kind !== "function") throw new LoweredError(`\`${LOWERED_MODULE}.${imp.name}\` is imported as a ${imp.kind}, not a function`, "MULTIMEM_BAD_IMPORT");
+      fns[imp.name] = make(imp.name);
+    }
+  } else {
+    // The engine cannot list the imports (see moduleImports): each function
+    // is made when instantiation asks for it.
+    const made = fns;
+    fns = new Proxy(made, { get: (target, field) => (typeof field !== "string" ? undefined : (target[field] ??= make(field))) });
   }
   return {
     imports: { ...imports, [LOWERED_MODULE]: fns },
@@ -556,6 +568,22 @@ export function prepareLowered(module, imports, memoryOf) {
       native.refresh();
     },
   };
+}
+
+/**
+ * `WebAssembly.Module.imports(module)`, or null where the engine cannot
+ * describe them: JavaScriptCore (Safari 26, WebKitGTK 2.50) throws a
+ * TypeError ("unable to produce import descriptors") for a module that
+ * imports a function whose type has a non-nullable reference, such as the
+ * compiler example's `multimem:gc.own: (i32) -> (ref extern)`.
+ */
+export function moduleImports(module) {
+  try {
+    return WebAssembly.Module.imports(module);
+  } catch (e) {
+    if (e instanceof TypeError) return null;
+    throw e;
+  }
 }
 
 /**

@@ -165,3 +165,32 @@ test("intrinsicImports behave like the instructions they stand for", () => {
   }
   assert.equal(new Uint8Array(ext.buffer)[65535], 0);
 });
+
+test("where the engine cannot list a module's imports (JSC, for GC reference types), instantiate still wires them", async () => {
+  const original = WebAssembly.Module.imports;
+  let asked = 0;
+  WebAssembly.Module.imports = () => {
+    asked++;
+    throw new TypeError("WebAssembly.Module.imports unable to produce import descriptors for the given module");
+  };
+  try {
+    const lib = await loadLib();
+    const { exports, runtime } = await instantiate(fixture("app.linked.wasm"), { env: { memory: lib }, host: { callback() {} } });
+    assert.ok(asked > 0, "the glue asked");
+    exports.ext_store(9, 0xcd);
+    assert.equal(new Uint8Array(lib.exports.memory.buffer)[9], 0xcd, "env.memory given as the library's instance");
+    const list = Uint8List.create(runtime, 31);
+    exports.copy_from_external(list.address, 0, 100, 31);
+    assert.equal(String.fromCharCode(...list.copyTo()), "hello from the external library");
+    list.dispose();
+    // A missing memory is then the engine's own error (the single-memory build
+    // still names its lowered imported memories itself).
+    await assert.rejects(instantiate(fixture("app.linked.wasm"), { host: { callback() {} } }), (e) => {
+      assert.ok(e instanceof TypeError || e instanceof WebAssembly.LinkError, String(e));
+      assert.match(e.message, /env/);
+      return true;
+    });
+  } finally {
+    WebAssembly.Module.imports = original;
+  }
+});
