@@ -3,8 +3,11 @@
 //! (GC + multi-memory) next to the wasm32 external library through
 //! multimem-host, and again as the single-memory build in wasmtime with
 //! multi-memory off. Every expected output is computed here independently,
-//! in plain Rust; every run must end with zero live buffers, and both
-//! builds must print the same bytes and count the same stats.
+//! in plain Rust; every run must end with the live buffers exactly the
+//! ones the globals reach after a GC, and none once the globals are
+//! dropped; both builds must print the same bytes and count the same
+//! stats; and owning every buffer by a token (no scope-based release)
+//! must not change what a program prints.
 
 use multimem_abi::ErrorCode;
 use multimem_compiler::run::{Build, Mode, Outcome, run, run_baseline};
@@ -15,26 +18,45 @@ fn program(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Runs `src` linked and unlinked, each in both builds; all four must
-/// print the same and end with no live buffer, and the two builds of each
-/// mode must end with the same stats.
+/// What two runs must agree on: output, stats after main, after a GC,
+/// reachable buffers, final stats, tokens.
+fn same(a: &Outcome, b: &Outcome, what: &str) {
+    assert_eq!(a.printed.join("\n"), b.printed.join("\n"), "{what}: output differs");
+    assert_eq!(
+        (a.stats, a.after_gc, a.reachable, a.final_stats, a.tokens),
+        (b.stats, b.after_gc, b.reachable, b.final_stats, b.tokens),
+        "{what}: stats differ"
+    );
+}
+
+fn clean(o: &Outcome) {
+    o.leak_check.as_ref().unwrap();
+    assert_eq!((o.final_stats.live_buffers, o.final_stats.live_bytes), (0, 0));
+    assert_eq!(o.after_gc.live_buffers as usize, o.reachable);
+    assert_eq!(o.tokens.made, o.tokens.released);
+}
+
+/// Runs `src` linked and unlinked, each in both builds, and with tokens
+/// everywhere; all must print the same and end clean, and the two builds
+/// of each mode must end with the same stats.
 fn run_both(src: &str) -> Vec<String> {
     let app = compile(src, &Options::default()).unwrap();
     let mut printed = None;
     for mode in [Mode::Linked, Mode::Unlinked] {
         let multi = run(&app, mode, Build::MultiMemory).unwrap();
         let single = run(&app, mode, Build::SingleMemory).unwrap();
-        for o in [&multi, &single] {
-            o.leak_check.as_ref().unwrap();
-            assert_eq!((o.stats.live_buffers, o.stats.live_bytes), (0, 0));
-        }
-        assert_eq!(multi.printed, single.printed, "{mode:?}: the single-memory build prints differently");
-        assert_eq!(multi.stats, single.stats, "{mode:?}: the single-memory build counts differently");
+        clean(&multi);
+        clean(&single);
+        same(&multi, &single, &format!("{mode:?}: the single-memory build"));
         match &printed {
             None => printed = Some(multi.printed),
             Some(p) => assert_eq!(p, &multi.printed, "linked and unlinked runs differ"),
         }
     }
+    let tokens = compile(src, &Options { tokens_everywhere: true, ..Default::default() }).unwrap();
+    let o = run(&tokens, Mode::Linked, Build::MultiMemory).unwrap();
+    clean(&o);
+    assert_eq!(printed.as_ref(), Some(&o.printed), "tokens everywhere prints differently");
     printed.unwrap()
 }
 
@@ -47,17 +69,16 @@ fn every_program_prints_and_counts_the_same_in_both_builds() {
         .filter(|n| n.ends_with(".mm"))
         .collect();
     names.sort();
-    assert!(names.len() >= 7, "{names:?}");
+    assert!(names.len() >= 12, "{names:?}");
     for name in &names {
         let app = compile(&program(name), &Options::default()).unwrap();
         let multi = run(&app, Mode::Linked, Build::MultiMemory).unwrap();
         let single = run(&app, Mode::Linked, Build::SingleMemory).unwrap();
         assert!(!multi.printed.is_empty(), "{name} prints nothing");
         // Byte-identical output: the same lines, joined as the driver prints them.
-        assert_eq!(multi.printed.join("\n"), single.printed.join("\n"), "{name}: output differs");
-        assert_eq!(multi.stats, single.stats, "{name}: runtime stats differ");
-        multi.leak_check.unwrap();
-        single.leak_check.unwrap();
+        same(&multi, &single, name);
+        clean(&multi);
+        clean(&single);
         assert!(single.module_bytes != multi.module_bytes, "{name}: the two builds are different modules");
     }
 }
@@ -140,32 +161,35 @@ fn sum_loop_matches_gc_array_baseline() {
     let total: i64 = 2000 * (0..4096i64).map(|i| i * 3 - 7).sum::<i64>();
     let src = program("sum_loop.mm");
     assert_eq!(run_both(&src), vec![s(total)]);
-    let baseline = compile(&src, &Options { backend: Backend::GcArray, leak: false }).unwrap();
+    let baseline = compile(&src, &Options { backend: Backend::GcArray, ..Default::default() }).unwrap();
     assert_eq!(run_baseline(&baseline).unwrap(), vec![s(total)]);
 
     let total: i64 = 1000 * (0..4096i64).map(|i| (i * 3 - 7) + (5 - i)).sum::<i64>();
     let src = program("bench_alias.mm");
     assert_eq!(run_both(&src), vec![s(total)]);
-    let baseline = compile(&src, &Options { backend: Backend::GcArray, leak: false }).unwrap();
+    let baseline = compile(&src, &Options { backend: Backend::GcArray, ..Default::default() }).unwrap();
     assert_eq!(run_baseline(&baseline).unwrap(), vec![s(total)]);
 }
 
 fn run_linked(src: &str, leak: bool) -> anyhow::Result<Outcome> {
-    let app = compile(src, &Options { backend: Backend::Multimem, leak })?;
+    let app = compile(src, &Options { leak, ..Default::default() })?;
     run(&app, Mode::Linked, Build::MultiMemory)
 }
 
 #[test]
 fn a_leaking_program_is_caught_by_the_stats_check() {
-    // The compiler's debug switch drops the end-of-scope releases: data and
-    // scratch stay live (the loop-scoped views only add references to data).
-    let o = run_linked(&program("refcounts.mm"), true).unwrap();
-    assert_eq!(o.stats.live_buffers, 2);
-    assert_eq!(o.stats.live_bytes, 100 * 8 + 50);
+    // The compiler's debug switch drops the scope-based releases: `a` and
+    // `b` never escape, so only their scopes release them.
+    let src = "var a = Uint8List(100); var b = Float64List(10); print(sum(a) + sum(b));";
+    let o = run_linked(src, true).unwrap();
+    assert_eq!((o.after_gc.live_buffers, o.after_gc.live_bytes), (2, 180));
+    assert_eq!(o.reachable, 0);
     let e = o.leak_check.unwrap_err();
-    assert!(format!("{e}").contains("2 buffer(s) holding 850 bytes"), "{e}");
-    // Same program without the switch: clean.
-    run_linked(&program("refcounts.mm"), false).unwrap().leak_check.unwrap();
+    assert!(format!("{e}").contains("2 buffer(s) holding 180 bytes are live but the globals reach 0"), "{e}");
+    // Same program without the switch: clean, and no token was needed.
+    let o = run_linked(src, false).unwrap();
+    o.leak_check.unwrap();
+    assert_eq!(o.tokens.made, 0);
 }
 
 #[test]
@@ -276,4 +300,97 @@ fn an_apps_own_trap_never_carries_an_earlier_runtime_code() {
     let e = p.instance.call::<(), ()>(&mut p.store, "main", ()).unwrap_err();
     assert_eq!(multimem_host::error_code(&e), None, "{e:#}");
     assert_eq!(p.instance.runtime.last_error(&mut p.store).unwrap(), Some(ErrorCode::BadLength));
+}
+
+#[test]
+fn functions_parameters_results_and_recursion() {
+    let data: Vec<i64> = (0..1000i64).map(|i| (42 * 7919 + i * 104729) % 1000).collect();
+    let mut sorted = data.clone();
+    sorted.sort();
+    let checksum = sorted.iter().fold(0i64, |h, v| (h * 31 + v) % 1_000_000_007);
+    fn fib(n: i64) -> i64 {
+        if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
+    }
+    let want = vec![s(checksum), s(1), s(1), s(sorted[0]), s(sorted[999]), s(8), s(4), s(fib(20))];
+    assert_eq!(run_both(&program("functions.mm")), want);
+}
+
+#[test]
+fn lists_of_lists_and_views_in_lists() {
+    let rows: Vec<Vec<u8>> = (0..8).map(|y| (0..16).map(|x| (x * y) as u8).collect()).collect();
+    let total: i64 = rows.iter().flatten().map(|&b| b as i64).sum();
+    let block: Vec<i64> = (0..64).collect();
+    let quarter = |q: usize| block[q * 16..q * 16 + 16].iter().sum::<i64>();
+    let grid: Vec<Vec<i64>> = (0..3).map(|i| (0..3).map(|j| i * 3 + j).collect()).collect();
+    let want = vec![
+        s(8),
+        s(total),
+        s(quarter(3)),
+        s(quarter(0) + quarter(1)),
+        s(32),
+        s(64),
+        s(7),
+        s(rows[7][15]),
+        s(grid[2][1]),
+        s(grid[2][0] + grid[1][2]),
+        s(0),
+    ];
+    assert_eq!(run_both(&program("lists.mm")), want);
+}
+
+#[test]
+fn globals_keep_what_they_reach() {
+    let table = |n: usize| (0..n).map(|i| (i * i) as f64 * 0.5).collect::<Vec<f64>>();
+    let mut acc = 0.0f64;
+    for r in 0..100 {
+        let n = r % 5 + 3;
+        acc += table(n)[n / 2..].iter().fold(0.0, |a, v| a + v);
+    }
+    let current = table(7);
+    let want = vec![format!("{acc:?}"), s(5), s(7), format!("{:?}", current.iter().fold(0.0, |a, v| a + v)), s(4)];
+    assert_eq!(run_both(&program("globals.mm")), want);
+    // After main and a GC: the 5 memoised tables (`current` and `tail` are
+    // one of them and a view of it); the first `current` is gone.
+    let app = compile(&program("globals.mm"), &Options::default()).unwrap();
+    let o = run(&app, Mode::Linked, Build::MultiMemory).unwrap();
+    assert_eq!((o.after_gc.live_buffers, o.reachable), (5, 5));
+    assert_eq!(o.after_gc.live_bytes, 8 * (3 + 4 + 5 + 6 + 7));
+    assert_eq!((o.tokens.made, o.tokens.released), (6, 6));
+}
+
+#[test]
+fn function_errors_name_the_position() {
+    for (src, want) in [
+        ("int f(int a) { if (a > 0) { return 1; } }", "1:1: function `f` can reach its end without returning a int"),
+        ("int f() { return 1; }\nprint(f(2));", "2:7: `f` takes 0 argument(s), given 1"),
+        ("void f(Uint8List a) {}\nf(Int32List(2));", "an argument of `f` must be a Uint8List, found Int32List"),
+        ("Strings f() { return 1; }", "unknown type `Strings`"),
+        ("var x = <int>[];", "a List holds typed-data objects or other Lists, not int"),
+        ("export List<Uint8List> f() { return <Uint8List>[]; }", "only numbers and typed data cross to the host"),
+        ("return 1;", "1:1: `return` outside a function"),
+        ("void f() {}\nvoid f() {}", "function `f` is declared twice"),
+        ("void print() {}", "`print` is a builtin"),
+        ("export void buffer_new() {}", "cannot be exported"),
+        ("void f() { return 1; }", "a void function cannot return a value"),
+        ("var xs = <Uint8List>[]; xs.add(Int32List(1));", "cannot add a Int32List to a List<Uint8List>"),
+        ("var xs = <Uint8List>[]; xs.push(Uint8List(1));", "has no method `push`"),
+        ("void f() { g(); }", "unknown function `g`"),
+        ("var a = 1; var a = 2;", "`a` is already defined in this scope"),
+        ("int f() { return y; }", "`y` is not defined"),
+    ] {
+        let e = compile(src, &Options::default()).unwrap_err();
+        assert!(format!("{e:#}").contains(want), "{src}: {e:#}");
+    }
+}
+
+#[test]
+fn lists_trap_out_of_range() {
+    for src in [
+        "var xs = <Uint8List>[]; print(xs[0].length);",
+        "var xs = <Uint8List>[Uint8List(1)]; xs[1] = Uint8List(2);",
+        "var xs = <Uint8List>[]; xs.removeLast();",
+    ] {
+        let e = run_linked(src, false).unwrap_err();
+        assert!(format!("{e:#}").contains("unreachable"), "{src}: {e:#}");
+    }
 }

@@ -1,6 +1,7 @@
-// References copied and dropped in loops: every iteration makes a view
-// (inline retain), aliases it (inline retain) and drops both at the end of
-// the body (buffer_release). Live buffers must be back to 0 at exit.
+// References copied and dropped in loops: every iteration makes a view of
+// `data` and aliases it; both hold data's token (a copy of a GC pointer,
+// no refcount change). `scratch` is reassigned 50 times: each old buffer
+// becomes garbage, released once wasmtime's GC collects its token.
 var data = Float64List(100);
 for (var i = 0; i < 100; i++) {
   data[i] = i * 0.5;
@@ -14,7 +15,7 @@ for (var i = 0; i < 90; i++) {
 print(acc);
 var scratch = Uint8List(8);
 for (var i = 0; i < 50; i++) {
-  scratch = Uint8List(i + 1);      // reassignment releases the old buffer
+  scratch = Uint8List(i + 1);      // the old buffer becomes garbage
   scratch[i] = i;
 }
 print(sum(scratch));

@@ -4,7 +4,7 @@ var bytes = Uint8List(64);
 for (var i = 0; i < bytes.length; i++) {
   bytes[i] = i * 7 + 3;          // truncated to 8 bits on store
 }
-var mid = Uint8List.sublistView(bytes, 8, 40);   // shares bytes, +1 reference
+var mid = Uint8List.sublistView(bytes, 8, 40);   // shares bytes and their token
 print(sum(mid));
 print(mid.offsetInBytes);
 
@@ -30,7 +30,7 @@ print(bd.getUint32(0, Endian.little));
 bd.setFloat64(8, 2.5, Endian.little);
 print(bd.getFloat64(8, Endian.little));
 
-var alias = bytes;                           // copy of a reference: inline retain
+var alias = bytes;                           // a copy of a GC reference
 alias[0] = 255;
 print(bytes[0]);
 print(lib.adler32(bytes));

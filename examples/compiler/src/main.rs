@@ -1,6 +1,7 @@
 //! `multimem-compile`: compile a `.mm` program, link it with runtime.wasm,
-//! run it in wasmtime next to the external library, print what it printed
-//! and the runtime stats. Exits 1 on any error, including a leak.
+//! run it in wasmtime next to the external library, print what it printed,
+//! the runtime stats and the ownership check. Exits 1 on any error,
+//! including a leak (live buffers that the program no longer reaches).
 
 use anyhow::{Context as _, Result, bail};
 use multimem_compiler::run::{Build, Mode, Outcome};
@@ -24,7 +25,11 @@ OPTIONS:
                        as engines without multi-memory (Safari) run it
     --both-builds      run the multi-memory build, then the single-memory
                        build, and fail unless output and stats are the same
-    --leak             debug: omit end-of-scope releases (the leak check
+    --tokens-everywhere
+                       own every buffer with a multimem:gc.own token, also
+                       the ones that provably do not escape (no scope-based
+                       release)
+    --leak             debug: omit the scope-based releases (the leak check
                        must then fail)
     --backend gc-array compile lists as plain WasmGC arrays (benchmark
                        baseline; no runtime, subset of the language)
@@ -58,6 +63,7 @@ fn real_main() -> Result<()> {
             "--single-memory" => builds = vec![Build::SingleMemory],
             "--both-builds" => builds = vec![Build::MultiMemory, Build::SingleMemory],
             "--leak" => options.leak = true,
+            "--tokens-everywhere" => options.tokens_everywhere = true,
             "--backend" => match args.next().as_deref() {
                 Some("gc-array") => options.backend = Backend::GcArray,
                 Some("multimem") => options.backend = Backend::Multimem,
@@ -97,7 +103,10 @@ fn real_main() -> Result<()> {
             .with_context(|| format!("running {path} ({} build)", build.name()))?;
         report(&path, mode, build, &outcome)?;
         if let Some(f) = &first {
-            if f.printed != outcome.printed || f.stats != outcome.stats {
+            if f.printed != outcome.printed
+                || (f.stats, f.after_gc, f.reachable, f.final_stats, f.tokens)
+                    != (outcome.stats, outcome.after_gc, outcome.reachable, outcome.final_stats, outcome.tokens)
+            {
                 bail!("{path}: the {} build printed or counted differently from the multi-memory build", build.name());
             }
             println!("-- same output and stats as the multi-memory build");
@@ -120,9 +129,17 @@ fn report(path: &str, mode: Mode, build: Build, outcome: &Outcome) -> Result<()>
         Mode::Unlinked => "unlinked",
     };
     println!("-- {path} ({how} module, {} build, {} bytes): {}", build.name(), outcome.module_bytes, outcome.stats);
+    let t = &outcome.tokens;
+    println!(
+        "-- after a GC: {} live buffer(s), the {} the globals still reach; tokens made {}, released {} in {} batch(es)",
+        outcome.after_gc.live_buffers, outcome.reachable, t.made, t.released, t.batches
+    );
     if let Err(e) = &outcome.leak_check {
         bail!("checking {path} for leaks: {e:#}");
     }
-    println!("-- no leaks: live buffers 0 at exit");
+    println!(
+        "-- no leaks: live buffers {} after dropping the globals and a GC (peak runtime memory {} pages)",
+        outcome.final_stats.live_buffers, outcome.final_stats.pages
+    );
     Ok(())
 }

@@ -1,26 +1,42 @@
 //! Phase 2: tokens to a syntax tree ([`crate::ast`]), by recursive descent
 //! with one function per precedence level (Dart's operator precedence).
+//! Every declaration gets a fresh [`VarId`]; names are bound later
+//! ([`crate::resolve`]).
 
-use crate::ast::{Expr, ExprKind, Pos, Stmt};
+use crate::ast::{Expr, ExprKind, Function, Param, Pos, Program, Stmt, TypeExpr, UNRESOLVED, VarId};
 use crate::lexer::{Tok, Token};
 use anyhow::{Result, bail};
 
 /// The typed-data classes the language knows.
 pub const CLASSES: &[&str] = &["Uint8List", "Int32List", "Float64List", "ByteData"];
 
+/// Type names other than the typed-data classes and `List<T>`.
+const SCALARS: &[&str] = &["int", "double", "bool", "void"];
+
 struct Parser {
     toks: Vec<Token>,
     at: usize,
+    next_var: VarId,
 }
 
-/// Parses a whole program: a list of statements.
-pub fn parse(toks: Vec<Token>) -> Result<Vec<Stmt>> {
-    let mut p = Parser { toks, at: 0 };
-    let mut out = Vec::new();
+/// Parses a whole program: function declarations and top-level statements.
+pub fn parse(toks: Vec<Token>) -> Result<Program> {
+    let mut p = Parser { toks, at: 0, next_var: 0 };
+    let mut out = Program::default();
     while p.peek() != &Tok::Eof {
-        out.push(p.stmt()?);
+        if let Some(f) = p.function()? {
+            out.functions.push(f);
+        } else {
+            out.main.push(p.stmt()?);
+        }
     }
     Ok(out)
+}
+
+/// Whether `n` can name a type: the scalars, or a capitalised name (the
+/// code generator rejects the ones it does not know, with their position).
+fn is_type_name(n: &str) -> bool {
+    SCALARS.contains(&n) || n.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 fn describe(t: &Tok) -> String {
@@ -70,6 +86,114 @@ impl Parser {
         }
     }
 
+    fn fresh_var(&mut self) -> VarId {
+        self.next_var += 1;
+        self.next_var - 1
+    }
+
+    fn is_ident(&self, word: &str) -> bool {
+        matches!(self.peek(), Tok::Ident(w) if w == word)
+    }
+
+    /// Consumes one `>` closing a type argument; `>>` (as in
+    /// `List<List<Uint8List>>`) is split and its second half left.
+    fn close_angle(&mut self) -> Result<()> {
+        if self.eat(">") {
+            return Ok(());
+        }
+        if self.is(">>") {
+            self.toks[self.at].tok = Tok::Punct(">");
+            self.toks[self.at].col += 1;
+            return Ok(());
+        }
+        bail!("{}: expected `>`, found {}", self.pos(), describe(self.peek()))
+    }
+
+    /// A type: `int`, `double`, `bool`, `void`, a typed-data class, or `List<T>`.
+    fn type_expr(&mut self) -> Result<TypeExpr> {
+        let pos = self.pos();
+        match self.next() {
+            Tok::Ident(n) if n == "List" => {
+                self.expect("<")?;
+                let elem = self.type_expr()?;
+                self.close_angle()?;
+                Ok(TypeExpr::List(Box::new(elem), pos))
+            }
+            Tok::Ident(n) if is_type_name(&n) => Ok(TypeExpr::Named(n, pos)),
+            t => bail!("{pos}: expected a type, found {}", describe(&t)),
+        }
+    }
+
+    /// The index just after a type starting at token `i`, if one does;
+    /// consumes nothing.
+    fn skip_type(&self, mut i: usize) -> Option<usize> {
+        let mut depth = 0;
+        loop {
+            match &self.toks[i].tok {
+                Tok::Ident(n) if n == "List" => {
+                    if self.toks[i + 1].tok != Tok::Punct("<") {
+                        return None;
+                    }
+                    depth += 1;
+                    i += 2;
+                }
+                Tok::Ident(n) if is_type_name(n) => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        while depth > 0 {
+            match self.toks[i].tok {
+                Tok::Punct(">") => depth -= 1,
+                Tok::Punct(">>") if depth >= 2 => depth -= 2,
+                _ => return None,
+            }
+            i += 1;
+        }
+        Some(i)
+    }
+
+    /// Whether the tokens from here read `TYPE NAME` followed by `next`
+    /// (`(` for a function, `=` for a typed declaration). Consumes nothing.
+    fn looks_like_typed(&self, next: &'static str) -> bool {
+        self.skip_type(self.at).is_some_and(|i| {
+            matches!(self.toks[i].tok, Tok::Ident(_))
+                && matches!(self.toks.get(i + 1), Some(t) if t.tok == Tok::Punct(next))
+        })
+    }
+
+    /// A function declaration, if one starts here.
+    fn function(&mut self) -> Result<Option<Function>> {
+        let pos = self.pos();
+        let export = self.is_ident("export");
+        if !export && !self.looks_like_typed("(") {
+            return Ok(None);
+        }
+        if export {
+            self.next();
+        }
+        let ret = self.type_expr()?;
+        let name = self.ident()?;
+        self.expect("(")?;
+        let mut params = Vec::new();
+        if !self.eat(")") {
+            loop {
+                let ppos = self.pos();
+                let ty = self.type_expr()?;
+                let pname = self.ident()?;
+                params.push(Param { id: self.fresh_var(), name: pname, ty, pos: ppos });
+                if self.eat(")") {
+                    break;
+                }
+                self.expect(",")?;
+            }
+        }
+        let body = self.block()?;
+        Ok(Some(Function { name, export, params, ret, body, pos }))
+    }
+
     fn block(&mut self) -> Result<Vec<Stmt>> {
         self.expect("{")?;
         let mut out = Vec::new();
@@ -90,9 +214,23 @@ impl Parser {
                 self.next();
                 let name = self.ident()?;
                 self.expect("=")?;
-                let e = self.expr()?;
+                let init = self.expr()?;
                 self.expect(";")?;
-                Ok(Stmt::Let(name, e, pos))
+                Ok(Stmt::Let { id: self.fresh_var(), name, ty: None, init, pos })
+            }
+            Tok::Ident(_) if self.looks_like_typed("=") => {
+                let ty = self.type_expr()?;
+                let name = self.ident()?;
+                self.expect("=")?;
+                let init = self.expr()?;
+                self.expect(";")?;
+                Ok(Stmt::Let { id: self.fresh_var(), name, ty: Some(ty), init, pos })
+            }
+            Tok::Ident(k) if k == "return" => {
+                self.next();
+                let value = if self.is(";") { None } else { Some(self.expr()?) };
+                self.expect(";")?;
+                Ok(Stmt::Return(value, pos))
             }
             Tok::Ident(k) if k == "for" => {
                 self.next();
@@ -156,7 +294,7 @@ impl Parser {
                     }
                 };
                 match target.kind {
-                    ExprKind::Var(name) => Stmt::Assign(name, value, pos),
+                    ExprKind::Var(name, _) => Stmt::Assign(name, UNRESOLVED, value, pos),
                     ExprKind::Index(list, index) => Stmt::SetIndex(*list, *index, value, pos),
                     _ => bail!("{pos}: cannot assign to this expression"),
                 }
@@ -208,6 +346,10 @@ impl Parser {
             let e = self.unary()?;
             return Ok(Expr { kind: ExprKind::Neg(Box::new(e)), pos });
         }
+        if self.eat("!") {
+            let e = self.unary()?;
+            return Ok(Expr { kind: ExprKind::Not(Box::new(e)), pos });
+        }
         self.postfix()
     }
 
@@ -258,6 +400,23 @@ impl Parser {
                 self.expect(")")?;
                 return Ok(e);
             }
+            Tok::Punct("<") => {
+                let elem = self.type_expr()?;
+                self.close_angle()?;
+                self.expect("[")?;
+                let mut items = Vec::new();
+                if !self.eat("]") {
+                    loop {
+                        items.push(self.expr()?);
+                        if self.eat("]") {
+                            break;
+                        }
+                        self.expect(",")?;
+                    }
+                }
+                ExprKind::ListLit(elem, items)
+            }
+            Tok::Ident(b) if b == "true" || b == "false" => ExprKind::Bool(b == "true"),
             Tok::Ident(name) if CLASSES.contains(&name.as_str()) => {
                 if self.eat(".") {
                     let ctor = self.ident()?;
@@ -295,7 +454,7 @@ impl Parser {
                 ExprKind::LibCall(f, self.args()?)
             }
             Tok::Ident(name) if self.is("(") => ExprKind::Call(name, self.args()?),
-            Tok::Ident(name) => ExprKind::Var(name),
+            Tok::Ident(name) => ExprKind::Var(name, UNRESOLVED),
             t => bail!("{pos}: expected an expression, found {}", describe(&t)),
         };
         Ok(Expr { kind, pos })
