@@ -262,9 +262,10 @@ mod runtime {
     /// The build `--with-runtime` adds.
     pub const DEFAULT: &str = multimem_runtime_wasm::DEFAULT_VARIANT;
 
-    /// The variants' names, in the order docs/ABI.md lists the builds.
+    /// The variants' names, in the order docs/ABI.md lists the builds
+    /// (the shared builds, for `--import-shared-memory`, last).
     pub fn names() -> Vec<&'static str> {
-        multimem_runtime_wasm::VARIANTS.iter().map(|(n, _)| *n).collect()
+        multimem_runtime_wasm::VARIANTS.iter().chain(multimem_runtime_wasm::SHARED_VARIANTS).map(|(n, _)| *n).collect()
     }
 
     /// The bytes of variant `name` (one of [`names`]).

@@ -163,7 +163,7 @@ fn bad_inputs_exit_1_with_a_message() {
 #[test]
 fn runtime_variants_are_the_bundled_builds() {
     let out = dir().join("rt-only.wasm");
-    for (name, bytes) in multimem_runtime_wasm::VARIANTS {
+    for (name, bytes) in multimem_runtime_wasm::VARIANTS.iter().chain(multimem_runtime_wasm::SHARED_VARIANTS) {
         let o = cli(&["--runtime-variant", name, "--strip-names", "-o", out.to_str().unwrap()]);
         assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
         let linked = std::fs::read(&out).unwrap();
@@ -201,4 +201,47 @@ fn runtime_variants_are_the_bundled_builds() {
     let b = cli(&["--runtime-variant", "default", "--strip-names", "-o", out.to_str().unwrap()]);
     assert!(b.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), with_runtime);
+}
+
+/// The runtime's shared build links with `--import-shared-memory`: its heap
+/// becomes the shared import `multimem.memory` with the maximum asked for,
+/// and is no longer defined (workers instantiate one module over one heap).
+/// The default build, whose data is active, is refused by name.
+#[test]
+fn the_shared_runtime_build_imports_its_heap_shared() {
+    let out = dir().join("shared.wasm");
+    let o = cli(&[
+        "--runtime-variant",
+        "shared",
+        "--import-shared-memory",
+        "--shared-memory-max-pages",
+        "1024",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let wasm = std::fs::read(&out).unwrap();
+    let mut memories = Vec::new();
+    let mut defined = Vec::new();
+    for p in wasmparser::Parser::new(0).parse_all(&wasm) {
+        match p.unwrap() {
+            wasmparser::Payload::ImportSection(r) => {
+                for i in r.into_imports() {
+                    let i = i.unwrap();
+                    if let wasmparser::TypeRef::Memory(m) = i.ty {
+                        memories.push((i.module.to_string(), i.name.to_string(), m.shared, m.maximum));
+                    }
+                }
+            }
+            wasmparser::Payload::MemorySection(r) => {
+                defined.extend(r.into_iter().map(|m| m.unwrap().maximum));
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(memories, [("multimem".to_string(), "memory".to_string(), true, Some(1024))]);
+    // Only the private empty external memory (nothing here imports
+    // `env.memory`) is defined; the heap is not.
+    assert_eq!(defined, [Some(0)]);
+    fails(&["--with-runtime", "--import-shared-memory", "-o", out.to_str().unwrap()], "is active in memory");
 }
