@@ -27,7 +27,18 @@ fn all() -> Vec<Rt> {
 /// Calls an export with untyped values (so one list of calls serves every
 /// signature), with the harness's trap protocol: a failure must be
 /// `unreachable` with a nonzero `last_error`, and becomes that code.
+///
+/// `buffer_release_batch` takes its addresses from the instance's queue, not
+/// its arguments: its entry in [`calls`] is `(count, address)`, and the
+/// address is written to the queue's first slot before the call.
 fn call(rt: &mut Rt, name: &str, args: &[Val]) -> Result<Option<Val>, ErrorCode> {
+    let args = if name == "buffer_release_batch" {
+        let queue: u32 = rt.ok("buffer_release_batch", 0u32);
+        rt.write32(queue, args[1].unwrap_i32() as u32);
+        &args[..1]
+    } else {
+        args
+    };
     let f = rt.instance.get_func(&mut rt.store, name).unwrap_or_else(|| panic!("no export {name}"));
     let mut results = vec![Val::I32(0); f.ty(&rt.store).results().len()];
     match f.call(&mut rt.store, args, &mut results) {
@@ -118,6 +129,7 @@ fn calls(x: u32, g: u32) -> Vec<(&'static str, Vec<Val>)> {
         ("list_mul", vec![i(INT32), i(g), i(0), i(g), i(0), i(x), i(0), i(2)]),
         ("external_copy_in", vec![i(x), i(0), i(0), i(8)]),
         ("external_copy_out", vec![i(0), i(x), i(0), i(8)]),
+        ("buffer_release_batch", vec![i(1), i(x)]),
     ]
 }
 
@@ -163,7 +175,7 @@ fn calls_are_valid_for_a_live_buffer() {
         let g = rt.new_buffer(256);
         let x = rt.new_buffer(16);
         for (name, args) in calls(x, g) {
-            if name == "buffer_release" {
+            if name == "buffer_release" || name == "buffer_release_batch" {
                 continue; // would free x
             }
             let r = call(&mut rt, name, &args);
