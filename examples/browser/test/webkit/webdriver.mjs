@@ -41,9 +41,24 @@ function freePort() {
 /**
  * Starts WebKitWebDriver under xvfb-run and opens a MiniBrowser session.
  * Resolves to `{ version, open(url), close() }`; `open` navigates the one
- * window and resolves to the page object.
+ * window and resolves to the page object. Starting is tried up to three
+ * times: once in a few runs on the loaded 2-core machine, the browser never
+ * came up and the session request never answered (seen once in about 8 runs).
+ * Only the start is retried, never a page.
  */
 export async function launchWebKit() {
+  const errors = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await launchOnce();
+    } catch (e) {
+      errors.push(`attempt ${attempt}: ${e.message}`);
+    }
+  }
+  throw new Error(`WebKit did not start:\n${errors.join("\n")}`);
+}
+
+async function launchOnce() {
   const port = await freePort();
   // Its own process group, so close() ends xvfb-run, Xvfb, the driver and the browser together.
   const proc = spawn("xvfb-run", ["-a", "-s", "-screen 0 1280x1024x24", WEBDRIVER, `--port=${port}`, "--host=127.0.0.1"], {
@@ -55,12 +70,20 @@ export async function launchWebKit() {
   proc.stdout.on("data", (d) => (log += d));
   proc.stderr.on("data", (d) => (log += d));
   const base = `http://127.0.0.1:${port}`;
-  const call = async (method, path, body) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: body ? { "content-type": "application/json" } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
+  // Every call has a deadline, so a browser that never answers fails the
+  // test with the driver's log instead of hanging it.
+  const call = async (method, path, body, timeout = 150_000) => {
+    let r;
+    try {
+      r = await fetch(base + path, {
+        method,
+        headers: body ? { "content-type": "application/json" } : {},
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (e) {
+      throw new Error(`WebDriver ${method} ${path}: no answer within ${timeout} ms (${e.message}); driver log:\n${log}`);
+    }
     const json = await r.json();
     if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
     return json.value;
@@ -86,7 +109,7 @@ export async function launchWebKit() {
           proxy: { proxyType: "manual", httpProxy: "127.0.0.1:9", sslProxy: "127.0.0.1:9", noProxy: ["127.0.0.1", "localhost"] },
         },
       },
-    });
+    }, 60_000);
     const s = `/session/${session.sessionId}`;
     await call("POST", `${s}/timeouts`, { script: 120_000, pageLoad: 60_000 });
     await call("POST", `${s}/window/rect`, { width: 1100, height: 900 });
@@ -128,12 +151,12 @@ Promise.resolve().then(() => (${src})(arguments[0])).then(
     return {
       version: session.capabilities.browserVersion,
       async open(url) {
-        await call("POST", `${s}/url`, { url });
+        await call("POST", `${s}/url`, { url }, 90_000);
         return page;
       },
       async close() {
         try {
-          await call("DELETE", s);
+          await call("DELETE", s, undefined, 10_000);
         } finally {
           kill();
         }
