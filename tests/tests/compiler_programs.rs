@@ -394,3 +394,16 @@ fn lists_trap_out_of_range() {
         assert!(format!("{e:#}").contains("unreachable"), "{src}: {e:#}");
     }
 }
+
+#[test]
+fn allocation_benchmark_matches_gc_array_baseline() {
+    // bench_alloc.mm: temporaries, factory and ring, 1000 lists of 16 bytes each.
+    let list_sum = |i: i64| (0..16).map(|j| (i + j) & 0xff).sum::<i64>();
+    let temporaries: i64 = (0..1000).map(list_sum).sum();
+    let ring: i64 = (0..1000 - 64).map(list_sum).sum();
+    let want = vec![s(2 * temporaries + ring)];
+    let src = program("bench_alloc.mm");
+    assert_eq!(run_both(&src), want);
+    let baseline = compile(&src, &Options { backend: Backend::GcArray, ..Default::default() }).unwrap();
+    assert_eq!(run_baseline(&baseline).unwrap(), want);
+}
