@@ -3,7 +3,7 @@
 
 use super::Module;
 use super::types::Ty;
-use crate::ast::{Function, Pos, Stmt, VarId};
+use crate::ast::{Expr, ExprKind, Function, Pos, Stmt, TypeExpr, VarId};
 use anyhow::{Result, anyhow, bail};
 use std::collections::HashMap;
 use wasm_encoder::{BlockType, Function as Body, Instruction as I, ValType};
@@ -267,14 +267,7 @@ impl<'a, 'p> FnGen<'a, 'p> {
         }
     }
 
-    fn let_(
-        &mut self,
-        id: VarId,
-        name: &str,
-        declared: Option<&crate::ast::TypeExpr>,
-        init: &crate::ast::Expr,
-        pos: Pos,
-    ) -> Result<()> {
+    fn let_(&mut self, id: VarId, name: &str, declared: Option<&TypeExpr>, init: &Expr, pos: Pos) -> Result<()> {
         let declared = declared.map(|t| self.m.types.resolve(t)).transpose()?;
         let scoped = self.is_scoped(id);
         let t = if scoped {
@@ -316,7 +309,7 @@ impl<'a, 'p> FnGen<'a, 'p> {
         Ok(())
     }
 
-    fn return_(&mut self, value: Option<&crate::ast::Expr>, pos: Pos) -> Result<()> {
+    fn return_(&mut self, value: Option<&Expr>, pos: Pos) -> Result<()> {
         let Some(e) = value else {
             if self.ret != Ty::Void {
                 bail!("{pos}: this function must return a {}", self.name(self.ret));
@@ -332,11 +325,11 @@ impl<'a, 'p> FnGen<'a, 'p> {
         let t = if self.fresh_result {
             // The caller receives the only reference: a scoped variable
             // (not released here) or a fresh object.
-            if let crate::ast::ExprKind::Var(name, id) = &e.kind
+            if let ExprKind::Var(name, id) = &e.kind
                 && self.is_scoped(*id)
             {
                 let (slot, t) = self.var(*id, name, e.pos)?;
-                if let super::func::Slot::Local(l) = slot {
+                if let Slot::Local(l) = slot {
                     keep = Some(l);
                 }
                 self.get(slot);
