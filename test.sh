@@ -13,8 +13,20 @@ setup_rust_lints
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== the library crates package for crates.io (cargo package; multimem-host unverified: verifying it builds wasmtime once more)"
-cargo package -q --allow-dirty -p multimem-abi -p multimem-runtime -p multimem-linker
-cargo package -q --allow-dirty --no-verify -p multimem-host
+# cargo verifies each crate against the others through a local registry, and
+# treats a registry crate's name and version as immutable: it never
+# re-extracts or rebuilds multimem-abi 0.1.0 once it has, so an earlier run's
+# ABI.md would hide today's. Verify in a target dir of its own whose
+# multimem crates are removed first (third-party crates stay cached).
+package_target="$MULTIMEM_CACHE/package-target"
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/multimem-* "$package_target"/package \
+  "$package_target"/debug/.fingerprint/multimem-* "$package_target"/debug/build/multimem-* \
+  "$package_target"/debug/deps/*multimem*
+CARGO_TARGET_DIR="$package_target" cargo package -q --allow-dirty -p multimem-abi -p multimem-runtime -p multimem-linker
+# multimem-host packaged unverified (verifying builds wasmtime once more),
+# together with the crates it depends on so cargo resolves them locally.
+CARGO_TARGET_DIR="$package_target" cargo package -q --allow-dirty --no-verify \
+  -p multimem-abi -p multimem-runtime -p multimem-linker -p multimem-host
 echo "== cargo test --workspace"
 cargo test --workspace
 echo "== the linker's differential fuzzer: a fixed slice of 1000 seeds (fuzz/README.md)"
