@@ -3,19 +3,23 @@
 //! each intrinsic as a function with the same behaviour"). Each function
 //! does what the instruction it stands for does, including trapping with
 //! `MemoryOutOfBounds` on an out-of-range access. `own` is the calling
-//! instance's exported `memory`; `external` is the memory given to
-//! [`define`]. The linked form replaces all of this with single
-//! instructions.
+//! instance's exported `memory`, shared or not (the shared builds,
+//! docs/ABI.md "Threads"); `external` is the memory given to [`define`].
+//! The linked form replaces all of this with single instructions.
 
+use crate::RuntimeMemory;
 use anyhow::Context as _;
 use multimem_abi::INTRINSICS_MODULE as M;
+use std::sync::atomic::{AtomicU32, Ordering};
 use wasmtime::{Caller, Extern, Memory, Trap};
 
 type WResult<T> = wasmtime::Result<T>;
 
-fn own<T>(caller: &mut Caller<'_, T>) -> WResult<Memory> {
+/// The calling instance's own memory: its `memory` export, shared or not.
+fn own<T>(caller: &mut Caller<'_, T>) -> WResult<RuntimeMemory> {
     match caller.get_export(multimem_abi::MEMORY_EXPORT) {
-        Some(Extern::Memory(m)) => Ok(m),
+        Some(Extern::Memory(m)) => Ok(RuntimeMemory::Unshared(m)),
+        Some(Extern::SharedMemory(m)) => Ok(RuntimeMemory::Shared(m)),
         _ => Err(wasmtime::Error::msg("intrinsic called from an instance without a `memory` export")),
     }
 }
@@ -42,16 +46,62 @@ fn write<const N: usize, T>(caller: &mut Caller<'_, T>, m: Memory, at: u32, v: [
     Ok(())
 }
 
-/// Copies `len` bytes from `src` at `s` to `dst` at `d`, bounds-checked
-/// like `memory.copy` (both ranges checked before anything is written).
-fn copy<T>(caller: &mut Caller<'_, T>, dst: Memory, d: u32, src: Memory, s: u32, len: u32) -> WResult<()> {
-    let src_data = src.data(&*caller);
-    let sr = range(src_data.len(), s, len)?;
-    let bytes = src_data[sr].to_vec();
-    let dst_data = dst.data_mut(caller);
-    let dr = range(dst_data.len(), d, len)?;
-    dst_data[dr].copy_from_slice(&bytes);
+/// Copies `len` bytes of the own memory at `s` to the external memory at
+/// `d`, bounds-checked like `memory.copy` (both ranges checked before
+/// anything is written).
+fn copy_own_to_external<T>(
+    c: &mut Caller<'_, T>,
+    ext: Memory,
+    d: u32,
+    own: RuntimeMemory,
+    s: u32,
+    len: u32,
+) -> WResult<()> {
+    let dst = range(ext.data_size(&*c), d, len)?;
+    let mut bytes = vec![0; len as usize];
+    own.read(&*c, s as usize, &mut bytes).ok_or(Trap::MemoryOutOfBounds)?;
+    ext.data_mut(c)[dst].copy_from_slice(&bytes);
     Ok(())
+}
+
+/// Copies `len` bytes of the external memory at `s` to the own memory at
+/// `d`, bounds-checked like `memory.copy`.
+fn copy_external_to_own<T>(
+    c: &mut Caller<'_, T>,
+    own: RuntimeMemory,
+    d: u32,
+    ext: Memory,
+    s: u32,
+    len: u32,
+) -> WResult<()> {
+    range(own.data_size(&*c), d, len)?;
+    let data = ext.data(&*c);
+    let bytes = data[range(data.len(), s, len)?].to_vec();
+    own.write(c, d as usize, &bytes).ok_or(Trap::MemoryOutOfBounds)?;
+    Ok(())
+}
+
+/// `i32.atomic.rmw.add` on the own memory: atomic in a shared memory (other
+/// threads' instances add to the same refcounts), a plain read-add-write in
+/// an unshared one, which only this thread reaches.
+fn atomic_add_own<T>(c: &mut Caller<'_, T>, own: RuntimeMemory, a: u32, v: i32) -> WResult<i32> {
+    if !a.is_multiple_of(4) {
+        return Err(Trap::HeapMisaligned.into());
+    }
+    match own {
+        RuntimeMemory::Unshared(m) => {
+            let old = i32::from_le_bytes(read(c, m, a)?);
+            write(c, m, a, old.wrapping_add(v).to_le_bytes())?;
+            Ok(old)
+        }
+        RuntimeMemory::Shared(m) => {
+            let data = m.data();
+            let cell = &data[range(data.len(), a, 4)?.start];
+            // SAFETY: an aligned word inside the memory, which `m` keeps
+            // alive; every other access to it is atomic or a wasm race.
+            Ok(unsafe { AtomicU32::from_ptr(cell.get() as *mut u32) }.fetch_add(v as u32, Ordering::SeqCst) as i32)
+        }
+    }
 }
 
 /// The names [`define`] implements; a test checks it is exactly the
@@ -86,11 +136,11 @@ pub fn define<T: 'static>(linker: &mut wasmtime::Linker<T>, external_memory: Opt
     (|| -> WResult<()> {
         linker.func_wrap(M, "memory_copy_external_own", move |mut c: Caller<'_, T>, d: u32, s: u32, n: u32| {
             let o = own(&mut c)?;
-            copy(&mut c, external(e)?, d, o, s, n)
+            copy_own_to_external(&mut c, external(e)?, d, o, s, n)
         })?;
         linker.func_wrap(M, "memory_copy_own_external", move |mut c: Caller<'_, T>, d: u32, s: u32, n: u32| {
             let o = own(&mut c)?;
-            copy(&mut c, o, d, external(e)?, s, n)
+            copy_external_to_own(&mut c, o, d, external(e)?, s, n)
         })?;
         linker.func_wrap(M, "memory_fill_external", move |mut c: Caller<'_, T>, d: u32, v: u32, n: u32| {
             let data = external(e)?.data_mut(&mut c);
@@ -132,13 +182,8 @@ pub fn define<T: 'static>(linker: &mut wasmtime::Linker<T>, external_memory: Opt
             write(&mut c, external(e)?, a, v.to_le_bytes())
         })?;
         linker.func_wrap(M, "i32_atomic_rmw_add_own", move |mut c: Caller<'_, T>, a: u32, v: i32| -> WResult<i32> {
-            if !a.is_multiple_of(4) {
-                return Err(Trap::HeapMisaligned.into());
-            }
             let o = own(&mut c)?;
-            let old = i32::from_le_bytes(read(&c, o, a)?);
-            write(&mut c, o, a, old.wrapping_add(v).to_le_bytes())?;
-            Ok(old)
+            atomic_add_own(&mut c, o, a, v)
         })?;
         Ok(())
     })()

@@ -1,12 +1,13 @@
 //! The typed-data exports of `runtime.wasm` in wasmtime, in every build
-//! (default, scalar, checked, atomic): signatures against the ABI table,
+//! (default, scalar, checked, atomic, and the shared builds, each as one
+//! instance over its shared memory): signatures against the ABI table,
 //! values against Rust's own conversions, and misuse decoded through
 //! `last_error` (BAD_KIND, NOT_A_BUFFER, FREED, BAD_LENGTH, ALIGNMENT,
 //! RANGE). Failed calls must leave memory and counters untouched and the
 //! instance usable, even after thousands of traps.
 
 use multimem_abi::{ErrorCode, Kind, MAX_LENGTH, Number, ValType};
-use multimem_runtime_wasm::VARIANTS;
+use multimem_runtime_wasm::{SHARED_VARIANTS, VARIANTS};
 use multimem_test_harness::Rt;
 use wasmtime::Module;
 
@@ -71,7 +72,7 @@ const TYPED_EXPORTS: &[&str] = &[
 #[test]
 fn typed_exports_have_the_abi_signatures() {
     let engine = multimem_test_harness::engine::runtime();
-    for (variant, wasm) in VARIANTS {
+    for (variant, wasm) in VARIANTS.iter().chain(SHARED_VARIANTS) {
         let module = Module::new(&engine, wasm).unwrap();
         for name in TYPED_EXPORTS {
             let abi = multimem_abi::export(name).unwrap_or_else(|| panic!("{name} is not in docs/ABI.md"));
@@ -404,7 +405,10 @@ fn set_range_add_and_sublist_views_in_wasm() {
 fn thousands_of_traps_leave_the_instance_usable() {
     // A trap must not leave a shadow-stack frame behind: with a 64 KiB
     // stack, 5000 leaked 16-byte frames would overflow it and the calls at
-    // the end (which do use the stack) would fail.
+    // the end (which do use the stack) would fail. (The shared builds have
+    // no shadow stack at all, docs/ABI.md "Threads"; in them this checks
+    // that traps leave the instance, its `last_error` global included,
+    // usable.)
     each_build(|rt| {
         let b = rt.new_buffer(64);
         let i32k = Kind::Int32List as u32;

@@ -5,9 +5,10 @@
 //! - [`engine`]: the wasmtime engines: [`engine::runtime`] (what an
 //!   embedder of `multimem-host` gets) and [`engine::full`] (every proposal
 //!   a linked module may use);
-//! - [`runtime`]: one instance of one build of `runtime.wasm` ([`Rt`]), its
-//!   intrinsics implemented by `multimem-host`, with calls whose traps are
-//!   decoded through `last_error` into [`multimem_abi::ErrorCode`]s;
+//! - [`runtime`]: one instance of one build of `runtime.wasm` ([`Rt`]), the
+//!   shared builds included (one instance over its shared memory), its
+//!   intrinsics implemented by `multimem-host`, with calls whose traps are decoded
+//!   through `last_error` into [`multimem_abi::ErrorCode`]s;
 //! - [`instance`]: any module (a linker output) instantiated with every
 //!   import given a fresh default ([`Imports`], [`Instance`]);
 //! - [`skip`]: a suite that cannot run says so, at the end of `./test.sh`,
