@@ -253,22 +253,67 @@ fn mixed_len(rng: &mut Rng) -> u32 {
     base + rng.below(base) / 2
 }
 
-/// Sets up the live blocks (untimed). Each is written in full, as a
-/// program uses its buffers: the timed phase then starts with every
+/// Size of a small block: 16..=256 bytes.
+#[inline(always)]
+fn small_len(rng: &mut Rng) -> u32 {
+    16 + rng.below(241)
+}
+
+/// Sets up the live blocks (untimed) with `alloc`. Each is written in full,
+/// as a program uses its buffers: the timed phase then starts with every
 /// allocator's memory in use and faulted in. (Touching one byte here would
 /// leave an allocator that skips zero-filling untouched memory with the
 /// first-touch page faults of the whole set-up inside the timed phase, and
 /// the others without.)
-fn fill(rng: &mut Rng, small: bool) {
+#[inline(always)]
+fn fill_with(rng: &mut Rng, len: impl Fn(&mut Rng) -> u32, alloc: impl Fn(u32) -> u32) {
     let blocks = unsafe { &mut *(&raw mut BLOCKS) };
     for slot in blocks.iter_mut() {
         if slot.1 == 0 && slot.0 == 0 {
-            let len = if small { 16 + rng.below(241) } else { mixed_len(rng) };
-            let b = heap::alloc(len);
+            let len = len(rng);
+            let b = alloc(len);
             unsafe { core::ptr::write_bytes(b as *mut u8, 0x5A, len as usize) };
             *slot = (b, len);
         }
     }
+}
+
+/// [`fill_with`] through the buffer API.
+fn fill(rng: &mut Rng, small: bool) {
+    fill_with(rng, if small { small_len } else { mixed_len }, heap::alloc);
+}
+
+/// The timed loop of the `small` workloads: `ops` allocate, touch, free
+/// pairs. Generic (inlined per caller) so that each workload compiles to
+/// the same straight loop it would have written out.
+#[inline(always)]
+fn pairs(rng: &mut Rng, ops: u32, alloc: impl Fn(u32) -> u32, free: impl Fn(u32, u32)) -> u32 {
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let len = small_len(rng);
+        let b = alloc(len);
+        sum = sum.wrapping_add(touch(b, len));
+        free(b, len);
+    }
+    sum
+}
+
+/// The timed loop of the `mixed` workloads: `ops` replacements of a random
+/// one of the LIVE blocks by a new one of a [`mixed_len`] size.
+#[inline(always)]
+fn replacements(rng: &mut Rng, ops: u32, alloc: impl Fn(u32) -> u32, free: impl Fn(u32, u32)) -> u32 {
+    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
+    let mut sum = 0u32;
+    for _ in 0..ops {
+        let i = rng.below(LIVE as u32) as usize;
+        let (b, len) = blocks[i];
+        free(b, len);
+        let len = mixed_len(rng);
+        let b = alloc(len);
+        sum = sum.wrapping_add(touch(b, len));
+        blocks[i] = (b, len);
+    }
+    sum
 }
 
 /// `ops` alloc+release pairs of 16..=256 bytes, with LIVE small blocks live
@@ -277,14 +322,7 @@ fn fill(rng: &mut Rng, small: bool) {
 pub extern "C" fn run_small(ops: u32) -> u32 {
     let mut rng = Rng::new(1);
     fill(&mut rng, true);
-    let mut sum = 0u32;
-    for _ in 0..ops {
-        let len = 16 + rng.below(241);
-        let b = heap::alloc(len);
-        sum = sum.wrapping_add(touch(b, len));
-        heap::free(b, len);
-    }
-    sum
+    pairs(&mut rng, ops, heap::alloc, heap::free)
 }
 
 /// `ops` replacements (release one of LIVE blocks, allocate a new one) with
@@ -293,18 +331,7 @@ pub extern "C" fn run_small(ops: u32) -> u32 {
 pub extern "C" fn run_mixed(ops: u32) -> u32 {
     let mut rng = Rng::new(2);
     fill(&mut rng, false);
-    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
-    let mut sum = 0u32;
-    for _ in 0..ops {
-        let i = rng.below(LIVE as u32) as usize;
-        let (b, len) = blocks[i];
-        heap::free(b, len);
-        let len = mixed_len(&mut rng);
-        let b = heap::alloc(len);
-        sum = sum.wrapping_add(touch(b, len));
-        blocks[i] = (b, len);
-    }
-    sum
+    replacements(&mut rng, ops, heap::alloc, heap::free)
 }
 
 /// `run_mixed` with the allocator alone (diagnostic): blocks without
@@ -315,49 +342,16 @@ pub extern "C" fn run_mixed(ops: u32) -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn run_mixed_raw(ops: u32) -> u32 {
     let mut rng = Rng::new(2);
-    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
-    for slot in blocks.iter_mut() {
-        if slot.1 == 0 && slot.0 == 0 {
-            let len = mixed_len(&mut rng);
-            let b = heap::raw_alloc(len);
-            unsafe { core::ptr::write_bytes(b as *mut u8, 0x5A, len as usize) };
-            *slot = (b, len);
-        }
-    }
-    let mut sum = 0u32;
-    for _ in 0..ops {
-        let i = rng.below(LIVE as u32) as usize;
-        let (b, len) = blocks[i];
-        heap::raw_free(b, len);
-        let len = mixed_len(&mut rng);
-        let b = heap::raw_alloc(len);
-        sum = sum.wrapping_add(touch(b, len));
-        blocks[i] = (b, len);
-    }
-    sum
+    fill_with(&mut rng, mixed_len, heap::raw_alloc);
+    replacements(&mut rng, ops, heap::raw_alloc, heap::raw_free)
 }
 
 /// `run_small` with the allocator alone (diagnostic, as `run_mixed_raw`).
 #[unsafe(no_mangle)]
 pub extern "C" fn run_small_raw(ops: u32) -> u32 {
     let mut rng = Rng::new(1);
-    let blocks = unsafe { &mut *(&raw mut BLOCKS) };
-    for slot in blocks.iter_mut() {
-        if slot.1 == 0 && slot.0 == 0 {
-            let len = 16 + rng.below(241);
-            let b = heap::raw_alloc(len);
-            unsafe { core::ptr::write_bytes(b as *mut u8, 0x5A, len as usize) };
-            *slot = (b, len);
-        }
-    }
-    let mut sum = 0u32;
-    for _ in 0..ops {
-        let len = 16 + rng.below(241);
-        let b = heap::raw_alloc(len);
-        sum = sum.wrapping_add(touch(b, len));
-        heap::raw_free(b, len);
-    }
-    sum
+    fill_with(&mut rng, small_len, heap::raw_alloc);
+    pairs(&mut rng, ops, heap::raw_alloc, heap::raw_free)
 }
 
 /// Scratch area for `run_fill`.
@@ -388,7 +382,7 @@ pub extern "C" fn run_small_fill(ops: u32) -> u32 {
     let scratch = &raw mut SCRATCH as *mut u8;
     let mut sum = 0u32;
     for _ in 0..ops {
-        let len = 16 + rng.below(241);
+        let len = small_len(&mut rng);
         unsafe { core::ptr::write_bytes(scratch, 0, len as usize) };
         sum = sum.wrapping_add(touch(scratch as u32, len));
     }
