@@ -44,7 +44,7 @@
 //! build, modules linked, single-memory modules that call lowered
 //! memories) and its time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -55,11 +55,6 @@ use wasmtime::{Engine, Linker, Store};
 /// Where the suite is, or `None` after recording that it did not run.
 fn suite_dir() -> Option<PathBuf> {
     spec_suite::dir("spec testsuite, single-memory builds (tests/tests/spec_single_memory.rs)")
-}
-
-/// The `.wast` files of `suite/sub`, sorted.
-fn wast_files(suite: &Path, sub: &str) -> Vec<PathBuf> {
-    spec_suite::wast_files(suite, sub)
 }
 
 /// Which modules a spec module is linked with.
@@ -261,7 +256,7 @@ fn problems(file: &FileResult) -> Vec<String> {
 fn run_pass(sub: &str, shape: Shape) {
     let Some(suite) = suite_dir() else { return };
     let started = Instant::now();
-    let files = wast_files(&suite, sub);
+    let files = spec_suite::wast_files(&suite, sub);
     let engines = Engines::new();
     let unrelated = wat::parse_str(UNRELATED_WAT).expect("the unrelated module");
     let next = Mutex::new(files.iter());

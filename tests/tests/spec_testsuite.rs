@@ -36,11 +36,6 @@ fn suite_dir() -> Option<PathBuf> {
     spec_suite::dir("spec testsuite (tests/tests/spec_testsuite.rs)")
 }
 
-/// The `.wast` files of `suite/sub`, sorted.
-fn wast_files(suite: &Path, sub: &str) -> Vec<PathBuf> {
-    spec_suite::wast_files(suite, sub)
-}
-
 /// How a pass turns one spec module into what the script instantiates.
 #[derive(Clone, Copy, Debug)]
 enum Pass {
@@ -226,7 +221,7 @@ fn check_file(engine: &wasmtime::Engine, pass: Pass, unrelated: &[u8], path: &Pa
 /// list of every failing directive.
 fn run_pass(sub: &str, pass: Pass) {
     let Some(suite) = suite_dir() else { return };
-    let files = wast_files(&suite, sub);
+    let files = spec_suite::wast_files(&suite, sub);
     let engine = wast_link::engine().expect("wasmtime engine");
     let unrelated = wat::parse_str(UNRELATED_WAT).expect("unrelated module");
     let next = Mutex::new(files.iter());
