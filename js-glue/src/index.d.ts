@@ -12,6 +12,9 @@ import type { ERRORS as ABI_ERRORS, ExportName, IntrinsicName, KINDS as ABI_KIND
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
 export { LoweredError, isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
 export type { Lowered, MemoryOf } from "./lowered.js";
+export { Ownership, ReleaseError } from "./ownership.js";
+export type { OwnershipOptions, OwnershipStats, Token } from "./ownership.js";
+import type { Ownership, OwnershipOptions } from "./ownership.js";
 export type { KindName } from "./abi.js";
 
 /** Byte order for ByteData accessors, as Dart's `Endian`. `host` is little-endian (wasm). */
@@ -79,6 +82,8 @@ export interface InstantiateOptions extends RuntimeOptions {
    * and it is given, else the single-memory build. The others force one.
    */
   build?: "auto" | Build;
+  /** How the `multimem:gc` tokens' releases are applied (when the module imports it). */
+  ownership?: OwnershipOptions;
 }
 
 /** Result of instantiateUnlinked(). */
@@ -201,6 +206,8 @@ export declare class Runtime {
   readInto(source: ReadableStream<Uint8Array> | Response, options?: ReadIntoOptions): Promise<Uint8List>;
   /** Runtime and glue figures. */
   stats(): Stats;
+  /** The `multimem:gc` tokens' state, set by instantiate() when the module imports `multimem:gc`; else null. */
+  ownership: Ownership | null;
 }
 
 /** What wrapExports() returns: functions take wrappers where they take addresses. */

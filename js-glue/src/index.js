@@ -45,9 +45,12 @@ import {
   PAGE_SIZE,
 } from "./abi.js";
 import { isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
+import { GC_MODULE } from "./abi.js";
+import { Ownership, ownershipImports } from "./ownership.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
 export { LoweredError, isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
+export { Ownership, ReleaseError } from "./ownership.js";
 
 const disposeSymbol = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");
@@ -315,6 +318,7 @@ export async function instantiate(source, imports = {}, options = {}) {
   if (!BUILDS.includes(want)) throw new TypeError(`options.build: expected ${BUILDS.map((b) => `"${b}"`).join(", ")}, got ${describe(want)}`);
   const { module, build } = await chooseBuild(source, want);
   const wired = wireImports(module, imports);
+  const ownership = withOwnership(module, wired, options);
   let instance;
   let exports;
   if (build === "single-memory") {
@@ -328,7 +332,25 @@ export async function instantiate(source, imports = {}, options = {}) {
   }
   const runtime = new Runtime(exports, options);
   runtime.build = build;
+  if (ownership !== null) ownership.bind(exports, runtime.memory, moduleImports(module) === null);
+  runtime.ownership = ownership;
   return { module, instance, exports, runtime, build };
+}
+
+/**
+ * Adds the `multimem:gc` imports (./ownership.js) to `wired` when the module
+ * imports them, or when the engine cannot list its imports (JSC): an unused
+ * namespace is harmless. Returns the Ownership, or null.
+ */
+function withOwnership(module, wired, options) {
+  const names = ownershipImports(moduleImports(module));
+  if (names !== null && names.length === 0) return null;
+  if (wired[GC_MODULE] !== undefined) {
+    throw new TypeError(`imports.${GC_MODULE}: the glue provides the ownership imports itself (runtime.ownership); do not pass them`);
+  }
+  const ownership = new Ownership(options?.ownership ?? {});
+  wired[GC_MODULE] = ownership.imports();
+  return ownership;
 }
 
 /**
@@ -515,6 +537,8 @@ export class Runtime {
     this._streamGrowths = 0;
     // Where the runtime traps (its innermost wasm frame), once known.
     this._site = null;
+    /** The `multimem:gc` tokens' state (./ownership.js): set by instantiate() when the module imports it. */
+    this.ownership = null;
   }
 
   /** The ArrayBuffer currently backing the own memory. */
