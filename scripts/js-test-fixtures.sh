@@ -3,7 +3,9 @@
 # (used by scripts/test-js.sh for Node and scripts/test-webkit.sh for jsc):
 #   1. build_js_fixtures (scripts/env.sh): runtime.wasm, the WAT fixtures, app.wasm
 #      linked with the runtime in both builds (app.linked.wasm, app.linked.single.wasm);
-#   2. the atomic-refcounts runtime; app.wasm linked twice more with `--export` (only
+#   2. the atomic-refcounts runtime; threads-app.wasm linked with the shared and
+#      shared-checked runtimes (--import-shared-memory; threads.linked.wasm and
+#      threads-checked.linked.wasm, each also .single.wasm); app.wasm linked twice more with `--export` (only
 #      the app's `sum`; the app's exports plus the runtime exports the glue needs), each
 #      also as a single-memory build (`--single-memory`, NAME.single.wasm);
 #   3. lowered-ops (js-glue/test/lowered-ops.js: one function per row of the ABI's
@@ -19,6 +21,16 @@ cd "$MULTIMEM_ROOT"
 build_js_fixtures
 out="$MULTIMEM_JS_FIXTURES"
 cargo run -q -p multimem-runtime-wasm -- --variant atomic "$out/runtime-atomic.wasm"
+# The thread tests' heap: threads-app.wat linked with the shared builds over an
+# imported shared memory (threads.linked.wasm, threads-checked.linked.wasm), both ways.
+for variant in shared shared-checked; do
+  cargo run -q -p multimem-runtime-wasm -- --variant "$variant" "$out/runtime-$variant.wasm" >/dev/null
+  name="threads${variant#shared}"
+  for single in "" --single-memory; do
+    cargo run -q --bin multimem-link -- app="$out/threads-app.wasm" multimem="$out/runtime-$variant.wasm" \
+      --import-shared-memory $single -o "$out/$name.linked${single:+.single}.wasm"
+  done
+done
 # The glue needs only these runtime exports (js-glue REQUIRED_EXPORTS) and the memory.
 keep=()
 for name in memory abi_version last_error buffer_new buffer_retain buffer_release buffer_length buffer_check; do
