@@ -12,8 +12,8 @@ import type { ERRORS as ABI_ERRORS, ExportName, IntrinsicName, KINDS as ABI_KIND
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
 export { LoweredError, isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
 export type { Lowered, MemoryOf } from "./lowered.js";
-export { Ownership, ReleaseError } from "./ownership.js";
-export type { OwnershipOptions, OwnershipStats, Token } from "./ownership.js";
+export { Ownership, ReleaseError, Token } from "./ownership.js";
+export type { OwnershipOptions, OwnershipStats } from "./ownership.js";
 import type { Ownership, OwnershipOptions } from "./ownership.js";
 export type { KindName } from "./abi.js";
 

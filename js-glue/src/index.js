@@ -50,7 +50,7 @@ import { Ownership, ownershipImports } from "./ownership.js";
 
 export { ABI_VERSION, ERROR, ERRORS, KIND, KINDS } from "./abi.js";
 export { LoweredError, isSingleMemoryBuild, moduleImports, prepareLowered, presentExports } from "./lowered.js";
-export { Ownership, ReleaseError } from "./ownership.js";
+export { Ownership, ReleaseError, Token } from "./ownership.js";
 
 const disposeSymbol = Symbol.dispose ?? Symbol.for("Symbol.dispose");
 const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");

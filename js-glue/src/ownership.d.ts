@@ -1,8 +1,10 @@
 // Declarations for ./ownership.js: the JS host's side of "Ownership by GC
 // objects" (docs/ABI.md): `multimem:gc` tokens and batched releases.
 
-/** A token: a frozen empty object whose collection releases one reference. */
-export type Token = Readonly<Record<string, never>>;
+/** A `multimem:gc` token: an empty object (frozen prototype) whose collection releases one reference. */
+export declare class Token {
+  private constructor();
+}
 
 /** Options for the ownership imports (instantiate's `options.ownership`). */
 export interface OwnershipOptions {

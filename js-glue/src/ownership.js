@@ -4,9 +4,12 @@
 // release of collected tokens through the runtime's `buffer_release_batch`.
 //
 // Phases of a token's life, in order:
-//   1. own(buffer): a new frozen empty object, registered in a
-//      FinalizationRegistry with the buffer address as its held value (a
-//      small integer: no allocation per token besides the token itself);
+//   1. own(buffer): a new empty Token, registered in a FinalizationRegistry
+//      with the buffer address as its held value (a small integer: no
+//      allocation per token besides the token itself). Token.prototype is
+//      frozen and a token has no properties; the token itself is not frozen:
+//      Object.freeze per token cost 80 ns more than the rest of own() on
+//      Node 24 (measured), and wasm code sees only an opaque externref;
 //   2. the engine's GC collects the token once no WasmGC object, global,
 //      table or stack slot holds it; the registry's callback (which never
 //      runs inside a synchronous task) appends the address to a JS-side
@@ -45,6 +48,11 @@ function reportUncaught(error) {
     throw error;
   }, 0);
 }
+
+/** A `multimem:gc` token: an empty object whose collection releases one buffer reference. */
+export class Token {}
+Object.freeze(Token.prototype);
+Object.freeze(Token);
 
 /** A refused slot: what the runtime said about one collected token's address. */
 export class ReleaseError extends Error {
@@ -135,7 +143,7 @@ export class Ownership {
    */
   own(buffer) {
     if (this._unbound !== null) throw this._unbound;
-    const token = Object.freeze({});
+    const token = new Token();
     this._registry.register(token, buffer >>> 0);
     this._made++;
     // The token is registered before the flush, so a flush that throws

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RELEASE_BATCH } from "../src/abi.js";
-import { ReleaseError, instantiate } from "../src/index.js";
+import { ReleaseError, Token, instantiate } from "../src/index.js";
 import { BUILD, fixture, gcUntil } from "./helpers.js";
 import { driverAfterGc, loadProgram } from "./ownership-gc-programs.js";
 
@@ -144,13 +144,15 @@ test("below RELEASE_BATCH, own() leaves the queue; flush() applies it", async ()
   assert.equal(x.stats_live_buffers(), base + 1);
 });
 
-test("a token is a frozen object, a new one per own()", async () => {
+test("a token is a new empty Token per own(), which adds no reference", async () => {
   const { x, own } = await ownershipOnly({ flush: "manual" });
   const a = x.buffer_new(8);
   x.buffer_retain(a);
   const t1 = own.own(a);
   const t2 = own.own(a);
-  assert.ok(Object.isFrozen(t1));
+  assert.ok(t1 instanceof Token);
+  assert.deepEqual(Reflect.ownKeys(t1), []);
+  assert.ok(Object.isFrozen(Token.prototype));
   assert.notEqual(t1, t2);
   assert.equal(x.buffer_refcount(a), 2, "own() takes over references, it adds none");
 });
