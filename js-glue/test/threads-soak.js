@@ -305,10 +305,11 @@ export function soakWorker(glue, control, imports) {
  * Runs the soak from the main thread. `main` is this thread's
  * instantiateShared() result (mayWait false), `shared` its shareRuntime().
  * `spawn(i)` starts worker i and returns `{ post(msg, transfer),
- * listen(fn), terminate() }`. Resolves to a summary; rejects with the first
+ * listen(fn), terminate() }`; `opsPerTurn` is how many operations a worker
+ * does between two event-loop turns. Resolves to a summary; rejects with the first
  * failure (a worker's or a check's).
  */
-export async function soak({ glue, main, shared, spawn, workers: n = 4, durationMs, roundMs = 400, seed = 1, build, log = () => {} }) {
+export async function soak({ glue, main, shared, spawn, workers: n = 4, durationMs, roundMs = 400, opsPerTurn = 64, seed = 1, build, log = () => {} }) {
   const rt = main.runtime;
   const x = main.exports;
   const rand = random(seed ^ 0x5eed);
@@ -358,7 +359,7 @@ export async function soak({ glue, main, shared, spawn, workers: n = 4, duration
   }
   try {
     for (let i = 0; i < n; i++) {
-      endpoints[i].post({ type: "init", id: i, n, seed, build, shared, ports: ports[i] }, ports[i].map((p) => p.port));
+      endpoints[i].post({ type: "init", id: i, n, seed, build, opsPerTurn, shared, ports: ports[i] }, ports[i].map((p) => p.port));
     }
     const ready = await all("ready");
     for (const r of ready) {

@@ -1,0 +1,62 @@
+// The threads page: see threads.html. `?ms=` sets the soak's length (default
+// 3000), `?workers=` the number of workers (default 4). The soak itself is
+// js-glue/test/threads-soak.js, the one the Node tests run, which build.sh
+// copies to /build/.
+import { canBlock, handOff, instantiateShared, receive, shareRuntime } from "/js-glue/threads.js";
+import { soak } from "/build/threads-soak.js";
+import { run, status } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+
+run(async () => {
+  $("coi").textContent = String(self.crossOriginIsolated);
+  if (!self.crossOriginIsolated) throw new Error("not cross-origin isolated: serve with COOP/COEP (serve.mjs)");
+  const params = new URLSearchParams(location.search);
+  const ms = Number(params.get("ms") ?? 3000);
+  const workers = Number(params.get("workers") ?? 4);
+  status(`running ${workers} workers for ${ms} ms…`);
+  const bytes = await (await fetch("/build/threads.wasm")).arrayBuffer();
+  // mayWait "auto": canBlock() is false here, so instance_may_wait(0).
+  const main = await instantiateShared(bytes, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+  if (main.mayWait !== false) throw new Error("the main thread's instance was told it may wait");
+  const summary = await soak({
+    glue: { instantiateShared, handOff, receive },
+    main,
+    shared: shareRuntime(main),
+    workers,
+    durationMs: ms,
+    opsPerTurn: 256,
+    build: main.build,
+    seed: (Date.now() & 0xffff) + 1,
+    spawn: (i) => {
+      const w = new Worker("./threads-worker.js", { type: "module" });
+      return {
+        post: (msg, transfer) => w.postMessage(msg, transfer),
+        listen: (fn) => {
+          w.onmessage = (e) => fn(e.data);
+          w.onerror = (e) => fn({ type: "error", worker: i, message: e.message });
+        },
+        terminate: () => w.terminate(),
+      };
+    },
+  });
+  const c = summary.counts;
+  $("workers").textContent = String(workers);
+  $("may-wait").textContent = `${main.mayWait} (canBlock() ${canBlock()})`;
+  $("rounds").textContent = String(summary.rounds);
+  $("allocs").textContent = c.allocs.toLocaleString("en-US");
+  $("sends").textContent = `${c.sends.toLocaleString("en-US")} / ${summary.mainSends.toLocaleString("en-US")}`;
+  $("checked").textContent = c.bytesChecked.toLocaleString("en-US");
+  $("pages").textContent = `${summary.pagesStart} / ${summary.pagesEnd}`;
+  $("end").textContent = `${summary.end.liveBuffers} / ${summary.end.liveBytes} / ${summary.end.heapBytes}`;
+  window.threadsResult = {
+    ...summary,
+    workers,
+    durationMs: ms,
+    mayWait: main.mayWait,
+    canBlock: canBlock(),
+    crossOriginIsolated: self.crossOriginIsolated,
+    build: main.build,
+  };
+  status(`ok: ${summary.rounds} checkpoints, ${c.sends + summary.mainSends} hand-offs, 0 live at the end`, "ok");
+});
