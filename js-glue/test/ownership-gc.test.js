@@ -17,6 +17,9 @@ import { ReleaseError, Token, instantiate } from "../src/index.js";
 import { BUILD, fixture, gcUntil } from "./helpers.js";
 import { driverAfterGc, loadProgram } from "./ownership-gc-programs.js";
 
+/** A diagnostic line in the report (the jsc runner's test() passes no context). */
+const note = (t, message) => t?.diagnostic?.(message);
+
 /** Sets every reference global the program exports (`global.NAME`) to null. */
 function dropGlobals(exports) {
   let n = 0;
@@ -41,7 +44,7 @@ for (const name of ["functions", "lists", "globals", "churn"]) {
     assert.equal(own.stats().collected, 0, "no finalizer ran inside main()");
     assert.equal(own.stats().released, 0);
     assert.ok(afterMain.liveBuffers >= made, `every owned buffer still live after main(): ${afterMain.liveBuffers} < ${made}`);
-    t.diagnostic(`after main(): ${afterMain.liveBuffers} live buffers, ${afterMain.pages} pages`);
+    note(t, `after main(): ${afterMain.liveBuffers} live buffers, ${afterMain.pages} pages`);
 
     assert.ok(await gcUntil(() => runtime.stats().liveBuffers === live, 200), `live after GC: ${runtime.stats().liveBuffers}, wasmtime had ${live}`);
     let s = own.stats();
@@ -61,7 +64,7 @@ for (const name of ["functions", "lists", "globals", "churn"]) {
     // tokens go in full batches and at most one partial one.
     assert.ok(s.batchCalls >= Math.ceil(made / RELEASE_BATCH), `${s.batchCalls} batch calls cannot release ${made}`);
     if (made > 10_000) assert.ok(s.batchCalls <= Math.ceil(made / RELEASE_BATCH) + 16, `${s.batchCalls} batch calls for ${made} releases`);
-    t.diagnostic(`${made} tokens released in ${s.batchCalls} buffer_release_batch calls`);
+    note(t, `${made} tokens released in ${s.batchCalls} buffer_release_batch calls`);
   });
 }
 
@@ -84,7 +87,7 @@ test(`1M tokens owned from a loop that returns to the event loop stay in bounded
     }
   }
   const pages = x.stats_pages(); // the memory never shrinks: this is the peak
-  t.diagnostic(`1M lists, a GC every ${GC_EVERY}: peak ${pages} pages (bound ${BOUND_PAGES}), at most ${maxLive} live at a GC`);
+  note(t, `1M lists, a GC every ${GC_EVERY}: peak ${pages} pages (bound ${BOUND_PAGES}), at most ${maxLive} live at a GC`);
   assert.ok(pages <= BOUND_PAGES, `${pages} pages for 1M lists, bound ${BOUND_PAGES}`);
   assert.ok(maxLive <= 3 * GC_EVERY, `at most a few GC intervals of lists live at once: ${maxLive}`);
   assert.ok(await gcUntil(() => x.stats_live_buffers() === 64, 200), `live: ${x.stats_live_buffers()}, the ring holds 64`);
