@@ -24,8 +24,9 @@
 // Limits: a synchronous wasm loop is not bounded by releases in JS: no
 // finalizer runs until the task that runs the loop ends (own() can only
 // apply what earlier tasks queued). A slot the runtime refuses (wasm code
-// released a token's reference itself, against the ABI) is reported
-// (onReleaseError, stats().refused) and skipped, never retried, so nothing
+// released a token's reference itself, against the ABI) is reported (a
+// ReleaseError thrown by flush() and own(), or given to onReleaseError from
+// the microtask; stats().refused) and skipped, never retried, so nothing
 // is released twice; the addresses after it are still released. After
 // close() (teardown) collected tokens release nothing, as ABI.md says.
 

@@ -236,3 +236,21 @@ test("instantiate supplies multimem:gc only to modules that import it, and refus
   const plain = await instantiate(fixture("app.linked.wasm"), { env: { memory: (await WebAssembly.instantiate(fixture("lib.wasm"))).instance }, host: { callback() {} } });
   assert.equal(plain.runtime.ownership, null, "app.wat imports nothing from multimem:gc");
 });
+
+test("where the engine cannot list a module's imports (JSC), the glue supplies multimem:gc anyway and it works", async () => {
+  const original = WebAssembly.Module.imports;
+  WebAssembly.Module.imports = () => {
+    throw new TypeError("WebAssembly.Module.imports unable to produce import descriptors for the given module");
+  };
+  let program;
+  try {
+    program = await loadProgram("lists");
+  } finally {
+    WebAssembly.Module.imports = original;
+  }
+  const { exports, runtime } = program;
+  const { live, made } = driverAfterGc("lists");
+  exports.main();
+  assert.ok(await gcUntil(() => runtime.stats().liveBuffers === live && runtime.ownership.stats().queued === 0, 200));
+  assert.equal(runtime.ownership.stats().released, made - live);
+});
