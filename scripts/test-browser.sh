@@ -6,12 +6,13 @@
 #      Firefox is driven over WebDriver BiDi by test/firefox.mjs);
 #   2. imagelib's native unit tests (its own cargo workspace);
 #   3. build: examples/browser/build.sh (runtime.wasm, imagelib.wasm, the three
-#      linked WasmGC apps, the generated image) into $CARGO_TARGET_DIR/browser-examples;
+#      linked WasmGC apps, the generated image, threads.wasm) into $CARGO_TARGET_DIR/browser-examples;
 #   4. node:test: examples/browser/test/*.test.mjs drives headless Chromium
 #      against the project's server (screenshots to artifacts/screenshots/, at
 #      desktop and at 390 px phone width); web-apis.test.mjs runs the Web API
 #      cases in Chromium, Firefox ESR and Node 26 (results: artifacts/web-apis.json);
-#      firefox.test.mjs loads every page in Firefox ESR.
+#      firefox.test.mjs loads every page in Firefox ESR; threads.test.mjs runs
+#      threads.html (4 Web Workers on one shared runtime heap) in both.
 source "$(dirname "$0")/env.sh"
 setup_rust
 setup_chromium
