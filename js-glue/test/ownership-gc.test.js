@@ -254,3 +254,31 @@ test("where the engine cannot list a module's imports (JSC), the glue supplies m
   assert.ok(await gcUntil(() => runtime.stats().liveBuffers === live && runtime.ownership.stats().queued === 0, 200));
   assert.equal(runtime.ownership.stats().released, made - live);
 });
+
+test("a buffer held by a token and by a JS wrapper is released once by each, in either order", async () => {
+  const { x, own, runtime } = await ownershipOnly({});
+  const base = x.stats_live_buffers();
+  // Token collected first, then the wrapper disposed.
+  const a = x.buffer_new(24);
+  let token = own.own(a);
+  const w = runtime.wrap(a); // the wrapper's own reference
+  assert.equal(x.buffer_refcount(a), 2);
+  token = null;
+  assert.ok(await gcUntil(() => own.stats().released === 1), "the token's reference released");
+  assert.equal(x.buffer_refcount(a), 1, "the wrapper's reference is left");
+  assert.equal(w.lengthInBytes, 24);
+  w.dispose();
+  assert.equal(x.stats_live_buffers(), base);
+  // Wrapper collected first (its finalizer), the token still held.
+  const b = x.buffer_new(24);
+  const held = own.own(b);
+  (() => {
+    runtime.wrap(b);
+  })();
+  assert.ok(await gcUntil(() => x.buffer_refcount(b) === 1), "the wrapper's finalizer released its reference");
+  assert.equal(x.stats_live_buffers(), base + 1, "the token keeps the buffer");
+  assert.ok(held instanceof Token);
+  assert.equal(own.stats().released, 1);
+  assert.equal(runtime.stats().finalizerErrors, 0);
+  assert.equal(own.stats().refused, 0);
+});
