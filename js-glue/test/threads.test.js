@@ -116,6 +116,8 @@ for (const [variant, ms] of [["", 10000], ["-checked", 5000]]) {
   test(`soak: 4 worker_threads on the ${name} build for ${Math.round(ms * scale)} ms: counters, refcounts and bytes exact, 0 live at the end`, async () => {
     const main = await instantiateShared(threadsModule(variant), ownImports(), { mayWait: false });
     assert.equal(main.mayWait, false);
+    // Each worker's random choices follow from this seed (the threads interleave as they will).
+    const seed = Date.now() & 0xffff;
     const summary = await soak({
       glue: { instantiateShared, handOff, receive },
       main,
@@ -123,7 +125,7 @@ for (const [variant, ms] of [["", 10000], ["-checked", 5000]]) {
       workers: 4,
       durationMs: ms * scale,
       build: BUILD,
-      seed: Date.now() & 0xffff,
+      seed,
       log: process.env.MULTIMEM_THREADS_LOG ? (m) => console.log(m) : undefined,
       spawn: () => {
         const w = new Worker(new URL("./threads-worker.js", import.meta.url));
@@ -136,6 +138,9 @@ for (const [variant, ms] of [["", 10000], ["-checked", 5000]]) {
           terminate: () => w.terminate(),
         };
       },
+    }).catch((e) => {
+      e.message += ` (run seed ${seed})`;
+      throw e;
     });
     const c = summary.counts;
     // Every buffer sent arrived and was checked; the run did real work.
