@@ -106,7 +106,9 @@ export function soakWorker(glue, control, imports) {
   let opsPerTurn = 64;
   const counts = { allocs: 0, retains: 0, releases: 0, sends: 0, moves: 0, receipts: 0, refills: 0, checks: 0, bytesChecked: 0 };
 
-  const report = (e) => control.post({ type: "error", worker: id, message: String(e?.stack ?? e) });
+  // (Firefox's error.stack leaves out the message, which says what differed.)
+  const report = (e) =>
+    control.post({ type: "error", worker: id, message: e instanceof Error && !String(e.stack).includes(e.message) ? `${e.message}\n${e.stack}` : String(e?.stack ?? e) });
 
   // A yield to the event loop that lets the ports deliver (Node:
   // setImmediate; a MessageChannel of its own would starve the other ports).

@@ -39,6 +39,11 @@ run(async () => {
         terminate: () => w.terminate(),
       };
     },
+  }).catch((e) => {
+    // Firefox's error.stack leaves out the message, which says what
+    // differed; the status line shows the stack.
+    if (e instanceof Error && !String(e.stack).includes(e.message)) e.stack = `${e.message}\n${e.stack}`;
+    throw e;
   });
   const c = summary.counts;
   $("workers").textContent = String(workers);
