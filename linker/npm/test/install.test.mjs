@@ -67,4 +67,17 @@ test("npm pack both packages, install the tarballs in a fresh directory, run the
   writeFileSync(join(project, "glue.mjs"), quickstart("glue.mjs"));
   const out = sh(process.execPath, ["glue.mjs"], project);
   assert.match(out, /^\[ 1\.5, 1\.5, 1\.5, 1\.5 \] Float32Array\(4\) \[ 1\.5, 1\.5, 1\.5, 1\.5 \]\n$/);
+
+  // Every subpath js-glue's package.json exports resolves in the installed
+  // package and has named exports (a file left out of "files" would not).
+  const glueManifest = JSON.parse(readFileSync(join(ROOT, "js-glue/package.json"), "utf8"));
+  const subpaths = Object.keys(glueManifest.exports).filter((p) => p !== "./package.json");
+  assert.ok(subpaths.includes("./threads") && subpaths.includes("./webgpu"), subpaths.join(" "));
+  const probe = subpaths
+    .map((p) => `console.log(${JSON.stringify(p)}, Object.keys(await import(${JSON.stringify("@multimem/js-glue" + p.slice(1))})).length);`)
+    .join("\n");
+  writeFileSync(join(project, "subpaths.mjs"), probe);
+  const counts = sh(process.execPath, ["subpaths.mjs"], project).trim().split("\n");
+  assert.equal(counts.length, subpaths.length);
+  for (const line of counts) assert.match(line, /^\S+ [1-9]\d*$/, `an exported subpath with no exports: ${line}`);
 });
