@@ -68,6 +68,13 @@ export declare class Ownership {
   own(buffer: number): Token;
   /** Applies the queue now; returns how many were released. Throws ReleaseError (AggregateError if several) for refused slots, after applying the rest. */
   flush(): number;
+  /**
+   * Forces a collection where the host offers one (`globalThis.gc`), yields
+   * `turns` macrotasks (default 2) so finalizers run, then flush(). With JSPI,
+   * `new WebAssembly.Suspending(() => ownership.collect())` is a forced-GC
+   * import under which a synchronous wasm loop stays in bounded memory.
+   */
+  collect(options?: { turns?: number }): Promise<number>;
   /** Teardown: queued and later-collected addresses release nothing. */
   close(): void;
   /** Counters. */

@@ -202,6 +202,28 @@ export class Ownership {
     return this._released - before;
   }
 
+  /**
+   * Lets the engine report collected tokens, then applies the queue; resolves
+   * to how many were released. It forces a collection where the host offers
+   * one (`globalThis.gc`: Node's --expose-gc; a browser page has none and
+   * relies on the engine's own GCs), then yields `turns` macrotasks, since
+   * FinalizationRegistry callbacks only run between tasks, then flushes.
+   *
+   * Why: a compiled program's forced GC (the compiler contract's `host.gc`)
+   * runs inside a synchronous wasm call, where no finalizer can run. With
+   * JS Promise Integration (Node 24+, Chromium 137+) that import can be
+   * `new WebAssembly.Suspending(() => runtime.ownership.collect())` and the
+   * export calling it `WebAssembly.promising(exports.main)`: the wasm stack
+   * is suspended while the finalizers run and the queue is applied, so a
+   * loop that allocates and drops millions of lists stays in bounded
+   * runtime memory, as under wasmtime (js-glue README, "Ownership").
+   */
+  async collect({ turns = 2 } = {}) {
+    globalThis.gc?.();
+    for (let i = 0; i < turns; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    return this.flush();
+  }
+
   /** Applies the queue; returns the ReleaseErrors of refused slots. */
   _apply() {
     if (this._batch === null || this._closed || this._queued === 0) return [];

@@ -26,8 +26,12 @@ export function debugF64(x) {
   return x.toExponential().replace("e+", "e"); // shortest digits, Rust's exponent form
 }
 
-/** Instantiates program `name` (build `build`) with the contract's imports; `main` is not called. */
-export async function loadProgram(name, build = BUILD, options = {}) {
+/**
+ * Instantiates program `name` (build `build`) with the contract's imports;
+ * `main` is not called. `gc` replaces the `host.gc` import (default: ask for
+ * a collection, `globalThis.gc?.()`); the other options go to instantiate().
+ */
+export async function loadProgram(name, build = BUILD, { gc, ...options } = {}) {
   const lib = new WebAssembly.Instance(new WebAssembly.Module(fixture("compiler/extlib.wasm")));
   const lines = [];
   const imports = {
@@ -36,7 +40,7 @@ export async function loadProgram(name, build = BUILD, options = {}) {
     host: {
       print_i64: (v) => lines.push(String(v)),
       print_f64: (v) => lines.push(debugF64(v)),
-      gc: () => globalThis.gc?.(),
+      gc: gc ?? (() => globalThis.gc?.()),
     },
   };
   const file = `compiler/${name}.${build === "single-memory" ? "linked.single" : "linked"}.wasm`;

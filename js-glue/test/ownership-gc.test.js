@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RELEASE_BATCH } from "../src/abi.js";
 import { ReleaseError, Token, instantiate } from "../src/index.js";
-import { BUILD, fixture, gcUntil } from "./helpers.js";
+import { BUILD, NODE_MAJOR, fixture, gcUntil } from "./helpers.js";
 import { driverAfterGc, loadProgram } from "./ownership-gc-programs.js";
 
 /** A diagnostic line in the report (the jsc runner's test() passes no context). */
@@ -30,6 +30,52 @@ function dropGlobals(exports) {
   }
   return n;
 }
+
+/** JS Promise Integration: Node 24 and 26 have it; Node 22 and JSC 2.50 (Safari 26) do not. */
+const JSPI = typeof WebAssembly.Suspending === "function" && typeof WebAssembly.promising === "function";
+
+test(`churn.mm (${BUILD} build): with JSPI its gc() suspends main() while finalizers run, so 1M lists stay in bounded memory; without, the releases wait for main() to return`, async (t) => {
+  const inNode = typeof process === "object" && typeof process.versions?.node === "string";
+  if (inNode && NODE_MAJOR >= 24) assert.ok(JSPI, `Node ${NODE_MAJOR} has JSPI`);
+  let runtime;
+  let collections = 0;
+  let peakPages = 0;
+  const samples = [];
+  const collect = async () => {
+    collections++;
+    await runtime.ownership.collect();
+    const s = runtime.stats();
+    samples.push(s.liveBuffers);
+    peakPages = Math.max(peakPages, s.pages);
+  };
+  const { exports, runtime: rt } = await loadProgram("churn", BUILD, { gc: JSPI ? new WebAssembly.Suspending(collect) : collect });
+  runtime = rt;
+  const { live, made } = driverAfterGc("churn");
+  if (!JSPI) {
+    // The import cannot suspend: each gc() only starts collect(), whose
+    // finalizers wait until main() returns; all 1M stay live until then.
+    exports.main();
+    assert.equal(runtime.ownership.stats().released, 0, "nothing released inside main() without JSPI");
+    assert.ok(runtime.stats().liveBuffers >= made);
+    assert.ok(await gcUntil(() => runtime.stats().liveBuffers === live, 200), `live after main: ${runtime.stats().liveBuffers}`);
+    return;
+  }
+  await WebAssembly.promising(exports.main)();
+  const own = runtime.ownership.stats();
+  assert.equal(own.tokensMade, made, "tokens made, as in wasmtime");
+  // churn.mm calls gc() every 100,000 lists: each suspension released what
+  // the loop dropped since the last one, down to the lists it keeps.
+  assert.equal(collections, 9, "churn.mm's nine gc() calls (i = 100,000 to 900,000)");
+  assert.ok(samples.every((n) => n <= live + 256), `live after each gc(): ${samples.join(", ")} (the program keeps ${live})`);
+  // Bound: the 100,000 lists made between two gc() calls (a 16 B header and
+  // 16-63 B of data each, about 64 B a block) fill about 98 pages; after
+  // each collection the heap reuses the freed blocks instead of growing.
+  const bound = 128;
+  assert.ok(peakPages <= bound && runtime.stats().pages <= bound, `runtime memory: peak ${peakPages} pages, now ${runtime.stats().pages} (bound ${bound}); without JSPI it reaches about 976`);
+  assert.ok(own.released >= made - live - 100_064, `${own.released} released inside main()`);
+  assert.ok(await gcUntil(() => runtime.stats().liveBuffers === live, 200), `live after main and a GC: ${runtime.stats().liveBuffers}, wasmtime had ${live}`);
+  note(t, `1M lists: peak ${peakPages} pages, live after each gc(): ${samples.join(" ")}`);
+});
 
 for (const name of ["functions", "lists", "globals", "churn"]) {
   test(`${name}.mm (${BUILD} build): live == reachable after a GC, 0 once the globals are dropped, every token released once, in batches`, async (t) => {
