@@ -1,10 +1,22 @@
 // The threads page: see threads.html. `?ms=` sets the soak's length (default
-// 3000), `?workers=` the number of workers (default 4). The soak itself is
-// js-glue/test/threads-soak.js, the one the Node tests run, which build.sh
-// copies to /build/.
+// 3000), `?workers=` the number of workers (default 4), `?build=` the build
+// (default auto). The soak itself is js-glue/test/threads-soak.js, the one
+// the Node tests run, which build.sh copies to /build/.
+//
+// Both builds are given: the multi-memory one (threads.wasm) where the engine
+// has multi-memory, else the single-memory one (threads.single.wasm: WebKit).
+// instantiateShared() needs bytes, not URLs, to read the shared memory's
+// limits (the same in both builds), so both are fetched (about 9 KB each).
+// The workers run whichever the page chose: they get its compiled module.
 import { canBlock, handOff, instantiateShared, receive, shareRuntime } from "/js-glue/threads.js";
 import { soak } from "/build/threads-soak.js";
-import { run, status } from "./common.js";
+import { requestedBuild, run, status } from "./common.js";
+
+async function fetchBytes(path) {
+  const r = await fetch(path);
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${r.statusText}`);
+  return r.arrayBuffer();
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,9 +27,13 @@ run(async () => {
   const ms = Number(params.get("ms") ?? 3000);
   const workers = Number(params.get("workers") ?? 4);
   status(`running ${workers} workers for ${ms} ms…`);
-  const bytes = await (await fetch("/build/threads.wasm")).arrayBuffer();
+  const [multiMemory, singleMemory] = await Promise.all([fetchBytes("/build/threads.wasm"), fetchBytes("/build/threads.single.wasm")]);
   // mayWait "auto": canBlock() is false here, so instance_may_wait(0).
-  const main = await instantiateShared(bytes, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+  const main = await instantiateShared(
+    { multiMemory, singleMemory },
+    { env: { memory: new WebAssembly.Memory({ initial: 1 }) } },
+    { build: requestedBuild() },
+  );
   if (main.mayWait !== false) throw new Error("the main thread's instance was told it may wait");
   const summary = await soak({
     glue: { instantiateShared, handOff, receive },
@@ -47,6 +63,7 @@ run(async () => {
   });
   const c = summary.counts;
   $("workers").textContent = String(workers);
+  $("build").textContent = main.build;
   $("may-wait").textContent = `${main.mayWait} (canBlock() ${canBlock()})`;
   $("rounds").textContent = String(summary.rounds);
   $("allocs").textContent = c.allocs.toLocaleString("en-US");

@@ -1,4 +1,4 @@
-// The three example pages in WebKitGTK (MiniBrowser 2.50, the engine of
+// The example pages in WebKitGTK (MiniBrowser 2.50, the engine of
 // Safari 26: no multi-memory, no Symbol.dispose, no toResizableBuffer),
 // driven by WebKitWebDriver under xvfb-run (webdriver.mjs), with the same
 // checks as in Chromium (../pages.mjs). WebKit has no multi-memory, so each
@@ -61,6 +61,29 @@ test("inspector: allocate, drop, force GC, back to zero (WebKit picks the single
 
 test("worker: copyOut + transfer, and a shared external memory (WebKit picks the single-memory build)", async () => {
   await page("/worker.html", "worker", (p) => checkWorker(p, "single-memory"));
+});
+
+const THREADS_MS = 4000;
+
+test(`threads: 4 Web Workers share one runtime heap for ${THREADS_MS} ms (WebKit picks the single-memory build)`, async () => {
+  await page(`/threads.html?ms=${THREADS_MS}`, "threads", async (p) => {
+    await waitForStatus(p, 120_000);
+    const r = await p.evaluate(() => window.threadsResult);
+    // The checks of ../threads.test.mjs (Chromium, Firefox), plus the build.
+    assert.equal(r.build, "single-memory");
+    assert.equal(r.crossOriginIsolated, true);
+    assert.equal(r.mayWait, false, "the main thread's instance spins");
+    assert.equal(r.canBlock, false, "Atomics.wait is refused on the main thread");
+    assert.equal(r.workers, 4);
+    const c = r.counts;
+    assert.equal(c.receipts, c.sends + r.mainSends, "every hand-off arrived");
+    assert.ok(r.rounds >= 2, `checkpoints ${r.rounds}`);
+    assert.ok(c.sends > 100 && c.moves > 20 && c.refills > 5 && c.allocs > 100 && r.mainSends > 20, JSON.stringify(c));
+    assert.ok(r.pagesEnd > r.pagesStart, "the workers grew the memory");
+    assert.equal(r.end.liveBuffers, 0);
+    assert.equal(r.end.liveBytes, 0);
+    assert.equal(r.end.heapBytes, 0);
+  });
 });
 
 test("the Web API page runs in WebKit without errors, on the single-memory build", async () => {

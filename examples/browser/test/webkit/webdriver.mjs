@@ -11,8 +11,8 @@
 // cross-origin-isolated page (measured: crossOriginIsolated true, typeof
 // SharedArrayBuffer "undefined"; Safari does expose it there). The JSC option
 // useSharedArrayBuffer turns it on; the driver, the browser and its web
-// processes inherit JSC_useSharedArrayBuffer=1 from here. The worker page's
-// shared memory needs it.
+// processes inherit JSC_useSharedArrayBuffer=1 from here. The worker and
+// threads pages' shared memories need it.
 //
 // Networking: the session's proxy is a closed local port for every host but
 // the loopback one, so only the project's server can be reached.
