@@ -3,25 +3,32 @@
 //! by `multimem_host::SharedHeap` over one shared memory, in wasmtime.
 //!
 //! - the soak: N threads allocate, retain, release, fill and hand buffers to
-//!   each other at random (by address, with their references: no copy);
-//!   every received buffer holds exactly the bytes its model says and
-//!   exactly the references that came with it; at a pause every counter
+//!   each other at random (by address, with their references: no copy),
+//!   and churn bursts of allocations and frees through the exports
+//!   directly; every received buffer holds exactly the bytes its model says
+//!   and exactly the references that came with it; at a pause every counter
 //!   equals the model's sums; at the end every counter is 0. It runs on the
 //!   `shared` build and on `shared-checked` (the checked build's quarantine
 //!   under the heap lock). `MULTIMEM_SOAK_SECS` sets the seconds of the
 //!   first run (default 10; the checked run takes half);
+//! - the soak can fail: short runs (1.5 s) with a fault planted (`Fault`)
+//!   each end in the report of the kind the fault causes (a refcount, the
+//!   bytes, `FREED`, `NOT_A_BUFFER`, the counters at the pause), returned
+//!   by the soak rather than panicking out of a worker; and with the heap
+//!   lock broken (its word, found in the module's code, cleared before
+//!   calls) in some report, or in wasm stopped past the deadline;
 //! - the shared builds' exports and memory against docs/ABI.md;
 //! - per-instance `last_error` and release queues;
 //! - `Runtime::new` without `buffer_release_batch` (a link that `--export`s
 //!   it away) for apps that do not import `multimem:gc`.
 
-use multimem_host::{Buffer, Instantiated, Options, Runtime, SharedHeap};
+use multimem_host::{Buffer, ErrorCode, Instantiated, Options, Runtime, SharedHeap, Stale, StaleHandle};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-use wasmtime::{Engine, Memory, MemoryType, Module, Store};
+use wasmtime::{Engine, Memory, MemoryType, Module, SharedMemory, Store, TypedFunc};
 
 /// Threads in the soak: twice this machine's 2 cores, so the heap lock is
 /// contended and holders get descheduled (the case `memory.atomic.wait32`
@@ -39,8 +46,12 @@ fn link_shared(name: &str) -> Vec<u8> {
 /// One thread's store and instance over the heap (a private 1-page
 /// external memory as `env.memory`: nothing here copies through it).
 fn instance(engine: &Engine, heap: &SharedHeap) -> (Store<()>, Instantiated) {
-    let mut store = Store::new(engine, ());
-    let mut linker = wasmtime::Linker::new(engine);
+    instance_in(Store::new(engine, ()), heap)
+}
+
+/// [`instance`] in a given store.
+fn instance_in(mut store: Store<()>, heap: &SharedHeap) -> (Store<()>, Instantiated) {
+    let mut linker = wasmtime::Linker::new(store.engine());
     let external = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
     linker.define(&store, "env", "memory", external).unwrap();
     let inst = heap.instantiate(&mut store, &mut linker, None, &Options::default()).unwrap();
@@ -67,6 +78,83 @@ impl Rng {
 fn pattern(seed: u64, len: u32) -> Vec<u8> {
     (0..len as u64).map(|i| (seed.wrapping_add(i.wrapping_mul(0x9E37)) >> (i % 7 * 8)) as u8 ^ i as u8).collect()
 }
+
+/// A bug planted in the soak, to show that the soak catches it: in the
+/// workers' own use of the runtime, or (`UnlockTheHeap`) in the runtime's
+/// heap lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// A retain makes a second handle without adding a reference.
+    SkipRetain,
+    /// A fill also changes one byte that the model does not know of.
+    FlipByte,
+    /// A release that frees a buffer releases it once more.
+    ReleaseTwice,
+    /// A hand-off sends an address 16 bytes inside the buffer.
+    HandOffInterior,
+    /// A release that would free a buffer forgets the handle instead (a
+    /// leak): the model counts the buffer freed, the runtime live.
+    Leak,
+    /// Before a direct call into the runtime, a worker stores 0 (free) into
+    /// the heap lock word: it enters the allocator while another thread may
+    /// hold the lock, so the allocator runs without mutual exclusion.
+    UnlockTheHeap,
+}
+
+/// A fault and how often it strikes: every `every`th time a worker reaches
+/// the fault's site.
+#[derive(Clone, Copy, Debug)]
+struct Plant {
+    fault: Fault,
+    every: u64,
+}
+
+const NO_FAULT: Plant = Plant { fault: Fault::None, every: 1 };
+
+/// What the soak found wrong, by kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    /// A buffer does not hold the bytes its model says.
+    Bytes,
+    /// A buffer's refcount is not the number of references its model
+    /// holds (the soak's check, or the host's check of a handle).
+    Refcount,
+    /// The runtime reported this error code.
+    Code(ErrorCode),
+    /// A counter is not the model's sum (at the pause or at the end).
+    Counters,
+    /// Anything else: another length, an engine error, a panic, wasm still
+    /// running past the soak's deadline.
+    Other,
+}
+
+/// The soak's first failure: its kind and what exactly was wrong.
+#[derive(Debug)]
+struct Report {
+    found: Found,
+    message: String,
+}
+
+impl Report {
+    fn new(found: Found, message: impl Into<String>) -> Report {
+        Report { found, message: message.into() }
+    }
+}
+
+impl From<multimem_host::Error> for Report {
+    fn from(e: multimem_host::Error) -> Report {
+        let stale = e.chain().find_map(|c| c.downcast_ref::<StaleHandle>()).map(|s| s.found.clone());
+        let found = match (stale, e.code()) {
+            (Some(Stale::Code(code)), _) | (None, Some(code)) => Found::Code(code),
+            (Some(Stale::Refcount { .. }), _) => Found::Refcount,
+            (Some(Stale::Length { .. }), _) | (None, None) => Found::Other,
+        };
+        Report::new(found, format!("{e:#}"))
+    }
+}
+
+type Checked<T = ()> = Result<T, Report>;
 
 /// What a thread knows of a buffer it owns: its length, the seed of its
 /// bytes, and the handles (one reference each) it holds.
@@ -96,23 +184,41 @@ struct Worker {
     peers: Vec<Sender<Handoff>>,
     model: Arc<Model>,
     ops: u64,
+    plant: Plant,
+    /// Times this worker reached its fault's site.
+    hits: u64,
+    /// The runtime's `buffer_new` and `buffer_release`, called directly.
+    raw: (TypedFunc<i32, i32>, TypedFunc<i32, i32>),
+    /// For `UnlockTheHeap`: the shared memory and the heap lock word's
+    /// address in it.
+    unlock: Option<(SharedMemory, u32)>,
 }
 
 impl Worker {
-    fn check_bytes(&mut self, address: u32) {
-        let o = &self.owned[&address];
-        let mut got = vec![0u8; o.len as usize];
-        self.rt.read_bytes(&self.store, &o.handles[0], 0, &mut got).unwrap();
-        assert!(
-            got == pattern(o.seed, o.len),
-            "thread {}: buffer {address:#x} does not hold its model's bytes",
-            self.id
-        );
-        let rc = self.rt.refcount(&mut self.store, &o.handles[0]).unwrap();
-        assert_eq!(rc, o.handles.len() as u32, "thread {}: buffer {address:#x}: refcount", self.id);
+    /// Whether the planted fault is `fault` and strikes now.
+    fn strikes(&mut self, fault: Fault) -> bool {
+        if self.plant.fault != fault {
+            return false;
+        }
+        self.hits += 1;
+        self.hits.is_multiple_of(self.plant.every)
     }
 
-    fn allocate(&mut self) {
+    fn check_bytes(&mut self, address: u32) -> Checked {
+        let o = &self.owned[&address];
+        let mut got = vec![0u8; o.len as usize];
+        self.rt.read_bytes(&self.store, &o.handles[0], 0, &mut got)?;
+        if got != pattern(o.seed, o.len) {
+            return Err(Report::new(Found::Bytes, format!("buffer {address:#x} does not hold its model's bytes")));
+        }
+        let (rc, held) = (self.rt.refcount(&mut self.store, &o.handles[0])?, o.handles.len());
+        if rc as usize != held {
+            return Err(Report::new(Found::Refcount, format!("buffer {address:#x}: refcount {rc}, model {held}")));
+        }
+        Ok(())
+    }
+
+    fn allocate(&mut self) -> Checked {
         // Mostly small, sometimes up to 64 KiB: the heap grows under the
         // other threads, and the map of buffer starts moves.
         let len = match self.rng.below(64) {
@@ -120,15 +226,18 @@ impl Worker {
             1..=12 => self.rng.below(4096),
             _ => self.rng.below(256),
         } as u32;
-        let b = self.rt.buffer_new(&mut self.store, len).unwrap();
+        let b = self.rt.buffer_new(&mut self.store, len)?;
         let mut zero = vec![1u8; len as usize];
-        self.rt.read_bytes(&self.store, &b, 0, &mut zero).unwrap();
-        assert!(zero.iter().all(|&x| x == 0), "thread {}: a new buffer is not zero-filled", self.id);
+        self.rt.read_bytes(&self.store, &b, 0, &mut zero)?;
+        if zero.iter().any(|&x| x != 0) {
+            return Err(Report::new(Found::Bytes, format!("new buffer {:#x} is not zero-filled", b.address())));
+        }
         let seed = self.rng.next();
-        self.rt.write_bytes(&mut self.store, &b, 0, &pattern(seed, len)).unwrap();
+        self.rt.write_bytes(&mut self.store, &b, 0, &pattern(seed, len))?;
         self.model.buffers.fetch_add(1, Ordering::SeqCst);
         self.model.bytes.fetch_add(len as u64, Ordering::SeqCst);
         self.owned.insert(b.address(), Owned { len, seed, handles: vec![b] });
+        Ok(())
     }
 
     fn pick(&mut self) -> Option<u32> {
@@ -139,23 +248,59 @@ impl Worker {
         self.owned.keys().nth(n).copied()
     }
 
-    /// Drops one handle; the last one frees the buffer (after checking it).
-    fn release(&mut self, address: u32) {
-        if self.owned[&address].handles.len() == 1 {
-            self.check_bytes(address);
-            let o = self.owned.remove(&address).unwrap();
-            self.model.buffers.fetch_sub(1, Ordering::SeqCst);
-            self.model.bytes.fetch_sub(o.len as u64, Ordering::SeqCst);
-            let left = self.rt.release(&mut self.store, o.handles.into_iter().next().unwrap()).unwrap();
-            assert_eq!(left, 0);
+    fn retain(&mut self, address: u32) -> Checked {
+        let h = if self.strikes(Fault::SkipRetain) {
+            self.rt.adopt(&mut self.store, address)?
         } else {
-            let h = self.owned.get_mut(&address).unwrap().handles.pop().unwrap();
-            self.rt.release(&mut self.store, h).unwrap();
-        }
+            self.rt.retain(&mut self.store, &self.owned[&address].handles[0])?
+        };
+        self.owned.get_mut(&address).unwrap().handles.push(h);
+        Ok(())
     }
 
-    fn step(&mut self) {
-        self.receive();
+    /// Drops one handle; the last one frees the buffer (after checking it).
+    fn release(&mut self, address: u32) -> Checked {
+        if self.owned[&address].handles.len() > 1 {
+            let h = self.owned.get_mut(&address).unwrap().handles.pop().unwrap();
+            self.rt.release(&mut self.store, h)?;
+            return Ok(());
+        }
+        self.check_bytes(address)?;
+        let o = self.owned.remove(&address).unwrap();
+        self.model.buffers.fetch_sub(1, Ordering::SeqCst);
+        self.model.bytes.fetch_sub(o.len as u64, Ordering::SeqCst);
+        let last = o.handles.into_iter().next().unwrap();
+        if self.strikes(Fault::Leak) {
+            last.into_raw();
+            return Ok(());
+        }
+        let left = self.rt.release(&mut self.store, last)?;
+        if left != 0 {
+            return Err(Report::new(Found::Refcount, format!("buffer {address:#x}: {left} references after the last")));
+        }
+        if self.strikes(Fault::ReleaseTwice) {
+            let again = self.rt.adopt(&mut self.store, address)?;
+            self.rt.release(&mut self.store, again)?;
+        }
+        Ok(())
+    }
+
+    fn fill(&mut self, address: u32) -> Checked {
+        let seed = self.rng.next();
+        let o = self.owned.get_mut(&address).unwrap();
+        o.seed = seed;
+        let mut bytes = pattern(seed, o.len);
+        if self.plant.fault == Fault::FlipByte && !bytes.is_empty() && self.strikes(Fault::FlipByte) {
+            let i = self.rng.below(bytes.len() as u64) as usize;
+            bytes[i] ^= 0x40;
+        }
+        let h = &self.owned[&address].handles[0];
+        self.rt.write_bytes(&mut self.store, h, 0, &bytes)?;
+        Ok(())
+    }
+
+    fn step(&mut self) -> Checked {
+        self.receive()?;
         self.ops += 1;
         let Some(a) = self.pick() else {
             return self.allocate();
@@ -164,127 +309,389 @@ impl Worker {
         if self.owned.len() >= 64 {
             return self.release(a);
         }
-        match self.rng.below(10) {
+        match self.rng.below(11) {
             0..=2 => self.allocate(),
-            3 => {
-                let h = self.rt.retain(&mut self.store, &self.owned[&a].handles[0]).unwrap();
-                self.owned.get_mut(&a).unwrap().handles.push(h);
-            }
+            3 => self.retain(a),
             4..=5 => self.release(a),
-            6 => {
-                let seed = self.rng.next();
-                let o = self.owned.get_mut(&a).unwrap();
-                o.seed = seed;
-                let (len, h) = (o.len, &o.handles[0]);
-                self.rt.write_bytes(&mut self.store, h, 0, &pattern(seed, len)).unwrap();
-            }
-            7 => {
-                let _ = self.rt.stats(&mut self.store).unwrap();
-            }
+            6 => self.fill(a),
+            7 => self.rt.stats(&mut self.store).map(|_| ()).map_err(Report::from),
+            10 => self.churn(),
             _ => self.hand_off(a),
+        }
+    }
+
+    /// A burst of small allocations, then their frees, through the
+    /// runtime's exports directly (no host bookkeeping in between): where
+    /// threads contend for the heap lock the most.
+    fn churn(&mut self) -> Checked {
+        let mut made = [0; 256];
+        for m in &mut made {
+            let len = self.rng.below(200) as i32;
+            self.unlock();
+            *m = self.raw.0.call(&mut self.store, len).map_err(|e| self.trapped(e))?;
+        }
+        for m in made {
+            self.unlock();
+            let left = self.raw.1.call(&mut self.store, m).map_err(|e| self.trapped(e))?;
+            if left != 0 {
+                return Err(Report::new(Found::Refcount, format!("churned buffer {m:#x}: {left} references left")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `UnlockTheHeap`, when it strikes.
+    fn unlock(&mut self) {
+        if self.strikes(Fault::UnlockTheHeap) {
+            let (memory, word) = self.unlock.as_ref().unwrap();
+            lock_word(memory, *word).store(0, Ordering::SeqCst);
+        }
+    }
+
+    /// A trap of a direct call, with the code the runtime recorded.
+    fn trapped(&mut self, e: wasmtime::Error) -> Report {
+        match self.rt.last_error(&mut self.store) {
+            Ok(Some(code)) => Report::new(Found::Code(code), format!("{e:#}")),
+            _ => Report::new(Found::Other, format!("{e:#}")),
         }
     }
 
     /// Gives the buffer, with every reference this thread holds, to another
     /// thread: the address travels, the bytes stay where they are.
-    fn hand_off(&mut self, address: u32) {
-        self.check_bytes(address);
+    fn hand_off(&mut self, address: u32) -> Checked {
+        self.check_bytes(address)?;
         let o = self.owned.remove(&address).unwrap();
         let refs = o.handles.len() as u32;
         for h in o.handles {
             h.into_raw();
         }
         let to = (self.id + 1 + self.rng.below(THREADS as u64 - 1) as usize) % THREADS;
-        self.peers[to].send((address, o.len, o.seed, refs)).unwrap();
+        let sent = if self.strikes(Fault::HandOffInterior) { address + 16 } else { address };
+        // A peer that stopped on a failure has dropped its inbox: the soak
+        // is ending anyway.
+        let _ = self.peers[to].send((sent, o.len, o.seed, refs));
+        Ok(())
     }
 
-    fn receive(&mut self) {
+    fn receive(&mut self) -> Checked {
         while let Ok((address, len, seed, refs)) = self.inbox.try_recv() {
-            let handles: Vec<Buffer> = (0..refs).map(|_| self.rt.adopt(&mut self.store, address).unwrap()).collect();
-            assert_eq!(handles[0].length_in_bytes(), len);
+            let handles = (0..refs).map(|_| self.rt.adopt(&mut self.store, address)).collect::<Result<Vec<_>, _>>()?;
+            if handles[0].length_in_bytes() != len {
+                let found = handles[0].length_in_bytes();
+                return Err(Report::new(Found::Other, format!("buffer {address:#x}: {found} bytes, model {len}")));
+            }
             self.owned.insert(address, Owned { len, seed, handles });
-            self.check_bytes(address);
+            self.check_bytes(address)?;
         }
+        Ok(())
+    }
+
+    /// Steps until `end` or until any thread failed (`stop`).
+    fn run(&mut self, end: Instant, stop: &AtomicBool) -> Checked {
+        while Instant::now() < end && !stop.load(Ordering::SeqCst) {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    fn release_all(&mut self) -> Checked {
+        while let Some(a) = self.pick() {
+            self.release(a)?;
+        }
+        self.rt.drain(&mut self.store)?;
+        Ok(())
     }
 }
 
-/// The soak on build `build` for `secs` seconds (see the module docs).
-fn soak(build: &str, secs: u64) {
-    let engine = Options::engine().unwrap();
-    let module = Module::new(&engine, link_shared(build)).unwrap();
+/// Runs `f`, turning a panic into a report, so a failing worker still
+/// takes part in every pause and the others never wait for it forever.
+fn guarded(f: impl FnOnce() -> Checked) -> Checked {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what =
+            panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+        Err(Report::new(Found::Other, format!("panicked: {}", what.unwrap_or_default())))
+    })
+}
+
+/// The address of the heap lock word, read from the module's code: the one
+/// address the runtime ever `memory.atomic.wait32`s on (`runtime/src/lock.rs`;
+/// nothing else in the runtime waits, docs/ABI.md "Threads"), as
+/// `i32.const address; i32.const 2; i64.const -1; memory.atomic.wait32`.
+fn heap_lock_word(wasm: &[u8]) -> u32 {
+    let mut found = Vec::new();
+    for p in wasmparser::Parser::new(0).parse_all(wasm) {
+        let wasmparser::Payload::CodeSectionEntry(body) = p.unwrap() else { continue };
+        let ops: Vec<_> = body.get_operators_reader().unwrap().into_iter().map(Result::unwrap).collect();
+        for (i, op) in ops.iter().enumerate() {
+            if let wasmparser::Operator::MemoryAtomicWait32 { memarg } = op {
+                match ops[..i] {
+                    [.., wasmparser::Operator::I32Const { value }, _, _] => {
+                        found.push(value as u32 + memarg.offset as u32)
+                    }
+                    _ => panic!("a memory.atomic.wait32 on a computed address"),
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    assert_eq!(found.len(), 1, "the runtime waits on one address, not {found:?}");
+    found[0]
+}
+
+/// The heap lock word at `address` of the shared memory, as the runtime
+/// sees it.
+fn lock_word(memory: &SharedMemory, address: u32) -> &AtomicU32 {
+    let data = memory.data();
+    assert!(address.is_multiple_of(4) && (address as usize) + 4 <= data.len());
+    // SAFETY: an aligned word inside the shared memory, which lives as long
+    // as `memory`; the runtime accesses the word only atomically, as the
+    // caller does.
+    unsafe { &*(data[address as usize].get() as *const AtomicU32) }
+}
+
+/// The engine of a soak: [`Options::engine`]; with a planted fault that
+/// can break the heap itself, plus epoch interruption, so wasm looping in a
+/// corrupted free list is stopped (see `watch`).
+fn soak_engine(plant: Plant) -> Engine {
+    if plant.fault != Fault::UnlockTheHeap {
+        return Options::engine().unwrap();
+    }
+    let mut config = Options::engine_config();
+    config.epoch_interruption(true);
+    Engine::new(&config).unwrap()
+}
+
+/// Makes wasm in `store` trap once `give_up` has passed (the engine's epoch
+/// ticks every 10 ms while the soak runs); a no-op without epochs.
+fn watch(store: &mut Store<()>, give_up: Instant) {
+    if store.engine().get_epoch_interruption() {
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() > give_up {
+                return Err(wasmtime::Error::msg("wasm still running past the soak's deadline"));
+            }
+            Ok(wasmtime::UpdateDeadline::Continue(1))
+        });
+        store.set_epoch_deadline(1);
+    }
+}
+
+/// What a soak that found nothing wrong did.
+struct Summary {
+    ops: u64,
+    /// Live buffers and their bytes at the pause.
+    buffers: u64,
+    bytes: u64,
+    pages: u32,
+}
+
+/// The soak on build `build` for `time`, with `plant` (see the module
+/// docs): the first failure any thread or check found, or what it did.
+fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
+    let engine = soak_engine(plant);
+    let wasm = link_shared(build);
+    let module = Module::new(&engine, &wasm).unwrap();
     let heap = SharedHeap::new(&engine, &module).unwrap();
     let model = Arc::new(Model::default());
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| channel::<Handoff>()).unzip();
     // Two pauses: every thread stopped sending and drained its inbox, so
     // the model is complete; then the counters are compared.
     let pause = Arc::new(Barrier::new(THREADS + 1));
-    let end = Instant::now() + Duration::from_secs(secs);
+    let stop = Arc::new(AtomicBool::new(false));
+    let end = Instant::now() + time;
+    let give_up = end + Duration::from_secs(2);
+    let ticking = Arc::new(AtomicBool::new(true));
+    let ticker = {
+        let (engine, ticking) = (engine.clone(), ticking.clone());
+        std::thread::spawn(move || {
+            while ticking.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10));
+                engine.increment_epoch();
+            }
+        })
+    };
+    let unlock = (plant.fault == Fault::UnlockTheHeap).then(|| (heap.memory().clone(), heap_lock_word(&wasm)));
     let threads: Vec<_> = receivers
         .into_iter()
         .enumerate()
         .map(|(id, inbox)| {
-            let (engine, heap, model, pause, peers) =
-                (engine.clone(), heap.clone(), model.clone(), pause.clone(), senders.clone());
+            let (engine, heap, model, pause, peers, stop, unlock) = (
+                engine.clone(),
+                heap.clone(),
+                model.clone(),
+                pause.clone(),
+                senders.clone(),
+                stop.clone(),
+                unlock.clone(),
+            );
             std::thread::spawn(move || {
-                let (store, inst) = instance(&engine, &heap);
-                let rt = inst.runtime.clone();
-                let rng = Rng(0x5EED_0000 + id as u64);
-                let mut w = Worker { id, store, rt, rng, owned: HashMap::new(), inbox, peers, model, ops: 0 };
-                while Instant::now() < end {
-                    w.step();
-                }
+                let failed = |r: &Checked| {
+                    if r.is_err() {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                };
+                let mut store = Store::new(&engine, ());
+                watch(&mut store, give_up);
+                let mut w = None;
+                let r = guarded(|| {
+                    let (mut store, inst) = instance_in(store, &heap);
+                    if plant.fault == Fault::UnlockTheHeap {
+                        // Spin, never sleep: a sleeper whose waker's unlock
+                        // the fault overwrote would sleep forever.
+                        let may_wait = inst.app.get_typed_func::<i32, ()>(&mut store, "instance_may_wait").unwrap();
+                        may_wait.call(&mut store, 0).unwrap();
+                    }
+                    let rt = inst.runtime.clone();
+                    let raw = (
+                        inst.app.get_typed_func(&mut store, "buffer_new").unwrap(),
+                        inst.app.get_typed_func(&mut store, "buffer_release").unwrap(),
+                    );
+                    let rng = Rng(0x5EED_0000 + id as u64);
+                    let owned = HashMap::new();
+                    let worker = w.insert(Worker {
+                        id,
+                        store,
+                        rt,
+                        rng,
+                        owned,
+                        inbox,
+                        peers,
+                        model,
+                        ops: 0,
+                        plant,
+                        hits: 0,
+                        raw,
+                        unlock,
+                    });
+                    worker.run(end, &stop)
+                });
+                failed(&r);
                 pause.wait(); // nobody sends any more
-                w.receive();
+                let r = r.and_then(|()| guarded(|| w.as_mut().unwrap().receive()));
+                failed(&r);
                 pause.wait(); // every inbox drained
                 pause.wait(); // the main thread compared the counters
-                while let Some(a) = w.pick() {
-                    w.release(a);
-                }
-                w.rt.drain(&mut w.store).unwrap();
+                let r = r.and_then(|()| match stop.load(Ordering::SeqCst) {
+                    true => Ok(()),
+                    false => guarded(|| w.as_mut().unwrap().release_all()),
+                });
+                failed(&r);
                 pause.wait(); // everything released
-                w.ops
+                r.map(|()| w.map_or(0, |w| w.ops))
+                    .map_err(|e| Report::new(e.found, format!("thread {id}: {}", e.message)))
             })
         })
         .collect();
     drop(senders);
     pause.wait();
     pause.wait();
-    // Mid-run counters, read from a fresh instance on this thread.
-    let (mut store, inst) = instance(&engine, &heap);
-    let stats = inst.runtime.stats(&mut store).unwrap();
+    // Mid-run counters, read from a fresh instance on this thread (unless a
+    // worker already failed).
+    let mut store = Store::new(&engine, ());
+    watch(&mut store, give_up);
+    let (mut store, inst) = instance_in(store, &heap);
+    let at_pause = (!stop.load(Ordering::SeqCst)).then(|| counters_at_pause(build, &mut store, &inst.runtime, &model));
+    if matches!(at_pause, Some(Err(_))) {
+        stop.store(true, Ordering::SeqCst); // no final releases
+    }
+    pause.wait();
+    pause.wait();
+    let results: Vec<Checked<u64>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    ticking.store(false, Ordering::SeqCst);
+    ticker.join().unwrap();
+    let ops = results.into_iter().sum::<Checked<u64>>()?;
+    let (buffers, bytes) = at_pause.expect("no worker failed")?;
+    let end = inst.runtime.stats(&mut store)?;
+    if (end.live_buffers, end.live_bytes, end.heap_bytes) != (0, 0, 0) {
+        return Err(Report::new(Found::Counters, format!("[{build}] counters at the end: {end:?}")));
+    }
+    Ok(Summary { ops, buffers, bytes, pages: end.pages })
+}
+
+/// The counters against the model's sums at the pause; the sums.
+fn counters_at_pause(build: &str, store: &mut Store<()>, rt: &Runtime, model: &Model) -> Checked<(u64, u64)> {
+    let stats = rt.stats(&mut *store)?;
     let (buffers, bytes) = (model.buffers.load(Ordering::SeqCst), model.bytes.load(Ordering::SeqCst));
-    assert_eq!(
-        (stats.live_buffers as u64, stats.live_bytes as u64),
-        (buffers, bytes),
-        "[{build}] counters at the pause"
-    );
-    assert!(buffers > 0, "[{build}] the pause found no live buffers: the soak did nothing");
-    assert!(stats.heap_bytes as u64 >= bytes + 16 * buffers, "[{build}] heap bytes below the model's");
-    pause.wait();
-    pause.wait();
-    let ops: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
-    let end = inst.runtime.stats(&mut store).unwrap();
-    assert_eq!((end.live_buffers, end.live_bytes, end.heap_bytes), (0, 0, 0), "[{build}] counters at the end");
-    println!(
-        "[{build}] {THREADS} threads, {secs} s: {ops} operations; at the pause {buffers} live buffers, {bytes} bytes; \
-         {} pages at the end",
-        end.pages
-    );
-    assert!(ops > 1000 * THREADS as u64, "[{build}] only {ops} operations in {secs} s");
+    if (stats.live_buffers as u64, stats.live_bytes as u64) != (buffers, bytes) {
+        let message = format!("[{build}] counters at the pause: {stats:?}, model {buffers} buffers, {bytes} bytes");
+        return Err(Report::new(Found::Counters, message));
+    }
+    if (stats.heap_bytes as u64) < bytes + 16 * buffers {
+        return Err(Report::new(Found::Counters, format!("[{build}] heap bytes below the model's: {stats:?}")));
+    }
+    Ok((buffers, bytes))
 }
 
 fn soak_secs() -> u64 {
     std::env::var("MULTIMEM_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10)
 }
 
+/// The soak without faults, for `secs`: it finds nothing wrong, and works.
+fn clean_soak(build: &str, secs: u64) {
+    let s = soak(build, Duration::from_secs(secs), NO_FAULT).unwrap_or_else(|r| panic!("[{build}] {r:?}"));
+    println!(
+        "[{build}] {THREADS} threads, {secs} s: {} operations; at the pause {} live buffers, {} bytes; \
+         {} pages at the end",
+        s.ops, s.buffers, s.bytes, s.pages
+    );
+    assert!(s.buffers > 0, "[{build}] the pause found no live buffers: the soak did nothing");
+    assert!(s.ops > 1000 * THREADS as u64, "[{build}] only {} operations in {secs} s", s.ops);
+}
+
+/// A short soak with `fault` planted on `build`: it must find it, as `kind`
+/// (`None`: any kind).
+fn soak_finds(build: &str, fault: Fault, every: u64, kind: Option<fn(Found) -> bool>) -> Found {
+    let started = Instant::now();
+    let r = soak(build, Duration::from_millis(1500), Plant { fault, every });
+    let report = match r {
+        Ok(s) => panic!("[{build}] {fault:?} went unnoticed for {} operations", s.ops),
+        Err(report) => report,
+    };
+    println!("[{build}] {fault:?} found in {:.2} s: {report:?}", started.elapsed().as_secs_f64());
+    if let Some(kind) = kind {
+        assert!(kind(report.found), "[{build}] {fault:?} reported as {report:?}");
+    }
+    report.found
+}
+
 #[test]
 fn threads_allocate_retain_release_fill_and_hand_off_buffers_with_exact_counters() {
-    soak("shared", soak_secs());
+    clean_soak("shared", soak_secs());
 }
 
 #[test]
 fn the_same_soak_under_the_checked_builds_quarantine() {
-    soak("shared-checked", soak_secs().div_ceil(2));
+    clean_soak("shared-checked", soak_secs().div_ceil(2));
+}
+
+#[test]
+fn the_soak_finds_a_retain_that_adds_no_reference() {
+    soak_finds("shared", Fault::SkipRetain, 20, Some(|f| f == Found::Refcount));
+}
+
+#[test]
+fn the_soak_finds_a_byte_changed_behind_the_models_back() {
+    soak_finds("shared", Fault::FlipByte, 20, Some(|f| f == Found::Bytes));
+}
+
+#[test]
+fn the_soak_finds_a_double_release_as_freed() {
+    soak_finds("shared-checked", Fault::ReleaseTwice, 20, Some(|f| f == Found::Code(ErrorCode::Freed)));
+}
+
+#[test]
+fn the_soak_finds_a_handed_off_interior_address_as_not_a_buffer() {
+    soak_finds("shared", Fault::HandOffInterior, 20, Some(|f| f == Found::Code(ErrorCode::NotABuffer)));
+}
+
+#[test]
+fn the_soak_finds_a_leak_in_the_counters_at_the_pause() {
+    soak_finds("shared", Fault::Leak, 20, Some(|f| f == Found::Counters));
+}
+
+#[test]
+fn the_soak_finds_the_heap_lock_broken_by_another_thread() {
+    soak_finds("shared", Fault::UnlockTheHeap, 1, None);
 }
 
 #[test]
