@@ -1,30 +1,20 @@
 // Loading the example compiler's programs (examples/compiler/programs, built
 // by scripts/js-test-fixtures.sh) with the host-import contract of
-// examples/compiler/README.md ("The host-import contract"); multimem:gc.own
+// examples/compiler/README.md ("The host-import contract", implemented by
+// examples/compiler/node/host.mjs, which run.sh's Node runs use); multimem:gc.own
 // is the glue's own (src/ownership.js). Used by compiler-programs.test.js
 // and ownership-gc.test.js; not a test file itself.
 import assert from "node:assert/strict";
 import { instantiate } from "../src/index.js";
 import { BUILD, fixture } from "./helpers.js";
+import { contractImports, debugF64, dropGlobals } from "../../examples/compiler/node/host.mjs";
+
+export { debugF64, dropGlobals };
 
 /** The text of a fixture of the compiler's programs. */
 export const text = (name) => new TextDecoder().decode(fixture(`compiler/${name}`));
 /** The programs scripts/js-test-fixtures.sh compiled. */
 export const PROGRAMS = text("programs.txt").split("\n").filter(Boolean);
-
-/** Rust's `{:?}` for f64, as the contract specifies print_f64's text. */
-export function debugF64(x) {
-  if (Number.isNaN(x)) return "NaN";
-  if (x === Infinity) return "inf";
-  if (x === -Infinity) return "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
-  const a = Math.abs(x);
-  if (a >= 1e-4 && a < 1e16) {
-    const s = String(x); // shortest round-trip digits, plain notation in this range
-    return Number.isInteger(x) ? `${s}.0` : s;
-  }
-  return x.toExponential().replace("e+", "e"); // shortest digits, Rust's exponent form
-}
 
 /**
  * Instantiates program `name` (build `build`) with the contract's imports;
@@ -34,15 +24,7 @@ export function debugF64(x) {
 export async function loadProgram(name, build = BUILD, { gc, ...options } = {}) {
   const lib = new WebAssembly.Instance(new WebAssembly.Module(fixture("compiler/extlib.wasm")));
   const lines = [];
-  const imports = {
-    env: { memory: lib },
-    lib: lib.exports,
-    host: {
-      print_i64: (v) => lines.push(String(v)),
-      print_f64: (v) => lines.push(debugF64(v)),
-      gc: gc ?? (() => globalThis.gc?.()),
-    },
-  };
+  const imports = contractImports({ lib, print: (line) => lines.push(line), gc });
   const file = `compiler/${name}.${build === "single-memory" ? "linked.single" : "linked"}.wasm`;
   const { runtime, exports } = await instantiate(fixture(file), imports, { build, ...options });
   return { lines, runtime, exports };

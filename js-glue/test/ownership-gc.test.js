@@ -15,21 +15,10 @@ import { test } from "node:test";
 import { RELEASE_BATCH } from "../src/abi.js";
 import { ReleaseError, Token, instantiate } from "../src/index.js";
 import { BUILD, NODE_MAJOR, fixture, gcUntil } from "./helpers.js";
-import { driverAfterGc, loadProgram } from "./ownership-gc-programs.js";
+import { driverAfterGc, dropGlobals, loadProgram } from "./ownership-gc-programs.js";
 
 /** A diagnostic line in the report (the jsc runner's test() passes no context). */
 const note = (t, message) => t?.diagnostic?.(message);
-
-/** Sets every reference global the program exports (`global.NAME`) to null. */
-function dropGlobals(exports) {
-  let n = 0;
-  for (const [name, g] of Object.entries(exports)) {
-    if (!name.startsWith("global.") || typeof g.value !== "object") continue;
-    g.value = null;
-    n++;
-  }
-  return n;
-}
 
 /** JS Promise Integration: Node 24 and 26 have it; Node 22 and JSC 2.50 (Safari 26) do not. */
 const JSPI = typeof WebAssembly.Suspending === "function" && typeof WebAssembly.promising === "function";

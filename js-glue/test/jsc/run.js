@@ -14,7 +14,7 @@ import { FILES } from "../files.js";
 const NODE_ONLY = {
   "streams.test.js": "readInto needs ReadableStream and Response, which the jsc shell lacks (the WebKit browser's image page streams through readInto)",
   "worker.test.js": "node:worker_threads (the WebKit browser runs the worker page)",
-  "threads.test.js": "node:worker_threads (Chromium and Firefox run the same soak in Web Workers: examples/browser/www/threads.html)",
+  "threads.test.js": "node:worker_threads (Chromium, Firefox and the WebKit browser run the same soak in Web Workers: examples/browser/www/threads.html)",
   "feels-like-js.test.js/util.inspect / console.log show the kind, length and first elements": "node:util's inspect",
   "instantiate.test.js/this Node supports multi-memory": "jsc has no multi-memory (engine.js checks the refusal instead)",
   "instantiate.test.js/instantiate accepts bytes, ArrayBuffer, Module, Response and Promise<Response>": "Response (engine.js instantiates bytes, ArrayBuffer and Module)",
