@@ -214,3 +214,25 @@ export async function checkWorker(page, build) {
   assert.deepEqual(r.shared.copiedIn, Array.from(shared, (v) => -v | 0));
 
 }
+
+/**
+ * The threads page's summary (window.threadsResult, js-glue's soak): real
+ * work by 4 workers and the page, every hand-off received, a main thread
+ * that never waits, the memory grown, an empty heap at the end; `build` is
+ * the build the page must have picked (null: either).
+ */
+export function checkThreads(r, browser, build = null) {
+  if (build !== null) assert.equal(r.build, build, `${browser}: the build the page (and its workers) loaded`);
+  assert.equal(r.crossOriginIsolated, true, browser);
+  assert.equal(r.mayWait, false, `${browser}: the main thread's instance spins`);
+  assert.equal(r.canBlock, false, `${browser}: Atomics.wait is refused on the main thread`);
+  assert.equal(r.workers, 4);
+  const c = r.counts;
+  assert.equal(c.receipts, c.sends + r.mainSends, `${browser}: every hand-off arrived`);
+  assert.ok(r.rounds >= 2, `${browser}: checkpoints ${r.rounds}`);
+  assert.ok(c.sends > 100 && c.moves > 20 && c.refills > 5 && c.allocs > 100 && r.mainSends > 20, `${browser}: ${JSON.stringify(c)}`);
+  assert.ok(r.pagesEnd > r.pagesStart, `${browser}: the workers grew the memory`);
+  assert.equal(r.end.liveBuffers, 0);
+  assert.equal(r.end.liveBytes, 0);
+  assert.equal(r.end.heapBytes, 0);
+}

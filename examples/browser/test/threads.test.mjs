@@ -11,24 +11,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startServer } from "../serve.mjs";
 import { BUILD, SCREENSHOTS, launch, waitForStatus } from "./browser.mjs";
+import { checkThreads } from "./pages.mjs";
 import { launchFirefox } from "./firefox.mjs";
 
 const MS = 4000;
-
-function checkResult(r, browser) {
-  assert.equal(r.crossOriginIsolated, true, browser);
-  assert.equal(r.mayWait, false, `${browser}: the main thread's instance spins`);
-  assert.equal(r.canBlock, false, `${browser}: Atomics.wait is refused on the main thread`);
-  assert.equal(r.workers, 4);
-  const c = r.counts;
-  assert.equal(c.receipts, c.sends + r.mainSends, `${browser}: every hand-off arrived`);
-  assert.ok(r.rounds >= 2, `${browser}: checkpoints ${r.rounds}`);
-  assert.ok(c.sends > 100 && c.moves > 20 && c.refills > 5 && c.allocs > 100 && r.mainSends > 20, `${browser}: ${JSON.stringify(c)}`);
-  assert.ok(r.pagesEnd > r.pagesStart, `${browser}: the workers grew the memory`);
-  assert.equal(r.end.liveBuffers, 0);
-  assert.equal(r.end.liveBytes, 0);
-  assert.equal(r.end.heapBytes, 0);
-}
 
 test(`threads page in Chromium: 4 Web Workers share one heap for ${MS} ms`, async () => {
   const browser = await launch();
@@ -36,7 +22,7 @@ test(`threads page in Chromium: 4 Web Workers share one heap for ${MS} ms`, asyn
     const { page, problems } = await browser.open(`/threads.html?ms=${MS}`);
     await waitForStatus(page, 120_000);
     const r = await page.evaluate(() => window.threadsResult);
-    checkResult(r, "Chromium");
+    checkThreads(r, "Chromium");
     await page.screenshot({ path: join(SCREENSHOTS, "threads.png"), fullPage: true });
     assert.deepEqual(problems, []);
   } finally {
@@ -65,7 +51,7 @@ test(`threads page in Firefox ESR: 4 Web Workers share one heap for ${MS} ms`, a
   }
   const text = await tab.evaluate(`document.getElementById("status").textContent`);
   assert.equal(state, "ok", text);
-  checkResult(await tab.evaluate("window.threadsResult"), "Firefox");
+  checkThreads(await tab.evaluate("window.threadsResult"), "Firefox");
   assert.deepEqual(tab.problems, []);
   await tab.close();
 });

@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startServer } from "../../serve.mjs";
-import { BUILD, SCREENSHOTS, checkImage, checkInspector, checkWorker, waitForStatus } from "../pages.mjs";
+import { BUILD, SCREENSHOTS, checkImage, checkInspector, checkThreads, checkWorker, waitForStatus } from "../pages.mjs";
 import { launchWebKit } from "./webdriver.mjs";
 
 let server;
@@ -69,20 +69,7 @@ test(`threads: 4 Web Workers share one runtime heap for ${THREADS_MS} ms (WebKit
   await page(`/threads.html?ms=${THREADS_MS}`, "threads", async (p) => {
     await waitForStatus(p, 120_000);
     const r = await p.evaluate(() => window.threadsResult);
-    // The checks of ../threads.test.mjs (Chromium, Firefox), plus the build.
-    assert.equal(r.build, "single-memory");
-    assert.equal(r.crossOriginIsolated, true);
-    assert.equal(r.mayWait, false, "the main thread's instance spins");
-    assert.equal(r.canBlock, false, "Atomics.wait is refused on the main thread");
-    assert.equal(r.workers, 4);
-    const c = r.counts;
-    assert.equal(c.receipts, c.sends + r.mainSends, "every hand-off arrived");
-    assert.ok(r.rounds >= 2, `checkpoints ${r.rounds}`);
-    assert.ok(c.sends > 100 && c.moves > 20 && c.refills > 5 && c.allocs > 100 && r.mainSends > 20, JSON.stringify(c));
-    assert.ok(r.pagesEnd > r.pagesStart, "the workers grew the memory");
-    assert.equal(r.end.liveBuffers, 0);
-    assert.equal(r.end.liveBytes, 0);
-    assert.equal(r.end.heapBytes, 0);
+    checkThreads(r, "WebKit", "single-memory");
   });
 });
 
