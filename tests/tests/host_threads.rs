@@ -50,12 +50,17 @@ fn instance(engine: &Engine, heap: &SharedHeap) -> (Store<()>, Instantiated) {
 }
 
 /// [`instance`] in a given store.
-fn instance_in(mut store: Store<()>, heap: &SharedHeap) -> (Store<()>, Instantiated) {
+fn instance_in(store: Store<()>, heap: &SharedHeap) -> (Store<()>, Instantiated) {
+    try_instance_in(store, heap).unwrap()
+}
+
+/// [`instance_in`], for a heap that a fault may have broken.
+fn try_instance_in(mut store: Store<()>, heap: &SharedHeap) -> Checked<(Store<()>, Instantiated)> {
     let mut linker = wasmtime::Linker::new(store.engine());
     let external = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
     linker.define(&store, "env", "memory", external).unwrap();
-    let inst = heap.instantiate(&mut store, &mut linker, None, &Options::default()).unwrap();
-    (store, inst)
+    let inst = heap.instantiate(&mut store, &mut linker, None, &Options::default())?;
+    Ok((store, inst))
 }
 
 /// splitmix64: a small deterministic generator, one per thread.
@@ -492,6 +497,93 @@ struct Summary {
     pages: u32,
 }
 
+/// What the threads of one soak share.
+#[derive(Clone)]
+struct Soak {
+    engine: Engine,
+    heap: SharedHeap,
+    model: Arc<Model>,
+    /// The pauses: every thread and the main thread wait at each.
+    pause: Arc<Barrier>,
+    /// Set by the first failure: the others stop stepping and skip the
+    /// final releases.
+    stop: Arc<AtomicBool>,
+    end: Instant,
+    /// When wasm still running is stopped (with `UnlockTheHeap` only).
+    give_up: Instant,
+    plant: Plant,
+    unlock: Option<(SharedMemory, u32)>,
+}
+
+impl Soak {
+    /// Records a failure for every thread to see.
+    fn failed<T>(&self, r: Checked<T>) -> Checked<T> {
+        if r.is_err() {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        r
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// A store whose wasm is stopped at `give_up`, and an instance in it.
+    fn instance(&self) -> Checked<(Store<()>, Instantiated)> {
+        let mut store = Store::new(&self.engine, ());
+        watch(&mut store, self.give_up);
+        try_instance_in(store, &self.heap)
+    }
+
+    /// A worker on this thread.
+    fn worker(&self, id: usize, inbox: Receiver<Handoff>, peers: Vec<Sender<Handoff>>) -> Checked<Worker> {
+        let (mut store, inst) = self.instance()?;
+        if self.plant.fault == Fault::UnlockTheHeap {
+            // Spin, never sleep: a sleeper whose waker's unlock the fault
+            // overwrote would sleep forever.
+            let may_wait = inst.app.get_typed_func::<i32, ()>(&mut store, "instance_may_wait").unwrap();
+            may_wait.call(&mut store, 0).unwrap();
+        }
+        let raw = (
+            inst.app.get_typed_func(&mut store, "buffer_new").unwrap(),
+            inst.app.get_typed_func(&mut store, "buffer_release").unwrap(),
+        );
+        Ok(Worker {
+            id,
+            store,
+            rt: inst.runtime.clone(),
+            rng: Rng(0x5EED_0000 + id as u64),
+            owned: HashMap::new(),
+            inbox,
+            peers,
+            model: self.model.clone(),
+            ops: 0,
+            plant: self.plant,
+            hits: 0,
+            raw,
+            unlock: self.unlock.clone(),
+        })
+    }
+
+    /// One thread of the soak, through the pauses: its operations, or its
+    /// first failure (each phase after a failure is skipped, but every
+    /// pause is kept, so no thread waits forever).
+    fn thread(&self, id: usize, inbox: Receiver<Handoff>, peers: Vec<Sender<Handoff>>) -> Checked<u64> {
+        let mut w = None;
+        let r = self.failed(guarded(|| w.insert(self.worker(id, inbox, peers)?).run(self.end, &self.stop)));
+        self.pause.wait(); // nobody sends any more
+        let r = self.failed(r.and_then(|()| guarded(|| w.as_mut().unwrap().receive())));
+        self.pause.wait(); // every inbox drained
+        self.pause.wait(); // the main thread compared the counters
+        let r = self.failed(r.and_then(|()| match self.stopped() {
+            true => Ok(()),
+            false => guarded(|| w.as_mut().unwrap().release_all()),
+        }));
+        self.pause.wait(); // everything released
+        r.map(|()| w.map_or(0, |w| w.ops)).map_err(|e| Report::new(e.found, format!("thread {id}: {}", e.message)))
+    }
+}
+
 /// The soak on build `build` for `time`, with `plant` (see the module
 /// docs): the first failure any thread or check found, or what it did.
 fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
@@ -499,17 +591,22 @@ fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
     let wasm = link_shared(build);
     let module = Module::new(&engine, &wasm).unwrap();
     let heap = SharedHeap::new(&engine, &module).unwrap();
-    let model = Arc::new(Model::default());
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| channel::<Handoff>()).unzip();
-    // Two pauses: every thread stopped sending and drained its inbox, so
-    // the model is complete; then the counters are compared.
-    let pause = Arc::new(Barrier::new(THREADS + 1));
-    let stop = Arc::new(AtomicBool::new(false));
+    let unlock = (plant.fault == Fault::UnlockTheHeap).then(|| (heap.memory().clone(), heap_lock_word(&wasm)));
     let end = Instant::now() + time;
-    let give_up = end + Duration::from_secs(2);
+    let s = Soak {
+        engine,
+        heap,
+        model: Arc::default(),
+        pause: Arc::new(Barrier::new(THREADS + 1)),
+        stop: Arc::default(),
+        end,
+        give_up: end + Duration::from_secs(2),
+        plant,
+        unlock,
+    };
     let ticking = Arc::new(AtomicBool::new(true));
     let ticker = {
-        let (engine, ticking) = (engine.clone(), ticking.clone());
+        let (engine, ticking) = (s.engine.clone(), ticking.clone());
         std::thread::spawn(move || {
             while ticking.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(10));
@@ -517,97 +614,29 @@ fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
             }
         })
     };
-    let unlock = (plant.fault == Fault::UnlockTheHeap).then(|| (heap.memory().clone(), heap_lock_word(&wasm)));
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| channel::<Handoff>()).unzip();
     let threads: Vec<_> = receivers
         .into_iter()
         .enumerate()
         .map(|(id, inbox)| {
-            let (engine, heap, model, pause, peers, stop, unlock) = (
-                engine.clone(),
-                heap.clone(),
-                model.clone(),
-                pause.clone(),
-                senders.clone(),
-                stop.clone(),
-                unlock.clone(),
-            );
-            std::thread::spawn(move || {
-                let failed = |r: &Checked| {
-                    if r.is_err() {
-                        stop.store(true, Ordering::SeqCst);
-                    }
-                };
-                let mut store = Store::new(&engine, ());
-                watch(&mut store, give_up);
-                let mut w = None;
-                let r = guarded(|| {
-                    let (mut store, inst) = instance_in(store, &heap);
-                    if plant.fault == Fault::UnlockTheHeap {
-                        // Spin, never sleep: a sleeper whose waker's unlock
-                        // the fault overwrote would sleep forever.
-                        let may_wait = inst.app.get_typed_func::<i32, ()>(&mut store, "instance_may_wait").unwrap();
-                        may_wait.call(&mut store, 0).unwrap();
-                    }
-                    let rt = inst.runtime.clone();
-                    let raw = (
-                        inst.app.get_typed_func(&mut store, "buffer_new").unwrap(),
-                        inst.app.get_typed_func(&mut store, "buffer_release").unwrap(),
-                    );
-                    let rng = Rng(0x5EED_0000 + id as u64);
-                    let owned = HashMap::new();
-                    let worker = w.insert(Worker {
-                        id,
-                        store,
-                        rt,
-                        rng,
-                        owned,
-                        inbox,
-                        peers,
-                        model,
-                        ops: 0,
-                        plant,
-                        hits: 0,
-                        raw,
-                        unlock,
-                    });
-                    worker.run(end, &stop)
-                });
-                failed(&r);
-                pause.wait(); // nobody sends any more
-                let r = r.and_then(|()| guarded(|| w.as_mut().unwrap().receive()));
-                failed(&r);
-                pause.wait(); // every inbox drained
-                pause.wait(); // the main thread compared the counters
-                let r = r.and_then(|()| match stop.load(Ordering::SeqCst) {
-                    true => Ok(()),
-                    false => guarded(|| w.as_mut().unwrap().release_all()),
-                });
-                failed(&r);
-                pause.wait(); // everything released
-                r.map(|()| w.map_or(0, |w| w.ops))
-                    .map_err(|e| Report::new(e.found, format!("thread {id}: {}", e.message)))
-            })
+            let (s, peers) = (s.clone(), senders.clone());
+            std::thread::spawn(move || s.thread(id, inbox, peers))
         })
         .collect();
     drop(senders);
-    pause.wait();
-    pause.wait();
-    // Mid-run counters, read from a fresh instance on this thread (unless a
-    // worker already failed).
-    let mut store = Store::new(&engine, ());
-    watch(&mut store, give_up);
-    let (mut store, inst) = instance_in(store, &heap);
-    let at_pause = (!stop.load(Ordering::SeqCst)).then(|| counters_at_pause(build, &mut store, &inst.runtime, &model));
-    if matches!(at_pause, Some(Err(_))) {
-        stop.store(true, Ordering::SeqCst); // no final releases
-    }
-    pause.wait();
-    pause.wait();
+    // Two pauses: every thread stopped sending and drained its inbox, so
+    // the model is complete; then the counters are compared, from a fresh
+    // instance on this thread (unless a worker already failed).
+    s.pause.wait();
+    s.pause.wait();
+    let at_pause = (!s.stopped()).then(|| s.failed(counters_at_pause(build, &s)));
+    s.pause.wait();
+    s.pause.wait();
     let results: Vec<Checked<u64>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     ticking.store(false, Ordering::SeqCst);
     ticker.join().unwrap();
     let ops = results.into_iter().sum::<Checked<u64>>()?;
-    let (buffers, bytes) = at_pause.expect("no worker failed")?;
+    let (buffers, bytes, mut store, inst) = at_pause.expect("no worker failed")?;
     let end = inst.runtime.stats(&mut store)?;
     if (end.live_buffers, end.live_bytes, end.heap_bytes) != (0, 0, 0) {
         return Err(Report::new(Found::Counters, format!("[{build}] counters at the end: {end:?}")));
@@ -615,10 +644,12 @@ fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
     Ok(Summary { ops, buffers, bytes, pages: end.pages })
 }
 
-/// The counters against the model's sums at the pause; the sums.
-fn counters_at_pause(build: &str, store: &mut Store<()>, rt: &Runtime, model: &Model) -> Checked<(u64, u64)> {
-    let stats = rt.stats(&mut *store)?;
-    let (buffers, bytes) = (model.buffers.load(Ordering::SeqCst), model.bytes.load(Ordering::SeqCst));
+/// The counters against the model's sums at the pause, from a new
+/// instance: the sums, and the instance (for the counters at the end).
+fn counters_at_pause(build: &str, s: &Soak) -> Checked<(u64, u64, Store<()>, Instantiated)> {
+    let (mut store, inst) = s.instance()?;
+    let stats = inst.runtime.stats(&mut store)?;
+    let (buffers, bytes) = (s.model.buffers.load(Ordering::SeqCst), s.model.bytes.load(Ordering::SeqCst));
     if (stats.live_buffers as u64, stats.live_bytes as u64) != (buffers, bytes) {
         let message = format!("[{build}] counters at the pause: {stats:?}, model {buffers} buffers, {bytes} bytes");
         return Err(Report::new(Found::Counters, message));
@@ -626,7 +657,7 @@ fn counters_at_pause(build: &str, store: &mut Store<()>, rt: &Runtime, model: &M
     if (stats.heap_bytes as u64) < bytes + 16 * buffers {
         return Err(Report::new(Found::Counters, format!("[{build}] heap bytes below the model's: {stats:?}")));
     }
-    Ok((buffers, bytes))
+    Ok((buffers, bytes, store, inst))
 }
 
 fn soak_secs() -> u64 {
