@@ -27,7 +27,7 @@ use multimem_host::{Buffer, ErrorCode, Instantiated, Options, Runtime, SharedHea
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, Memory, MemoryType, Module, SharedMemory, Store, Trap, TypedFunc};
 
@@ -475,13 +475,18 @@ fn soak_engine(plant: Plant) -> Engine {
     Engine::new(&config).unwrap()
 }
 
-/// Makes wasm in `store` trap once `give_up` has passed (the engine's epoch
-/// ticks every 10 ms while the soak runs); a no-op without epochs.
-fn watch(store: &mut Store<()>, give_up: Instant) {
+/// Makes wasm in `store` trap once `give_up` has passed or another thread
+/// failed (`stop`), so a thread looping in a broken heap ends too (the
+/// engine's epoch ticks every 10 ms while the soak runs); a no-op without
+/// epochs.
+fn watch(store: &mut Store<()>, give_up: Instant, stop: Arc<AtomicBool>) {
     if store.engine().get_epoch_interruption() {
         store.epoch_deadline_callback(move |_| {
             if Instant::now() > give_up {
                 return Err(wasmtime::Error::msg("wasm still running past the soak's deadline"));
+            }
+            if stop.load(Ordering::SeqCst) {
+                return Err(wasmtime::Error::msg("stopped: another thread failed"));
             }
             Ok(wasmtime::UpdateDeadline::Continue(1))
         });
@@ -506,9 +511,11 @@ struct Soak {
     model: Arc<Model>,
     /// The pauses: every thread and the main thread wait at each.
     pause: Arc<Barrier>,
-    /// Set by the first failure: the others stop stepping and skip the
-    /// final releases.
+    /// Set by the first failure: every thread stops stepping and skips
+    /// the phases left.
     stop: Arc<AtomicBool>,
+    /// The first failure, the soak's report.
+    first: Arc<Mutex<Option<Report>>>,
     end: Instant,
     /// When wasm still running is stopped (with `UnlockTheHeap` only).
     give_up: Instant,
@@ -517,12 +524,22 @@ struct Soak {
 }
 
 impl Soak {
-    /// Records a failure for every thread to see.
-    fn failed<T>(&self, r: Checked<T>) -> Checked<T> {
-        if r.is_err() {
+    /// `r`'s value, or None after recording its failure (by `who`) for
+    /// every thread to see.
+    fn failed<T>(&self, who: &str, r: Checked<T>) -> Option<T> {
+        r.map_err(|e| {
+            let mut first = self.first.lock().unwrap();
+            first.get_or_insert(Report::new(e.found, format!("{who}{}", e.message)));
             self.stop.store(true, Ordering::SeqCst);
+        })
+        .ok()
+    }
+
+    /// Runs a phase unless the soak stopped on a failure.
+    fn unless_stopped(&self, who: &str, phase: impl FnOnce() -> Checked) {
+        if !self.stopped() {
+            self.failed(who, guarded(phase));
         }
-        r
     }
 
     fn stopped(&self) -> bool {
@@ -532,7 +549,7 @@ impl Soak {
     /// A store whose wasm is stopped at `give_up`, and an instance in it.
     fn instance(&self) -> Checked<(Store<()>, Instantiated)> {
         let mut store = Store::new(&self.engine, ());
-        watch(&mut store, self.give_up);
+        watch(&mut store, self.give_up, self.stop.clone());
         try_instance_in(store, &self.heap)
     }
 
@@ -566,28 +583,25 @@ impl Soak {
         })
     }
 
-    /// One thread of the soak, through the pauses: its operations, or its
-    /// first failure (each phase after a failure is skipped, but every
-    /// pause is kept, so no thread waits forever).
-    fn thread(&self, id: usize, inbox: Receiver<Handoff>, peers: Vec<Sender<Handoff>>) -> Checked<u64> {
+    /// One thread of the soak, through the pauses: its operations. After
+    /// a failure anywhere the phases left are skipped, but every pause is
+    /// kept, so no thread waits forever.
+    fn thread(&self, id: usize, inbox: Receiver<Handoff>, peers: Vec<Sender<Handoff>>) -> u64 {
+        let who = format!("thread {id}: ");
         let mut w = None;
-        let r = self.failed(guarded(|| w.insert(self.worker(id, inbox, peers)?).run(self.end, &self.stop)));
+        self.unless_stopped(&who, || w.insert(self.worker(id, inbox, peers)?).run(self.end, &self.stop));
         self.pause.wait(); // nobody sends any more
-        let r = self.failed(r.and_then(|()| guarded(|| w.as_mut().unwrap().receive())));
+        self.unless_stopped(&who, || w.as_mut().unwrap().receive());
         self.pause.wait(); // every inbox drained
         self.pause.wait(); // the main thread compared the counters
-        let r = self.failed(r.and_then(|()| match self.stopped() {
-            true => Ok(()),
-            false => guarded(|| w.as_mut().unwrap().release_all()),
-        }));
+        self.unless_stopped(&who, || w.as_mut().unwrap().release_all());
         self.pause.wait(); // everything released
-        r.map(|()| w.map_or(0, |w| w.ops)).map_err(|e| Report::new(e.found, format!("thread {id}: {}", e.message)))
+        w.map_or(0, |w| w.ops)
     }
 }
 
 /// The soak on build `build` for `time`, with `plant` (see the module
-/// docs): what it did, or a failure it found (the first of the first
-/// thread that failed, by thread number; else the counters').
+/// docs): what it did, or the first failure it found.
 fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
     let engine = soak_engine(plant);
     let wasm = link_shared(build);
@@ -601,6 +615,7 @@ fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
         model: Arc::default(),
         pause: Arc::new(Barrier::new(THREADS + 1)),
         stop: Arc::default(),
+        first: Arc::default(),
         end,
         give_up: end + Duration::from_secs(2),
         plant,
@@ -631,14 +646,16 @@ fn soak(build: &str, time: Duration, plant: Plant) -> Checked<Summary> {
     // instance on this thread (unless a worker already failed).
     s.pause.wait();
     s.pause.wait();
-    let at_pause = (!s.stopped()).then(|| s.failed(counters_at_pause(build, &s)));
+    let at_pause = if s.stopped() { None } else { s.failed("", counters_at_pause(build, &s)) };
     s.pause.wait();
     s.pause.wait();
-    let results: Vec<Checked<u64>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let ops: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
     ticking.store(false, Ordering::SeqCst);
     ticker.join().unwrap();
-    let ops = results.into_iter().sum::<Checked<u64>>()?;
-    let (buffers, bytes, mut store, inst) = at_pause.expect("no worker failed")?;
+    if let Some(report) = s.first.lock().unwrap().take() {
+        return Err(report);
+    }
+    let (buffers, bytes, mut store, inst) = at_pause.expect("nothing failed");
     let end = inst.runtime.stats(&mut store)?;
     if (end.live_buffers, end.live_bytes, end.heap_bytes) != (0, 0, 0) {
         return Err(Report::new(Found::Counters, format!("[{build}] counters at the end: {end:?}")));
