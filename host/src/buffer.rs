@@ -26,6 +26,12 @@ struct State {
     collected: Vec<u32>,
     /// Tokens made, collected (queued) and released so far.
     tokens: TokenStats,
+    /// Bytes (header included) behind the tokens made and not yet
+    /// collected: what wasmtime's GC does not see.
+    owned_bytes: u64,
+    /// `owned_bytes` right after the last collection `own` forced (0
+    /// before the first).
+    owned_after_forced: u64,
 }
 
 /// Counters of the ownership tokens that `multimem:gc.own` made
@@ -42,6 +48,9 @@ pub struct TokenStats {
     pub released: u64,
     /// `buffer_release_batch` calls that released them.
     pub batches: u64,
+    /// Collections that `own` forced because the bytes behind uncollected
+    /// tokens passed the budget ([`Options::owned_bytes_budget`](crate::Options::owned_bytes_budget)).
+    pub forced_collections: u64,
 }
 
 impl Shared {
@@ -84,16 +93,35 @@ impl Shared {
         self.lock().queue.len()
     }
 
-    /// A token made by `own`.
-    pub(crate) fn token_made(&self) {
-        self.lock().tokens.made += 1;
+    /// A token made by `own`, holding `bytes` of runtime memory. Returns
+    /// whether the bytes behind uncollected tokens now exceed the budget
+    /// (`floor`, or the bytes still owned after the last forced collection
+    /// when that is larger), counted from that collection.
+    pub(crate) fn token_made(&self, bytes: u64, floor: Option<u64>) -> bool {
+        let mut s = self.lock();
+        s.tokens.made += 1;
+        s.owned_bytes += bytes;
+        floor.is_some_and(|floor| {
+            let base = s.owned_after_forced;
+            s.owned_bytes.saturating_sub(base) > floor.max(base)
+        })
     }
 
-    /// A collected token's address, queued for the next batch.
-    pub(crate) fn token_collected(&self, address: u32) {
+    /// A collection `own` forced has run: the bytes still owned become the
+    /// base of the next budget.
+    pub(crate) fn forced_collection(&self) {
+        let mut s = self.lock();
+        s.tokens.forced_collections += 1;
+        s.owned_after_forced = s.owned_bytes;
+    }
+
+    /// A collected token's address (holding `bytes`), queued for the next
+    /// batch.
+    pub(crate) fn token_collected(&self, address: u32, bytes: u64) {
         let mut s = self.lock();
         s.collected.push(address);
         s.tokens.collected += 1;
+        s.owned_bytes = s.owned_bytes.saturating_sub(bytes);
     }
 
     /// How many collected tokens wait for their batch.

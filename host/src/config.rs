@@ -11,6 +11,7 @@ pub struct Options {
     pub(crate) library_module: String,
     pub(crate) runtime_export_prefix: String,
     pub(crate) check_abi_version: bool,
+    pub(crate) owned_bytes_budget: Option<u64>,
 }
 
 impl Default for Options {
@@ -21,11 +22,15 @@ impl Default for Options {
             library_module: "lib".into(),
             runtime_export_prefix: String::new(),
             check_abi_version: true,
+            owned_bytes_budget: Some(Self::DEFAULT_OWNED_BYTES_BUDGET),
         }
     }
 }
 
 impl Options {
+    /// The default floor of [`Options::owned_bytes_budget`]: 8 MiB.
+    pub const DEFAULT_OWNED_BYTES_BUDGET: u64 = 8 << 20;
+
     /// Default options; see each method for its default.
     pub fn new() -> Self {
         Self::default()
@@ -81,6 +86,36 @@ impl Options {
     /// version; the header layout this crate relies on may differ.
     pub fn check_abi_version(&mut self, check: bool) -> &mut Self {
         self.check_abi_version = check;
+        self
+    }
+
+    /// When `multimem:gc.own` forces a wasmtime collection: once the bytes
+    /// of runtime memory behind the tokens made and not yet collected
+    /// (each counted as its buffer's `lengthInBytes` plus the header, read
+    /// from the header when the token is made) have grown by more than
+    /// `floor`, or by more than the bytes still owned after the previous
+    /// forced collection when that is larger, since that collection.
+    /// `own` then collects (`Caller::gc`) and applies the released
+    /// tokens' batches before returning. `None` never forces one.
+    ///
+    /// Why: wasmtime's GC sees a token as a small externref, not the
+    /// buffer behind it, so with a large GC heap (`gc_heap_initial_size`)
+    /// it rarely runs and the runtime memory grows without bound. This is
+    /// V8's external memory accounting, with the limit adapting to the
+    /// live set (the next collection comes after the owned bytes double,
+    /// or grow by `floor`), so the collections cost time in proportion to
+    /// the allocation, as the GC heap's own do.
+    ///
+    /// Default: `Some(8 MiB)` ([`Options::DEFAULT_OWNED_BYTES_BUDGET`]). With
+    /// wasmtime's default GC heap sizing, collections come earlier on
+    /// their own and this one seldom triggers except for large buffers.
+    /// Raise it to trade runtime memory for fewer collections; `None` only
+    /// when something else bounds the memory (the host calls
+    /// [`Runtime::collect`](crate::Runtime::collect) itself). A store with
+    /// an async resource limiter cannot collect from `own` (wasmtime's
+    /// `Caller::gc` refuses): use `None` there.
+    pub fn owned_bytes_budget(&mut self, floor: Option<u64>) -> &mut Self {
+        self.owned_bytes_budget = floor;
         self
     }
 

@@ -93,12 +93,16 @@ fn wire_library<T: 'static>(
 /// The `multimem:gc` imports, if the app has any: defined over the handle
 /// state the runtime will share, with the releaser set once it is resolved;
 /// and whether it has any.
-fn wire_ownership<T: 'static>(linker: &mut wasmtime::Linker<T>, app: &App) -> Result<(Shared, ReleaserCell, bool)> {
+fn wire_ownership<T: 'static>(
+    linker: &mut wasmtime::Linker<T>,
+    app: &App,
+    options: &Options,
+) -> Result<(Shared, ReleaserCell, bool)> {
     let shared = Shared::default();
     let cell = ReleaserCell::default();
     let imported = ownership::imports_ownership(app.module());
     if imported {
-        ownership::define(linker, shared.clone(), cell.clone())?;
+        ownership::define(linker, shared.clone(), cell.clone(), options.owned_bytes_budget)?;
     }
     Ok((shared, cell, imported))
 }
@@ -152,7 +156,7 @@ pub fn instantiate<T: 'static>(
     linker.allow_shadowing(true);
     let external_memory = wire_library(store, linker, library, options)?;
     let lowered = wire_lowered(store, linker, &app)?;
-    let owned = wire_ownership(linker, &app)?;
+    let owned = wire_ownership(linker, &app, options)?;
     let instance = linker
         .instantiate(&mut *store, app.module())
         .map_err(|e| Error::from(e).context("instantiating the linked app"))?;
@@ -204,7 +208,7 @@ pub fn instantiate_unlinked<T: 'static>(
         .instance(&mut *store, "multimem", rt)
         .map_err(|e| Error::from(e).context("offering the runtime as module `multimem`"))?;
     let lowered = wire_lowered(store, linker, &app)?;
-    let owned = wire_ownership(linker, &app)?;
+    let owned = wire_ownership(linker, &app, options)?;
     let instance = linker
         .instantiate(&mut *store, app.module())
         .map_err(|e| Error::from(e).context("instantiating the unlinked app"))?;

@@ -146,8 +146,20 @@
 //! `RELEASE_BATCH` addresses, one `buffer_release_batch` call each,
 //! inside `own` once that many are queued (so a loop allocating millions
 //! of lists stays in bounded memory without returning to the host) and on
-//! every entry through [`Runtime`]. [`Runtime::token_stats`] counts tokens
-//! made, collected and released. A token whose reference the program
+//! every entry through [`Runtime`].
+//!
+//! wasmtime's GC sees a token as a small externref, not the buffer behind
+//! it, so with a large GC heap it would seldom run while the runtime
+//! memory filled with buffers nobody can reach. `own` therefore counts
+//! the bytes behind the tokens not yet collected (each buffer's
+//! `lengthInBytes`, read from its header, plus the header) and, once they
+//! have grown by more than a budget since its last forced collection,
+//! collects (`Caller::gc`) and applies the queue before it returns, as
+//! V8's external memory accounting does. The budget adapts: 8 MiB, or the
+//! bytes still owned after that collection when more
+//! ([`Options::owned_bytes_budget`], which also turns it off).
+//! [`Runtime::token_stats`] counts tokens made, collected and released,
+//! and the collections forced. A token whose reference the program
 //! released itself (against the ABI) is reported by the batch that finds
 //! it (`FREED` or `NOT_A_BUFFER`), and the others are still released.
 //!

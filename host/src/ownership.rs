@@ -16,14 +16,22 @@
 //!    stays bounded without returning to the host), and on every entry
 //!    through [`Runtime`](crate::Runtime) (`drain`).
 //!
+//! Besides, `own` counts the bytes behind the tokens not yet collected
+//! (the buffer's `lengthInBytes` from its header, plus the header), which
+//! wasmtime's GC cannot see, and past the budget of
+//! [`Options::owned_bytes_budget`](crate::Options::owned_bytes_budget)
+//! forces a collection (`Caller::gc`) and applies the whole queue.
+//!
 //! Limits: a token is released when wasmtime's GC runs, which it does
-//! when its GC heap needs room or on `Store::gc`; the host cannot make it
-//! run sooner. Tokens collected after the store's runtime is gone (store
-//! teardown) release nothing, as the ABI says.
+//! when its GC heap needs room, on `Store::gc`, or when `own` forces it
+//! past the budget. Bytes are counted per token: two tokens of one buffer
+//! count it twice, and allocator rounding is not counted. Tokens collected
+//! after the store's runtime is gone (store teardown) release nothing, as
+//! the ABI says.
 
 use std::sync::{Arc, OnceLock};
 
-use multimem_abi::{ErrorCode, GC_MODULE, RELEASE_BATCH};
+use multimem_abi::{ErrorCode, GC_MODULE, HEADER_SIZE, RELEASE_BATCH};
 use wasmtime::{AsContextMut, Caller, ExternRef, Rooted, TypedFunc};
 
 use crate::Result;
@@ -31,17 +39,19 @@ use crate::buffer::Shared;
 use crate::error::{Error, RuntimeError};
 use crate::memory::RuntimeMemory;
 
-/// The host data of a token: one reference to `address`, released (queued)
-/// when wasmtime drops it.
+/// The host data of a token: one reference to `address` (whose buffer
+/// holds `bytes` of runtime memory), released (queued) when wasmtime drops
+/// it.
 #[derive(Debug)]
 pub(crate) struct Token {
     address: u32,
+    bytes: u64,
     shared: Shared,
 }
 
 impl Drop for Token {
     fn drop(&mut self) {
-        self.shared.token_collected(self.address);
+        self.shared.token_collected(self.address, self.bytes);
     }
 }
 
@@ -65,12 +75,16 @@ pub(crate) fn imports_ownership(module: &wasmtime::Module) -> bool {
 }
 
 /// Defines every `multimem:gc` import of `docs/ABI.md` in `linker`: `own`
-/// makes [`Token`]s that queue on `shared`, and applies the queue with
-/// `releaser` once it holds `RELEASE_BATCH` addresses.
+/// makes [`Token`]s that queue on `shared`, forces a collection once their
+/// bytes pass `budget` (the floor of
+/// [`Options::owned_bytes_budget`](crate::Options::owned_bytes_budget)),
+/// and applies the queue with `releaser` after a forced collection or once
+/// it holds `RELEASE_BATCH` addresses.
 pub(crate) fn define<T: 'static>(
     linker: &mut wasmtime::Linker<T>,
     shared: Shared,
     releaser: ReleaserCell,
+    budget: Option<u64>,
 ) -> Result<()> {
     debug_assert!(multimem_abi::gc_import("own").is_some_and(|g| g.returns_token && g.params.len() == 1));
     linker
@@ -78,17 +92,37 @@ pub(crate) fn define<T: 'static>(
             GC_MODULE,
             "own",
             move |mut caller: Caller<'_, T>, buffer: u32| -> wasmtime::Result<Rooted<ExternRef>> {
-                if shared.collected_len() >= RELEASE_BATCH as usize
+                let bytes = token_bytes(&caller, releaser.get(), buffer);
+                let forced = shared.token_made(bytes, budget);
+                if forced {
+                    // Drops the unreachable tokens, which queue their addresses.
+                    caller.gc(None).map_err(|e| {
+                        e.context(
+                            "collecting inside `multimem:gc.own` (Options::owned_bytes_budget; None turns it off)",
+                        )
+                    })?;
+                    shared.forced_collection();
+                }
+                if (forced || shared.collected_len() >= RELEASE_BATCH as usize)
                     && let Some(r) = releaser.get()
                 {
                     apply_batches(&mut caller, r, &shared).map_err(wasmtime::Error::from)?;
                 }
-                shared.token_made();
-                ExternRef::new(&mut caller, Token { address: buffer, shared: shared.clone() })
+                ExternRef::new(&mut caller, Token { address: buffer, bytes, shared: shared.clone() })
             },
         )
         .map_err(|e| Error::from(e).context(format!("defining `{GC_MODULE}.own`")))?;
     Ok(())
+}
+
+/// The runtime memory a token of `buffer` holds: its `lengthInBytes`
+/// (one header word) plus the header. Allocator rounding is left out, so
+/// this is a lower bound of the block; the header alone when the word
+/// cannot be read (an `own` before the runtime is resolved, or a bad
+/// address, which the release will report).
+fn token_bytes<T>(caller: &Caller<'_, T>, releaser: Option<&Releaser>, buffer: u32) -> u64 {
+    let length = releaser.and_then(|r| r.memory.word(caller, buffer.wrapping_sub(8))).unwrap_or(0);
+    u64::from(length) + u64::from(HEADER_SIZE)
 }
 
 /// Releases every queued token address, `RELEASE_BATCH` per

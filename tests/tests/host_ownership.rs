@@ -4,7 +4,11 @@
 //! (`buffer_release_batch`). One million lists allocated and dropped with
 //! forced GCs in bounded runtime memory; live buffers exactly the reachable
 //! ones; every buffer released exactly once, including buffers shared by
-//! several list objects and buffers the host holds too. Both builds.
+//! several list objects and buffers the host holds too. With a GC heap
+//! large enough that wasmtime seldom collects on its own, the bytes behind
+//! uncollected tokens force collections past `Options::owned_bytes_budget`
+//! (and without the budget the runtime memory grows past the bound). Both
+//! builds.
 
 use multimem_host::{ErrorCode, Instantiated, Kind, Options, error_code, instantiate_wasm};
 use wasmtime::{Engine, Store};
@@ -20,6 +24,7 @@ const APP: &str = r#"(module
   (type $lists (array (mut (ref null $list))))
   (global $kept (mut (ref null $lists)) (ref.null $lists))
   (global $views (mut (ref null $lists)) (ref.null $lists))
+  (global $ring (mut (ref null $lists)) (ref.null $lists))
   (func $make (param $len i32) (result (ref $list))
     (local $b i32)
     (local.set $b (call $new (local.get $len)))
@@ -60,6 +65,22 @@ const APP: &str = r#"(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br 0)))
     (global.set $views (local.get $a)))
+;; n lists of len bytes stored in a ring of 64 slots until replaced
+  ;; (every one escapes), each written and read once.
+  (func (export "ring") (param $n i32) (param $len i32) (result i64)
+    (local $i i32) (local $l (ref $list)) (local $sum i64)
+    (global.set $ring (array.new_default $lists (i32.const 64)))
+    (block (loop
+      (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $l (call $make (local.get $len)))
+      (array.set $lists (ref.as_non_null (global.get $ring)) (i32.and (local.get $i) (i32.const 63)) (local.get $l))
+      (i32.store8 $own (i32.add (struct.get $list $base (local.get $l)) (i32.const 4095)) (local.get $i))
+      (local.set $sum (i64.add (local.get $sum)
+        (i64.load8_u $own (i32.add (struct.get $list $base (local.get $l)) (i32.const 4095)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br 0)))
+    (local.get $sum))
+  (func (export "clear_ring") (global.set $ring (ref.null $lists)))
   (func (export "clear_kept") (global.set $kept (ref.null $lists)))
   (func (export "clear_views") (global.set $views (ref.null $lists)))
   ;; Owns a reference the host hands in (a second owner of that buffer).
@@ -85,6 +106,18 @@ fn setup(single: bool) -> (Store<()>, Instantiated) {
     let mut store = Store::new(&engine, ());
     let mut linker = wasmtime::Linker::new(&engine);
     let inst = instantiate_wasm(&mut store, &mut linker, &link(single), None, &Options::default()).unwrap();
+    (store, inst)
+}
+
+/// A store whose GC heap starts at `gc_heap` bytes (so wasmtime collects
+/// only when that fills), the app instantiated with `options`.
+fn setup_with(single: bool, gc_heap: usize, options: &Options) -> (Store<()>, Instantiated) {
+    let mut config = if single { Options::single_memory_engine_config() } else { Options::engine_config() };
+    config.gc_heap_initial_size(gc_heap as u64);
+    let engine = Engine::new(&config).unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = wasmtime::Linker::new(&engine);
+    let inst = instantiate_wasm(&mut store, &mut linker, &link(single), None, options).unwrap();
     (store, inst)
 }
 
@@ -221,4 +254,59 @@ fn buffer_release_batch_follows_the_abi() {
     assert_eq!(inst.call::<i32, i32>(&mut store, "buffer_release_batch", 2).unwrap() as usize, queue);
     assert_eq!(read(&store, 2), vec![0, 0]);
     rt.check_no_leaks(&mut store).unwrap();
+}
+
+/// `ring` with 4 KiB lists in a 64 MiB GC heap: 20,000 tokens and structs
+/// fill a few MiB of it, so wasmtime never collects on its own. Without the
+/// budget all 20,000 buffers (80 MiB, 1,250+ pages) stay until the host
+/// collects; with the default budget (8 MiB) `own` forces a collection
+/// about every 2,000 lists, and the runtime memory stays under
+/// `RING_BOUND_PAGES` (16 MiB). Measured: 136 pages and 9 forced
+/// collections with the default budget (both builds), 22 pages and 78 with
+/// 1 MiB, 1,279 pages without a budget.
+const RING_BOUND_PAGES: u32 = 256;
+const RING_N: i32 = 20_000;
+
+/// Runs `ring(RING_N, 4096)`, checks its sum and that every token is
+/// released once, and returns (peak pages, forced collections).
+fn ring_in_large_gc_heap(single: bool, options: &Options, budget: &str) -> (u32, u64) {
+    let (mut store, inst) = setup_with(single, 64 << 20, options);
+    let sum = inst.call::<(i32, i32), i64>(&mut store, "ring", (RING_N, 4096)).unwrap();
+    assert_eq!(sum, (0..RING_N as i64).map(|i| i & 0xff).sum::<i64>(), "the program's result");
+    let peak = inst.runtime.stats(&mut store).unwrap().pages;
+    let forced = inst.runtime.token_stats().forced_collections;
+    assert_eq!(live(&mut store, &inst), 64, "the ring's 64 lists only");
+    inst.call::<(), ()>(&mut store, "clear_ring", ()).unwrap();
+    assert_eq!(live(&mut store, &inst), 0);
+    let t = inst.runtime.token_stats();
+    assert_eq!((t.made, t.collected, t.released), (RING_N as u64, RING_N as u64, RING_N as u64), "{t:?}");
+    inst.runtime.check_no_leaks(&mut store).unwrap();
+    eprintln!("[single {single}] budget {budget}: {peak} pages, tokens {t:?}");
+    (peak, forced)
+}
+
+#[test]
+fn the_bytes_behind_tokens_force_collections_past_the_budget() {
+    for single in [false, true] {
+        let (peak, forced) = ring_in_large_gc_heap(single, &Options::default(), "default");
+        assert!(peak <= RING_BOUND_PAGES, "[single {single}] runtime memory grew to {peak} pages");
+        // The default is 8 MiB: 20,000 x 4,112 bytes over it, about 9 collections.
+        assert_eq!(Options::DEFAULT_OWNED_BYTES_BUDGET, 8 << 20);
+        assert!((5..=20).contains(&forced), "[single {single}] {forced} forced collections");
+    }
+}
+
+#[test]
+fn without_the_budget_the_runtime_memory_grows_past_the_bound() {
+    let (peak, forced) = ring_in_large_gc_heap(false, Options::new().owned_bytes_budget(None), "none");
+    assert_eq!(forced, 0);
+    assert!(peak > RING_BOUND_PAGES, "without the budget: {peak} pages");
+}
+
+#[test]
+fn a_smaller_budget_collects_more_often_in_less_memory() {
+    let (peak, forced) = ring_in_large_gc_heap(false, Options::new().owned_bytes_budget(Some(1 << 20)), "1 MiB");
+    let (default_peak, default_forced) = ring_in_large_gc_heap(false, &Options::default(), "default");
+    assert!(forced > 4 * default_forced, "1 MiB: {forced} collections, 8 MiB: {default_forced}");
+    assert!(peak < default_peak && peak <= 48, "1 MiB: {peak} pages, 8 MiB: {default_peak}");
 }
