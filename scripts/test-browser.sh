@@ -11,8 +11,9 @@
 #      against the project's server (screenshots to artifacts/screenshots/, at
 #      desktop and at 390 px phone width); web-apis.test.mjs runs the Web API
 #      cases in Chromium, Firefox ESR and Node 26 (results: artifacts/web-apis.json);
-#      firefox.test.mjs loads every page in Firefox ESR; threads.test.mjs runs
-#      threads.html (4 Web Workers on one shared runtime heap) in both.
+#      firefox.test.mjs loads every page in Firefox ESR and runs threads.html
+#      (4 Web Workers on one shared runtime heap), which threads.test.mjs runs
+#      in Chromium.
 source "$(dirname "$0")/env.sh"
 setup_rust
 setup_chromium

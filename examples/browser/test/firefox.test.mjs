@@ -2,14 +2,19 @@
 // each loads with status "ok" and no console error, page error, failed
 // request or HTTP error, and reports the results the Chromium tests check
 // in detail (examples.test.mjs): the image page streams the whole file and
-// leaves no buffer alive, the worker page's two hand-offs agree.
+// leaves no buffer alive, the worker page's two hand-offs agree; and the
+// threads page's soak (4 Web Workers on one shared heap, checkThreads).
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startServer } from "../serve.mjs";
 import { BUILD } from "./browser.mjs";
+import { checkThreads } from "./pages.mjs";
 import { launchFirefox } from "./firefox.mjs";
+
+/** How long the threads page's soak runs (threads.test.mjs runs it in Chromium). */
+const THREADS_MS = 4000;
 
 let server;
 let firefox;
@@ -22,10 +27,10 @@ after(async () => {
   await server?.close();
 });
 
-/** Opens `path`, waits for #status to be "ok" or "error"; returns the tab. */
-async function open(path) {
+/** Opens `path`, waits (up to `timeout` ms) for #status to be "ok" or "error"; returns the tab. */
+async function open(path, timeout = 60_000) {
   const tab = await firefox.open(`${server.url}${path}`);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + timeout;
   let state = "";
   while (!/^(ok|error)$/.test(state) && Date.now() < deadline) {
     state = await tab.evaluate(`document.getElementById("status")?.className ?? "ok"`);
@@ -61,4 +66,11 @@ test(`every page loads in Firefox ESR without errors`, async () => {
     assert.deepEqual(tab.problems, [], path);
     await tab.close();
   }
+});
+
+test(`threads page in Firefox ESR: 4 Web Workers share one heap for ${THREADS_MS} ms`, async () => {
+  const tab = await open(`/threads.html?ms=${THREADS_MS}`, 120_000);
+  checkThreads(await tab.evaluate("window.threadsResult"), "Firefox", "multi-memory");
+  assert.deepEqual(tab.problems, []);
+  await tab.close();
 });
