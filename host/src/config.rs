@@ -92,28 +92,32 @@ impl Options {
     /// When `multimem:gc.own` forces a wasmtime collection: once the bytes
     /// of runtime memory behind the tokens made and not yet collected
     /// (each counted as its buffer's `lengthInBytes` plus the header, read
-    /// from the header when the token is made) have grown by more than
-    /// `floor`, or by more than the bytes still owned after the previous
-    /// forced collection when that is larger, since that collection.
-    /// `own` then collects (`Caller::gc`) and applies the released
-    /// tokens' batches before returning. `None` never forces one.
+    /// from the header when the token is made) have grown, since the
+    /// previous forced collection, by more than the largest of `floor`,
+    /// the GC heap's current capacity (`Caller::gc_heap_capacity`) and the
+    /// bytes still owned right after that collection. `own` then collects
+    /// (`Caller::gc`) and applies the released tokens' batches before
+    /// returning. `None` never forces one.
     ///
     /// Why: wasmtime's GC sees a token as a small externref, not the
     /// buffer behind it, so with a large GC heap (`gc_heap_initial_size`)
-    /// it rarely runs and the runtime memory grows without bound. This is
-    /// V8's external memory accounting, with the limit adapting to the
-    /// live set (the next collection comes after the owned bytes double,
-    /// or grow by `floor`), so the collections cost time in proportion to
-    /// the allocation, as the GC heap's own do.
+    /// it rarely runs and the runtime memory fills with buffers nobody can
+    /// reach. This is V8's external memory accounting. The limit adapts:
+    /// to the live set (the owned bytes may double between collections, so
+    /// their cost stays in proportion to the allocation) and to the GC
+    /// heap the embedder chose (garbage buffers may take as much runtime
+    /// memory as garbage objects may take GC heap, so lists of a few dozen
+    /// bytes add no collections to wasmtime's own).
     ///
-    /// Default: `Some(8 MiB)` ([`Options::DEFAULT_OWNED_BYTES_BUDGET`]). With
-    /// wasmtime's default GC heap sizing, collections come earlier on
-    /// their own and this one seldom triggers except for large buffers.
-    /// Raise it to trade runtime memory for fewer collections; `None` only
-    /// when something else bounds the memory (the host calls
+    /// Default: `Some(8 MiB)` ([`Options::DEFAULT_OWNED_BYTES_BUDGET`]).
+    /// With wasmtime's default GC heap sizing, collections come earlier on
+    /// their own and this one only triggers for larger buffers. Raise it to
+    /// trade runtime memory for fewer collections; `None` only when
+    /// something else bounds the memory (the host calls
     /// [`Runtime::collect`](crate::Runtime::collect) itself). A store with
     /// an async resource limiter cannot collect from `own` (wasmtime's
-    /// `Caller::gc` refuses): use `None` there.
+    /// `Caller::gc` refuses, and `own` traps with that error): use `None`
+    /// there.
     pub fn owned_bytes_budget(&mut self, floor: Option<u64>) -> &mut Self {
         self.owned_bytes_budget = floor;
         self

@@ -155,9 +155,10 @@
 //! `lengthInBytes`, read from its header, plus the header) and, once they
 //! have grown by more than a budget since its last forced collection,
 //! collects (`Caller::gc`) and applies the queue before it returns, as
-//! V8's external memory accounting does. The budget adapts: 8 MiB, or the
-//! bytes still owned after that collection when more
-//! ([`Options::owned_bytes_budget`], which also turns it off).
+//! V8's external memory accounting does. The budget adapts: 8 MiB, the GC
+//! heap's capacity or the bytes still owned after that collection,
+//! whichever is largest ([`Options::owned_bytes_budget`], which also turns
+//! it off).
 //! [`Runtime::token_stats`] counts tokens made, collected and released,
 //! and the collections forced. A token whose reference the program
 //! released itself (against the ABI) is reported by the batch that finds

@@ -20,7 +20,8 @@
 //! (the buffer's `lengthInBytes` from its header, plus the header), which
 //! wasmtime's GC cannot see, and past the budget of
 //! [`Options::owned_bytes_budget`](crate::Options::owned_bytes_budget)
-//! forces a collection (`Caller::gc`) and applies the whole queue.
+//! (at least the GC heap's capacity) forces a collection (`Caller::gc`)
+//! and applies the whole queue.
 //!
 //! Limits: a token is released when wasmtime's GC runs, which it does
 //! when its GC heap needs room, on `Store::gc`, or when `own` forces it
@@ -76,7 +77,7 @@ pub(crate) fn imports_ownership(module: &wasmtime::Module) -> bool {
 
 /// Defines every `multimem:gc` import of `docs/ABI.md` in `linker`: `own`
 /// makes [`Token`]s that queue on `shared`, forces a collection once their
-/// bytes pass `budget` (the floor of
+/// bytes pass `budget` (the floor, raised to the GC heap's capacity, of
 /// [`Options::owned_bytes_budget`](crate::Options::owned_bytes_budget)),
 /// and applies the queue with `releaser` after a forced collection or once
 /// it holds `RELEASE_BATCH` addresses.
@@ -93,7 +94,10 @@ pub(crate) fn define<T: 'static>(
             "own",
             move |mut caller: Caller<'_, T>, buffer: u32| -> wasmtime::Result<Rooted<ExternRef>> {
                 let bytes = token_bytes(&caller, releaser.get(), buffer);
-                let forced = shared.token_made(bytes, budget);
+                // The floor rises to the GC heap's size: garbage in the runtime
+                // memory may reach what the embedder lets the GC heap hold.
+                let floor = budget.map(|f| f.max(caller.gc_heap_capacity() as u64));
+                let forced = shared.token_made(bytes, floor);
                 if forced {
                     // Drops the unreachable tokens, which queue their addresses.
                     caller.gc(None).map_err(|e| {

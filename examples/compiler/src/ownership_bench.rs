@@ -22,7 +22,10 @@
 //! `--perf-token-cost` does the same in an engine that writes
 //! `/tmp/perf-PID.map`, so `perf record` can name the compiled wasm code.
 //! `--gc-heap-initial BYTES` sets wasmtime's `gc_heap_initial_size` for
-//! every variant (default: wasmtime's, 0: the heap grows on demand).
+//! every variant (default: wasmtime's, 0: the heap grows on demand). The
+//! host's options are the defaults, so `own` forces a collection whenever
+//! the bytes behind uncollected tokens pass `owned_bytes_budget` (8 MiB,
+//! adaptive); the last column counts those collections.
 //!
 //! Usage: `multimem-ownership-bench [--runs N] [--gc-heap-initial BYTES]
 //! [--token-cost | --perf-token-cost [--only LOOP]]`
@@ -87,16 +90,17 @@ impl Runner {
         Ok((r, t.elapsed()))
     }
 
-    /// (runtime pages, GC heap capacity in bytes, tokens made), after a
-    /// final GC that must leave no buffer live.
-    fn memory(&mut self) -> Result<(u32, usize, u64)> {
+    /// (runtime pages, GC heap capacity in bytes, tokens made, collections
+    /// `own` forced), after a final GC that must leave no buffer live.
+    fn memory(&mut self) -> Result<(u32, usize, u64, u64)> {
         match self {
             Runner::Multimem(p, _) => {
                 p.instance.runtime.collect(&mut p.store)?;
                 let stats = p.instance.runtime.check_no_leaks(&mut p.store)?;
-                Ok((stats.pages, p.store.gc_heap_capacity(), p.instance.runtime.token_stats().made))
+                let tokens = p.instance.runtime.token_stats();
+                Ok((stats.pages, p.store.gc_heap_capacity(), tokens.made, tokens.forced_collections))
             }
-            Runner::GcArray(s, _) => Ok((0, s.gc_heap_capacity(), 0)),
+            Runner::GcArray(s, _) => Ok((0, s.gc_heap_capacity(), 0, 0)),
         }
     }
 }
@@ -144,9 +148,10 @@ fn main() -> Result<()> {
     println!("{runs} runs each, variants interleaved, each in its own store; medians of one call\n");
     println!(
         "| case | WasmGC array | multimem | ratio | multimem, tokens everywhere | ratio | \
-         runtime memory (multimem / tokens) | GC heap (array / multimem / tokens) | tokens per call (multimem / everywhere) |"
+         runtime memory (multimem / tokens) | GC heap (array / multimem / tokens) | tokens per call (multimem / everywhere) | \
+         forced collections per call (multimem / everywhere) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for &(export, n, len) in CASES {
         let mut variants = [
             Runner::gc_array(&engine, &base_module, export)?,
@@ -166,10 +171,10 @@ fn main() -> Result<()> {
             }
         }
         let [b, m, t] = times.map(median);
-        let mem: Vec<(u32, usize, u64)> = variants.iter_mut().map(|v| v.memory()).collect::<Result<_>>()?;
+        let mem: Vec<(u32, usize, u64, u64)> = variants.iter_mut().map(|v| v.memory()).collect::<Result<_>>()?;
         let kib = |b: usize| format!("{} KiB", b / 1024);
         println!(
-            "| `{export}` {n} x {len} B | {} | {} | {:.2}x | {} | {:.2}x | {} / {} pages | {} / {} / {} | {} / {} |",
+            "| `{export}` {n} x {len} B | {} | {} | {:.2}x | {} | {:.2}x | {} / {} pages | {} / {} / {} | {} / {} | {:.1} / {:.1} |",
             ms(b),
             ms(m),
             m.as_secs_f64() / b.as_secs_f64(),
@@ -182,6 +187,8 @@ fn main() -> Result<()> {
             kib(mem[2].1),
             mem[1].2 / runs as u64,
             mem[2].2 / runs as u64,
+            mem[1].3 as f64 / runs as f64,
+            mem[2].3 as f64 / runs as f64,
         );
     }
     Ok(())
