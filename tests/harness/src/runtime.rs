@@ -21,8 +21,7 @@ use multimem_host::RuntimeMemory;
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasmtime::error::Context as _;
 use wasmtime::{
-    Engine, Extern, ExternType, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap, WasmParams,
-    WasmResults,
+    Engine, Extern, Instance, Linker, Memory, MemoryType, Module, ResourceLimiter, Store, Trap, WasmParams, WasmResults,
 };
 
 /// The result of an export: its value, or the error code it trapped with.
@@ -102,14 +101,6 @@ pub struct Rt {
     pub external: Option<Memory>,
 }
 
-/// Whether the module's own memory (its `memory` export) is shared.
-fn own_memory_is_shared(module: &Module) -> Result<bool> {
-    match module.get_export(MEMORY_EXPORT) {
-        Some(ExternType::Memory(ty)) => Ok(ty.is_shared()),
-        _ => anyhow::bail!("the module does not export its memory as `{MEMORY_EXPORT}`"),
-    }
-}
-
 impl Rt {
     /// Instantiates `wasm` (the build named `variant`) in `engine`; a build
     /// with a shared own memory and a capped [`Setup::max_own_bytes`] in
@@ -118,11 +109,18 @@ impl Rt {
     /// (`instance_may_wait(1)`), as a loader does on a wasmtime thread
     /// (docs/ABI.md, "What a loader does").
     pub fn new(engine: &Engine, variant: &'static str, wasm: &[u8], setup: &Setup) -> Result<Rt> {
-        let mut module = Module::new(engine, wasm)?;
-        let shared = own_memory_is_shared(&module)?;
-        if shared && setup.max_own_bytes != usize::MAX {
-            module = Module::new(&crate::engine::runtime_reserving(setup.max_own_bytes), wasm)?;
-        }
+        // Which engine compiles it depends on whether its own memory is
+        // shared: decided from the build's row in docs/ABI.md (checked
+        // against the instance below), so the build is compiled once.
+        let Some(build) = multimem_abi::build(variant) else {
+            anyhow::bail!("{variant} is not a build of docs/ABI.md's builds table")
+        };
+        let shared = build.is_shared();
+        let module = if shared && setup.max_own_bytes != usize::MAX {
+            Module::new(&crate::engine::runtime_reserving(setup.max_own_bytes), wasm)?
+        } else {
+            Module::new(engine, wasm)?
+        };
         let mut store = Store::new(module.engine(), Limits { max_own_bytes: setup.max_own_bytes });
         store.limiter(|l| l);
         let external = match setup.external {
@@ -133,9 +131,12 @@ impl Rt {
         multimem_host::intrinsics::define(&mut linker, external)?;
         let instance = linker.instantiate(&mut store, &module)?;
         let own = match instance.get_export(&mut store, MEMORY_EXPORT) {
-            Some(Extern::Memory(m)) => RuntimeMemory::Unshared(m),
-            Some(Extern::SharedMemory(m)) => RuntimeMemory::Shared(m),
-            _ => anyhow::bail!("[{variant}] runtime.wasm exports no memory `{MEMORY_EXPORT}`"),
+            Some(Extern::Memory(m)) if !shared => RuntimeMemory::Unshared(m),
+            Some(Extern::SharedMemory(m)) if shared => RuntimeMemory::Shared(m),
+            _ => anyhow::bail!(
+                "[{variant}] runtime.wasm exports no {} memory `{MEMORY_EXPORT}`",
+                if shared { "shared" } else { "unshared" }
+            ),
         };
         let mut rt = Rt { variant, store, instance, own, external };
         if shared {
