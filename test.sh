@@ -33,6 +33,12 @@ echo "== the linker's differential fuzzer: a fixed slice of 1000 seeds (fuzz/REA
 cargo run -q -p multimem-fuzz --bin fuzz-link -- --seeds 0..1000 --jobs 2
 echo "== runtime natively in its checked + atomic-refcounts build"
 cargo test -p multimem-runtime --features checked,atomic-refcounts
+echo "== fixtures the JS, browser and WebKit suites share, built once (scripts/js-test-fixtures.sh, examples/browser/build.sh)"
+setup_node
+scripts/js-test-fixtures.sh
+export MULTIMEM_JS_FIXTURES_READY="$CARGO_TARGET_DIR/js-fixtures"
+MULTIMEM_BROWSER_BUILD_READY="$(examples/browser/build.sh | tail -n 1)"
+export MULTIMEM_BROWSER_BUILD_READY
 echo "== JS glue: node:test on Node 24 and Node 26, tsc (scripts/test-js.sh)"
 scripts/test-js.sh
 echo "== browser examples in Chromium (scripts/test-browser.sh)"

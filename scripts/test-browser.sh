@@ -29,7 +29,7 @@ echo "== imagelib unit tests (native)"
 cargo test -q --manifest-path "$ex/imagelib/Cargo.toml" --target-dir "$CARGO_TARGET_DIR/browser-examples/imagelib-target"
 
 echo "== browser examples build"
-build="$("$ex/build.sh" | tail -n 1)"
+build="${MULTIMEM_BROWSER_BUILD_READY:-$("$ex/build.sh" | tail -n 1)}"
 export MULTIMEM_BROWSER_BUILD="$build"
 
 echo "== browser tests (headless /usr/bin/chromium via playwright-core, /usr/bin/firefox-esr via WebDriver BiDi, Node 26)"

@@ -26,7 +26,8 @@ setup_rust
 setup_node
 cd "$MULTIMEM_ROOT"
 
-scripts/js-test-fixtures.sh
+# Built here unless the caller (test.sh) built them for every suite.
+[ -n "${MULTIMEM_JS_FIXTURES_READY:-}" ] || scripts/js-test-fixtures.sh
 export MULTIMEM_JS_FIXTURES="$CARGO_TARGET_DIR/js-fixtures"
 
 echo "== tsc (js-glue declarations)"

@@ -18,7 +18,8 @@ setup_webkit
 setup_node
 cd "$MULTIMEM_ROOT"
 
-scripts/js-test-fixtures.sh
+# Built here unless the caller (test.sh) built them for every suite.
+[ -n "${MULTIMEM_JS_FIXTURES_READY:-}" ] || scripts/js-test-fixtures.sh
 fixtures="$CARGO_TARGET_DIR/js-fixtures"
 
 echo "== js-glue tests in JavaScriptCore ($(dpkg-query -W -f '${Version}' libjavascriptcoregtk-4.0-bin 2>/dev/null || echo jsc)), single-memory build"
@@ -27,7 +28,7 @@ jsc_tests="$CARGO_TARGET_DIR/js-glue-jsc"
 /usr/bin/jsc -m "$jsc_tests/js-glue/test/jsc/run.js" -- "$fixtures" single-memory
 
 echo "== browser examples in WebKitGTK (MiniBrowser $(dpkg-query -W -f '${Version}' libwebkit2gtk-4.1-0 2>/dev/null || echo '?'), WebKitWebDriver under xvfb-run)"
-build="$(examples/browser/build.sh | tail -n 1)"
+build="${MULTIMEM_BROWSER_BUILD_READY:-$(examples/browser/build.sh | tail -n 1)}"
 export MULTIMEM_BROWSER_BUILD="$build"
 mkdir -p "$MULTIMEM_ROOT/artifacts/screenshots"
 "$MULTIMEM_NODE24" --test --test-reporter=spec examples/browser/test/webkit/pages.test.mjs
