@@ -280,10 +280,6 @@ const GETTERS = {
   "i64:4:u": (d, a) => BigInt(d.getUint32(a, true)),
   "i64:8:s": (d, a) => d.getBigInt64(a, true),
   "i64:8:u": (d, a) => d.getBigInt64(a, true),
-  "f32:4:s": (d, a) => d.getFloat32(a, true),
-  "f32:4:u": (d, a) => d.getFloat32(a, true),
-  "f64:8:s": (d, a) => d.getFloat64(a, true),
-  "f64:8:u": (d, a) => d.getFloat64(a, true),
 };
 const SETTERS = {
   "i32:1": (d, a, v) => d.setUint8(a, v),
@@ -293,8 +289,6 @@ const SETTERS = {
   "i64:2": (d, a, v) => d.setUint16(a, Number(v & 0xffffn), true),
   "i64:4": (d, a, v) => d.setUint32(a, Number(v & 0xffffffffn), true),
   "i64:8": (d, a, v) => d.setBigInt64(a, v, true),
-  "f32:4": (d, a, v) => d.setFloat32(a, v, true),
-  "f64:8": (d, a, v) => d.setFloat64(a, v, true),
 };
 
 /** What the instruction's name leaves to the row: value type, width, signedness, rmw operation. */

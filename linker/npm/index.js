@@ -9,7 +9,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runLinker, singleThreaded } from "./wasi.js";
+import { runLinker } from "./wasi.js";
 
 /** A link the linker refused: `message` is its message, `stderr` all it printed. */
 export class LinkError extends Error {
@@ -110,7 +110,7 @@ export function link(inputs, options = {}) {
     const errFd = openSync(errPath, "w");
     let code;
     try {
-      code = runLinker(singleThreaded(args), { preopens: { "/work": dir }, stderr: errFd, stdout: errFd });
+      code = runLinker(args, { preopens: { "/work": dir }, stderr: errFd, stdout: errFd });
     } finally {
       closeSync(errFd);
     }

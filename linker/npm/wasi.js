@@ -18,14 +18,15 @@ export function linkerModule() {
 }
 
 /**
- * Runs the linker with `args` (without the program name). `preopens` maps
+ * Runs the linker with `args` (without the program name; `--threads N` is
+ * run single-threaded, see singleThreaded). `preopens` maps
  * guest directories to host ones; `stdout`/`stderr` are file descriptors.
  * Returns the exit code.
  */
 export function runLinker(args, { preopens, stdout = 1, stderr = 2, env = {} }) {
   const wasi = quietly(() => {
     const { WASI } = process.getBuiltinModule("node:wasi");
-    return new WASI({ version: "preview1", args: ["multimem-link", ...args], env, preopens, stdout, stderr, returnOnExit: true });
+    return new WASI({ version: "preview1", args: ["multimem-link", ...singleThreaded(args)], env, preopens, stdout, stderr, returnOnExit: true });
   });
   const instance = new WebAssembly.Instance(linkerModule(), { wasi_snapshot_preview1: wasi.wasiImport });
   try {
@@ -45,7 +46,7 @@ export function runLinker(args, { preopens, stdout = 1, stderr = 2, env = {} }) 
  * the same for any thread count. A value that is not a number is left for
  * the linker to refuse with its own message.
  */
-export function singleThreaded(args) {
+function singleThreaded(args) {
   const out = [...args];
   for (let i = 0; i < out.length; i++) {
     if (out[i] === "--threads" && i + 1 < out.length && /^\d+$/.test(out[i + 1])) out[++i] = "1";

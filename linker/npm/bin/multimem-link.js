@@ -11,7 +11,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { runLinker, singleThreaded } from "../wasi.js";
+import { runLinker } from "../wasi.js";
 
 // The CLI's flags that take a value (linker/cli/src/main.rs).
 const VALUE_FLAGS = new Set([
@@ -48,7 +48,7 @@ function absolutePaths(args) {
   return { args: out, undo };
 }
 
-const { args, undo } = absolutePaths(singleThreaded(process.argv.slice(2)));
+const { args, undo } = absolutePaths(process.argv.slice(2));
 const dir = mkdtempSync(join(tmpdir(), "multimem-link-"));
 let code;
 let stderr;
