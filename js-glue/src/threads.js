@@ -194,8 +194,9 @@ export async function instantiateShared(source, imports = {}, options = {}) {
   if (wantWait !== "auto" && wantWait !== true && wantWait !== false) {
     throw new TypeError(`options.mayWait: expected "auto", true or false, got ${describe(wantWait)}`);
   }
-  const mayWait = wantWait === "auto" ? canBlock() : wantWait;
-  if (mayWait && !canBlock()) {
+  const blocks = canBlock();
+  const mayWait = wantWait === "auto" ? blocks : wantWait;
+  if (mayWait && !blocks) {
     throw new TypeError("options.mayWait: true, but this thread cannot block (Atomics.wait throws here: a browser's main thread?)");
   }
   let memory = given;

@@ -38,7 +38,8 @@ const PREFS = {
   "network.proxy.allow_hijacking_localhost": false,
 };
 
-function freePort() {
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a browser's remote-control server). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);

@@ -18,7 +18,7 @@
 // the loopback one, so only the project's server can be reached.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../firefox.mjs";
 
 /** The driver and the browser it starts: Debian's WebKitGTK. */
 export const WEBDRIVER = process.env.MULTIMEM_WEBKIT_WEBDRIVER ?? "/usr/bin/WebKitWebDriver";
@@ -26,17 +26,6 @@ export const MINIBROWSER = process.env.MULTIMEM_MINIBROWSER ?? "/usr/lib/x86_64-
 
 /** The key of an element reference in WebDriver's JSON. */
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts WebKitWebDriver under xvfb-run and opens a MiniBrowser session.
