@@ -65,7 +65,8 @@ fn copy_own_to_external<T>(
 }
 
 /// Copies `len` bytes of the external memory at `s` to the own memory at
-/// `d`, bounds-checked like `memory.copy`.
+/// `d`, bounds-checked like `memory.copy` (`RuntimeMemory::write` checks the
+/// own range and writes nothing outside it).
 fn copy_external_to_own<T>(
     c: &mut Caller<'_, T>,
     own: RuntimeMemory,
@@ -74,7 +75,6 @@ fn copy_external_to_own<T>(
     s: u32,
     len: u32,
 ) -> WResult<()> {
-    range(own.data_size(&*c), d, len)?;
     let data = ext.data(&*c);
     let bytes = data[range(data.len(), s, len)?].to_vec();
     own.write(c, d as usize, &bytes).ok_or(Trap::MemoryOutOfBounds)?;
