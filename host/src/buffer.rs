@@ -5,7 +5,7 @@
 //! and how many references the host's handles hold per buffer, against
 //! which every handle operation checks that its buffer is still its own.
 
-use multimem_abi::Kind;
+use multimem_abi::{Kind, RELEASE_BATCH};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -32,6 +32,13 @@ struct State {
     /// `owned_bytes` right after the last collection `own` forced (0
     /// before the first).
     owned_after_forced: u64,
+}
+
+/// What [`Shared::token_made`] found: whether `own` must force a
+/// collection, and whether `RELEASE_BATCH` or more addresses are queued.
+pub(crate) struct TokenMade {
+    pub(crate) collect: bool,
+    pub(crate) batch_due: bool,
 }
 
 /// Counters of the ownership tokens that `multimem:gc.own` made
@@ -93,18 +100,20 @@ impl Shared {
         self.lock().queue.len()
     }
 
-    /// A token made by `own`, holding `bytes` of runtime memory. Returns
-    /// whether the bytes behind uncollected tokens now exceed the budget
-    /// (`floor`, or the bytes still owned after the last forced collection
-    /// when that is larger), counted from that collection.
-    pub(crate) fn token_made(&self, bytes: u64, floor: Option<u64>) -> bool {
+    /// A token made by `own`, holding `bytes` of runtime memory. Returns,
+    /// under the one lock, whether the bytes behind uncollected tokens now
+    /// exceed the budget (`floor`, or the bytes still owned after the last
+    /// forced collection when that is larger, counted from that collection)
+    /// and whether a batch of collected addresses is waiting.
+    pub(crate) fn token_made(&self, bytes: u64, floor: Option<u64>) -> TokenMade {
         let mut s = self.lock();
         s.tokens.made += 1;
         s.owned_bytes += bytes;
-        floor.is_some_and(|floor| {
+        let collect = floor.is_some_and(|floor| {
             let base = s.owned_after_forced;
             s.owned_bytes.saturating_sub(base) > floor.max(base)
-        })
+        });
+        TokenMade { collect, batch_due: s.collected.len() >= RELEASE_BATCH as usize }
     }
 
     /// A collection `own` forced has run: the bytes still owned become the

@@ -97,7 +97,8 @@ pub(crate) fn define<T: 'static>(
                 // The floor rises to the GC heap's size: garbage in the runtime
                 // memory may reach what the embedder lets the GC heap hold.
                 let floor = budget.map(|f| f.max(caller.gc_heap_capacity() as u64));
-                let forced = shared.token_made(bytes, floor);
+                let made = shared.token_made(bytes, floor);
+                let forced = made.collect;
                 if forced {
                     // Drops the unreachable tokens, which queue their addresses.
                     caller.gc(None).map_err(|e| {
@@ -107,7 +108,7 @@ pub(crate) fn define<T: 'static>(
                     })?;
                     shared.forced_collection();
                 }
-                if (forced || shared.collected_len() >= RELEASE_BATCH as usize)
+                if (forced || made.batch_due)
                     && let Some(r) = releaser.get()
                 {
                     apply_batches(&mut caller, r, &shared).map_err(wasmtime::Error::from)?;
