@@ -116,7 +116,6 @@ pub(crate) fn import_own_memory(
             format!("--import-shared-memory: memory {index} of module `{}` is 64-bit", p.name),
         ));
     }
-    let d = index - p.num_imported(Kind::Memory);
     for (k, data) in p.datas().enumerate() {
         if let wasmparser::DataKind::Active { memory_index, .. } = data?.kind
             && memory_index == index
@@ -130,7 +129,6 @@ pub(crate) fn import_own_memory(
             ));
         }
     }
-    let _ = d;
     let maximum = max_pages.or(ty.maximum).unwrap_or(u64::from(multimem_abi::MAX_PAGES));
     if maximum < ty.initial {
         return Err(err(
