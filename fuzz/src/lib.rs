@@ -222,8 +222,11 @@ pub fn check_case(engine: &Engine, case: Case, modes: &[Mode]) -> CaseReport {
                 Err(why) => ModeOutcome::NotRun(why.clone()),
                 // The same bytes against the same originals behave the
                 // same: `gc` often removes nothing, `gc-some-exports` with
-                // no list is `gc`.
-                Ok(_) if let Some((_, _, o)) = done.iter().find(|(w, k, _)| *w == linked && *k == mode.reference()) => {
+                // no list is `gc` (Mode::reference_in).
+                Ok(_)
+                    if let Some((_, _, o)) =
+                        done.iter().find(|(w, k, _)| *w == linked && *k == mode.reference_in(&case)) =>
+                {
                     o.clone()
                 }
                 Ok(originals) => {
@@ -232,7 +235,7 @@ pub fn check_case(engine: &Engine, case: Case, modes: &[Mode]) -> CaseReport {
                     times.run += clock.elapsed();
                     let driver = (mode == Mode::WithRuntime).then_some(case.driver);
                     let outcome = run_linked(engine, &linked, original, driver, &mut times);
-                    done.push((linked, mode.reference(), outcome.clone()));
+                    done.push((linked, mode.reference_in(&case), outcome.clone()));
                     outcome
                 }
             },
@@ -293,7 +296,7 @@ impl References {
             return self.with_runtime.get_or_insert_with(|| execute::run(engine, &modules, None, Some(case.driver)));
         }
         let full = self.case.get_or_insert_with(|| execute::run(engine, &modules, None, None));
-        if mode.reference() == Reference::Case || case.some_exports.is_empty() {
+        if mode.reference_in(case) == Reference::Case {
             return full;
         }
         let kept: Vec<_> = full

@@ -101,6 +101,12 @@ impl Mode {
         self == Mode::GcSomeExports
     }
 
+    /// Which run of the originals this mode is compared with in `case`:
+    /// `gc-some-exports` with no list is `gc`, compared with the whole case.
+    pub fn reference_in(self, case: &Case) -> Reference {
+        if self == Mode::GcSomeExports && case.some_exports.is_empty() { Reference::Case } else { self.reference() }
+    }
+
     /// Which run of the originals this mode is compared with.
     pub fn reference(self) -> Reference {
         match self {
